@@ -1,0 +1,44 @@
+"""twilio-frames: a Twilio account's history as typed pandas DataFrames.
+
+    >>> import twilio_frames as tf
+    >>> with tf.simulator.running(seed=1) as sim:           # a local Twilio API on 127.0.0.1
+    ...     client = tf.Client(sim.account_sid, sim.auth_token, base_url=sim.base_url)
+    ...     calls = client.calls(start="2026-10-01", end="2026-11-01")
+
+Every public name is reachable as ``tf.<name>``; names are imported on first use, so
+``import twilio_frames`` stays cheap (matplotlib loads only when a plot is drawn).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+# module -> the public names it provides. One line per module; keep each tuple sorted.
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "errors": ("APIError", "AuthenticationError", "ConfigurationError", "NotFoundError",
+               "ParseError", "RateLimitError", "TransportError", "TwilioFramesError"),
+    "resources": ("RESOURCES",),
+}
+
+_NAME_TO_MODULE = {name: mod for mod, names in _EXPORTS.items() for name in names}
+
+__all__ = sorted([*_NAME_TO_MODULE, "__version__", "simulator"])
+
+
+def __getattr__(name: str):
+    if name == "simulator":
+        module = importlib.import_module(".simulator", __name__)
+        globals()[name] = module
+        return module
+    mod = _NAME_TO_MODULE.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'twilio_frames' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{mod}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

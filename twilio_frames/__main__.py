@@ -1,0 +1,5 @@
+"""``python -m twilio_frames`` runs the command-line interface."""
+
+from twilio_frames.cli import main
+
+raise SystemExit(main())
