@@ -1,0 +1,73 @@
+"""Atomic outputs: nothing half-written under a final name, nothing existing destroyed."""
+
+from __future__ import annotations
+
+import pytest
+
+from twilio_frames.outputs import atomic_file, atomic_folder, check_output
+
+
+def test_atomic_file_appears_only_when_complete(tmp_path):
+    final = tmp_path / "calls.csv"
+    with atomic_file(final) as tmp:
+        assert tmp.parent == tmp_path and tmp.suffix == ".csv" and tmp.name.startswith(".")
+        tmp.write_text("a\n")
+        assert not final.exists()
+    assert final.read_text() == "a\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["calls.csv"]
+
+
+@pytest.mark.parametrize("error", [RuntimeError("boom"), KeyboardInterrupt()])
+def test_atomic_file_failure_keeps_old_content_and_leaves_no_temp(tmp_path, error):
+    final = tmp_path / "calls.csv"
+    final.write_text("old\n")
+    with pytest.raises(type(error)):
+        with atomic_file(final, overwrite=True) as tmp:
+            tmp.write_text("half")
+            raise error
+    assert final.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["calls.csv"]
+
+
+def test_existing_file_is_refused_without_overwrite(tmp_path):
+    final = tmp_path / "calls.csv"
+    final.write_text("old\n")
+    with pytest.raises(FileExistsError, match="already exists"):
+        with atomic_file(final):
+            pytest.fail("must not start writing")
+    assert final.read_text() == "old\n"
+
+
+def test_atomic_folder_replaces_only_on_success(tmp_path):
+    final = tmp_path / "report"
+    final.mkdir()
+    (final / "old.txt").write_text("old")
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_folder(final, overwrite=True) as tmp:
+            (tmp / "index.html").write_text("half")
+            raise KeyboardInterrupt
+    assert [p.name for p in final.iterdir()] == ["old.txt"]
+    with atomic_folder(final, overwrite=True) as tmp:
+        (tmp / "index.html").write_text("new")
+    assert [p.name for p in final.iterdir()] == ["index.html"]
+    assert [p.name for p in tmp_path.iterdir()] == ["report"]
+
+
+def test_folder_where_a_file_is_is_refused_even_with_overwrite(tmp_path):
+    target = tmp_path / "report"
+    target.write_text("precious")
+    with pytest.raises(NotADirectoryError, match="is a file"):
+        check_output(target, folder=True, overwrite=True)
+    assert target.read_text() == "precious"
+
+
+def test_file_where_a_folder_is_is_refused(tmp_path):
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        check_output(tmp_path, folder=False, overwrite=True)
+
+
+def test_missing_parent_folders_are_created(tmp_path):
+    final = tmp_path / "a" / "b" / "report"
+    with atomic_folder(final) as tmp:
+        (tmp / "x").write_text("1")
+    assert (final / "x").read_text() == "1"

@@ -1,0 +1,95 @@
+"""Writing outputs without ever leaving half a file under its final name.
+
+A file is written to a hidden temporary name in the same folder and moved into place with
+``os.replace`` only when it is complete; a folder is built as a hidden sibling and renamed
+at the end. If anything fails (or Ctrl-C arrives) the temporary is removed and whatever was
+at the final name before is untouched. An existing output is replaced only when asked.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+__all__ = ["atomic_file", "atomic_folder", "check_output"]
+
+
+def check_output(path: str | os.PathLike, *, folder: bool, overwrite: bool = False) -> Path:
+    """Refuse an output path that exists (unless ``overwrite``) or has the wrong kind.
+
+    Returns the path. Raises :class:`FileExistsError` when something is already there and
+    ``overwrite`` is false, :class:`NotADirectoryError` / :class:`IsADirectoryError` when a
+    folder is asked for where a file is (or the reverse); both are refused even with
+    ``overwrite`` so a file is never swapped for a folder by accident.
+    """
+    path = Path(path)
+    if folder and path.exists() and not path.is_dir():
+        raise NotADirectoryError(f"{path} exists and is a file, not a folder")
+    if not folder and path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder; give a file name")
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} already exists")
+    return path
+
+
+@contextmanager
+def atomic_file(path: str | os.PathLike, *, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success move it to ``path``.
+
+    The temporary keeps ``path``'s extension (writers that look at it still work) and is
+    hidden (``.name.XXXX.part.ext``). On any exception, KeyboardInterrupt included, it is
+    deleted and ``path`` is left as it was.
+
+    >>> with atomic_file("/tmp/out.csv", overwrite=True) as tmp:
+    ...     _ = tmp.write_text("a,b\\n")
+    """
+    final = check_output(path, folder=False, overwrite=overwrite)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=final.parent, prefix=f".{final.stem}.",
+                                suffix=f".part{final.suffix}")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        check_output(final, folder=False, overwrite=overwrite)
+        os.replace(tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def atomic_folder(path: str | os.PathLike, *, overwrite: bool = False) -> Iterator[Path]:
+    """Yield an empty hidden sibling folder; on success rename it to ``path``.
+
+    With ``overwrite`` an existing folder at ``path`` is moved aside first and deleted only
+    after the new one is in place. On any exception the half-built folder is removed and
+    ``path`` is untouched.
+    """
+    final = check_output(path, folder=True, overwrite=overwrite)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.partial-"))
+    try:
+        yield tmp
+        check_output(final, folder=True, overwrite=overwrite)
+        _swap_in(tmp, final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _swap_in(new: Path, final: Path) -> None:
+    if not final.exists():
+        os.rename(new, final)
+        return
+    old = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.old-"))
+    os.rename(final, old / final.name)
+    try:
+        os.rename(new, final)
+    except BaseException:
+        os.rename(old / final.name, final)
+        raise
+    finally:
+        shutil.rmtree(old, ignore_errors=True)
