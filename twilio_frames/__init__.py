@@ -20,6 +20,13 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "errors": ("APIError", "AuthenticationError", "ConfigurationError", "NotFoundError",
                "ParseError", "RateLimitError", "TransportError", "TwilioFramesError"),
     "resources": ("RESOURCES",),
+    "money": ("cost_total", "cost_totals", "format_micros", "micros_to_decimal", "minor_unit"),
+    "billing": ("country_of", "estimate_segments", "line_items", "message_encoding"),
+    "summaries": ("cost_by_period", "top_countries", "top_numbers", "unrated"),
+    "breakdowns": ("call_summary", "conversations", "message_summary", "recording_summary"),
+    "client": ("Client",),
+    "parse": ("Page", "parse_page"),
+    "frames": ("to_frame",),
 }
 
 _NAME_TO_MODULE = {name: mod for mod, names in _EXPORTS.items() for name in names}

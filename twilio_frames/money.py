@@ -1,0 +1,169 @@
+"""Exact money arithmetic: prices as integer micro-units, costs, totals per currency.
+
+Every priced frame carries ``price_micros`` (``Int64``): the price Twilio sent, as an
+exact count of 10**-6 currency units. Totals are sums of those integers, so they equal
+the ``decimal.Decimal`` sum of the raw price strings; ``price`` (float64) is only for
+analysis and plotting.
+
+Sign conventions (``reference/billing-rules.md`` §1.1, §2.1, §3.1, §4.1):
+
+* calls and messages: Twilio sends charges negative, so cost = ``-price``;
+* recordings: the sign is inconsistent in Twilio's own examples (``"-0.00250"`` and
+  ``"0.04"``), so cost = ``abs(price)``;
+* usage records: the price is already a positive total and is used as is.
+
+Currencies are never added together: totals are grouped by ``price_unit`` (ISO 4217,
+upper-cased), and asking for one total over several currencies is an error.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from .errors import ConfigurationError
+
+__all__ = ["MICROS", "cost_micros", "cost_total", "cost_totals", "format_micros",
+           "infer_resource", "micros_to_decimal", "minor_unit", "tolerance_micros"]
+
+#: Micro-units per currency unit.
+MICROS = 1_000_000
+
+#: ISO 4217 minor units (decimal places) for currencies whose minor unit is not 2.
+#: Source: ISO 4217 list maintained by SIX (currency-iso.org), table A.1.
+_MINOR_UNITS_NOT_2: dict[str, int] = {
+    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0,
+    "PYG": 0, "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0,
+    "XPF": 0, "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+    "CLF": 4, "UYW": 4,
+}
+
+_RESOURCE_MARKERS = (
+    ("usage_records", ("category", "usage_unit", "start_date")),
+    ("calls", ("parent_call_sid", "duration", "direction")),
+    ("messages", ("num_segments", "num_media")),
+    ("recordings", ("call_sid", "channels")),
+)
+
+
+def minor_unit(currency: str) -> int:
+    """Number of decimal places of ``currency`` under ISO 4217 (2 unless listed).
+
+    >>> minor_unit("usd"), minor_unit("JPY"), minor_unit("KWD")
+    (2, 0, 3)
+    """
+    return _MINOR_UNITS_NOT_2.get(str(currency).upper(), 2)
+
+
+def tolerance_micros(currency: str) -> int:
+    """One minor unit of ``currency`` in micro-units (USD: 10_000, JPY: 1_000_000)."""
+    return 10 ** (6 - minor_unit(currency))
+
+
+def micros_to_decimal(micros: int) -> Decimal:
+    """The exact ``Decimal`` of an integer amount of micro-units (6 decimal places).
+
+    >>> micros_to_decimal(-7_900_000)
+    Decimal('-7.900000')
+    """
+    return Decimal(int(micros)).scaleb(-6)
+
+
+def format_micros(micros, *, places: int = 6) -> str:
+    """Format micro-units as a fixed-point decimal string, exactly, never via float.
+
+    ``places`` below 6 rounds half-even with ``Decimal.quantize``; 6 (the default) is
+    always exact. Missing values give ``""``.
+
+    >>> format_micros(215_000), format_micros(-2_500, places=4)
+    ('0.215000', '-0.0025')
+    """
+    if micros is None or micros is pd.NA or (isinstance(micros, float) and np.isnan(micros)):
+        return ""
+    if not 0 <= places <= 6:
+        raise ConfigurationError(f"places must be between 0 and 6, got {places!r}")
+    return str(micros_to_decimal(micros).quantize(Decimal(1).scaleb(-places)))
+
+
+def infer_resource(frame: pd.DataFrame, resource: str | None = None) -> str:
+    """Name the resource a frame holds: ``resource`` if given, else ``frame.attrs``,
+    else its columns. Raises ConfigurationError when none of these tells."""
+    name = resource or frame.attrs.get("resource")
+    if name:
+        return str(name)
+    for name, markers in _RESOURCE_MARKERS:
+        if all(m in frame.columns for m in markers):
+            return name
+    raise ConfigurationError(
+        "cannot tell which resource this frame holds (calls, messages, recordings or "
+        f"usage_records); its columns are {list(frame.columns)[:8]}...; pass resource=")
+
+
+def require_columns(frame: pd.DataFrame, columns, what: str) -> None:
+    """Raise ConfigurationError naming every column of ``columns`` missing from ``frame``."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ConfigurationError(f"{what} frame is missing column(s) {missing}")
+
+
+def cost_micros(frame: pd.DataFrame, *, resource: str | None = None) -> pd.Series:
+    """Positive cost of every row in micro-units (``Int64``, missing while unrated).
+
+    Calls and messages: ``-price_micros``; recordings: ``abs(price_micros)``; usage
+    records: ``price_micros`` as is.
+    """
+    resource = infer_resource(frame, resource)
+    require_columns(frame, ["price_micros"], resource)
+    micros = frame["price_micros"].astype("Int64")
+    if resource in ("calls", "messages"):
+        return -micros
+    if resource == "recordings":
+        return micros.abs()
+    return micros
+
+
+def _currency(frame: pd.DataFrame) -> pd.Series:
+    return frame["price_unit"].astype("str").str.upper()
+
+
+def cost_totals(frame: pd.DataFrame, *, resource: str | None = None) -> dict[str, Decimal]:
+    """Exact positive cost per currency, ``{"USD": Decimal("0.042500"), ...}``.
+
+    Rows without a price (unrated or unbilled) add nothing; currencies are upper-cased
+    and never added together.
+
+    >>> import twilio_frames as tf, pandas as pd
+    >>> calls = pd.DataFrame({"price_micros": pd.array([-200_000, -100_000], "Int64"),
+    ...                       "price_unit": ["USD", "jpy"]})
+    >>> tf.cost_totals(calls, resource="calls")
+    {'JPY': Decimal('0.100000'), 'USD': Decimal('0.200000')}
+    """
+    resource = infer_resource(frame, resource)
+    require_columns(frame, ["price_micros", "price_unit"], resource)
+    cost = cost_micros(frame, resource=resource)
+    keep = cost.notna().to_numpy()
+    if not keep.any():
+        return {}
+    values = cost.to_numpy(dtype="int64", na_value=0)[keep]
+    units = _currency(frame).to_numpy()[keep]
+    sums = pd.Series(values).groupby(units).sum()
+    return {str(cur): micros_to_decimal(int(v)) for cur, v in sums.items()}
+
+
+def cost_total(frame: pd.DataFrame, *, resource: str | None = None,
+               currency: str | None = None) -> Decimal:
+    """Exact positive cost of a frame in one currency.
+
+    With ``currency`` given, only that currency's rows count. Without it the frame must
+    hold a single currency; several raise ConfigurationError (never summed across).
+    """
+    totals = cost_totals(frame, resource=resource)
+    if currency is not None:
+        return totals.get(currency.upper(), Decimal(0).scaleb(-6))
+    if len(totals) > 1:
+        raise ConfigurationError(
+            f"the frame mixes currencies {sorted(totals)}; amounts in different "
+            "currencies are never added: pass currency= or use cost_totals()")
+    return next(iter(totals.values()), Decimal(0).scaleb(-6))
