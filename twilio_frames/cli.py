@@ -1,0 +1,114 @@
+"""The ``twilio-frames`` command line: a thin skin over the library.
+
+Each subcommand is one ``add_<name>_command(subparsers)`` function that registers its
+parser and sets ``func`` (called with the parsed ``argparse.Namespace``, returning the exit
+code). To add a subcommand, write such a function and append it to ``COMMANDS``.
+Library errors become a one-line message on stderr and exit code 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from .errors import TwilioFramesError
+
+__all__ = ["COMMANDS", "build_parser", "main"]
+
+
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
+def _rate(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a probability in [0, 1], got {text}")
+    return value
+
+
+def _add_fault_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("faults (all off by default)")
+    group.add_argument("--latency", type=_non_negative_float, default=0.0, metavar="SECONDS",
+                       help="delay before every answer")
+    group.add_argument("--jitter", type=_non_negative_float, default=0.0, metavar="SECONDS",
+                       help="extra random delay, uniform in [0, SECONDS]")
+    group.add_argument("--rate-429", type=_rate, default=0.0, metavar="P",
+                       help="probability of a 429 / 20429 answer")
+    group.add_argument("--concurrency-limit", type=int, default=None, metavar="N",
+                       help="429 / 20429 when more than N requests are in flight")
+    group.add_argument("--retry-after", type=int, default=None, metavar="SECONDS",
+                       help="send Retry-After on 429 and 503 answers")
+    group.add_argument("--rate-500", type=_rate, default=0.0, metavar="P")
+    group.add_argument("--rate-503", type=_rate, default=0.0, metavar="P")
+    group.add_argument("--rate-truncate", type=_rate, default=0.0, metavar="P",
+                       help="probability of a body cut off half way")
+    group.add_argument("--rate-drop", type=_rate, default=0.0, metavar="P",
+                       help="probability of a connection closed without an answer")
+    group.add_argument("--fault-seed", type=int, default=0, metavar="SEED")
+
+
+def _run_sim(args: argparse.Namespace) -> int:
+    from . import simulator
+    faults = simulator.Faults(
+        latency=args.latency, jitter=args.jitter, rate_429=args.rate_429,
+        concurrency_limit=args.concurrency_limit, retry_after=args.retry_after,
+        rate_500=args.rate_500, rate_503=args.rate_503, rate_truncate=args.rate_truncate,
+        rate_drop=args.rate_drop, seed=args.fault_seed)
+    options = {"seed": args.seed, "days": args.days, "subaccounts": args.subaccounts,
+               "currency": args.currency}
+    if args.now:
+        options["now"] = args.now
+    return simulator.serve(port=args.port, faults=faults, **options)
+
+
+def add_sim_command(subparsers) -> None:
+    """``twilio-frames sim``: serve the simulator on 127.0.0.1 until Ctrl-C."""
+    parser = subparsers.add_parser(
+        "sim", help="serve a simulated Twilio account on 127.0.0.1",
+        description="Serve the local Twilio API simulator and print its base URL and "
+                    "(throwaway) credentials. Runs until Ctrl-C.")
+    parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--days", type=int, default=90, help="days of history")
+    parser.add_argument("--subaccounts", type=int, default=3)
+    parser.add_argument("--currency", default="USD", help="account currency, e.g. EUR")
+    parser.add_argument("--now", default=None,
+                        help="the simulated present, ISO 8601 (default: now, to the minute)")
+    _add_fault_options(parser)
+    parser.set_defaults(func=_run_sim)
+
+
+#: One registration function per subcommand, in the order ``--help`` lists them.
+COMMANDS: list[Callable] = [add_sim_command]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every subcommand of :data:`COMMANDS` registered."""
+    parser = argparse.ArgumentParser(
+        prog="twilio-frames",
+        description="Twilio account history as typed pandas DataFrames.")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add_command in COMMANDS:
+        add_command(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except TwilioFramesError as exc:
+        print(f"twilio-frames: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
