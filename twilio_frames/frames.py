@@ -1,0 +1,282 @@
+"""Records -> typed DataFrames, one column at a time with vectorised pandas conversions.
+
+The schema (column order and kind) is the table in :mod:`twilio_frames.resources`; this
+module only knows how to turn each kind into its dtype. Conventions (DESIGN §4):
+
+* ``""`` and null are both missing (XML cannot tell them apart);
+* datetimes are parsed with their offset (RFC 2822 ``+0100`` included) into UTC;
+* ``price`` keeps Twilio's sign; ``price_micros`` is the exact price in 10**-6 units;
+  ``price_unit`` is upper-cased;
+* enums are categoricals whose categories are the known values first, then any unknown
+  value seen, sorted;
+* ``uri`` is written without its format extension, so XML and JSON frames agree
+  (XML URIs never carry ``.json``, reference §3.3);
+* a field the table does not know is kept as a string column after the known ones
+  (sorted by name); nested objects are left out; ``capabilities`` is flattened;
+  ``auth_token`` never reaches a frame.
+
+Building is split in two so a long fetch never holds every record in memory:
+:func:`partial_frame` converts a batch of records (categoricals still plain strings) and
+:func:`combine_frames` concatenates batches and sets the categories. :func:`to_frame`
+does both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import ParseError
+from .resources import DTYPES, RESOURCES, Column, get_resource
+
+__all__ = ["to_frame", "partial_frame", "combine_frames", "sort_frame", "price_to_micros",
+           "schema_table"]
+
+RFC2822 = "%a, %d %b %Y %H:%M:%S %z"
+_NESTED_FLATTENED = {"capabilities": ("voice", "sms", "mms", "fax")}
+_DECIMAL = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)"
+_BOOL = {True: True, False: False, "true": True, "false": False, "True": True,
+         "False": False, 1: True, 0: False}
+
+
+def to_frame(resource: str, records: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """Turn JSON-equivalent records of ``resource`` into its typed DataFrame.
+
+    Parameters
+    ----------
+    resource : str
+        ``calls``, ``messages``, ``recordings``, ``usage_records``, ``accounts`` or
+        ``incoming_phone_numbers``.
+    records : sequence of dict
+        Records as :func:`twilio_frames.parse_page` returns them (JSON or XML alike).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns and dtypes as in ``docs/schemas.md``, rows in the order given.
+
+    Examples
+    --------
+    >>> df = to_frame("calls", [{"sid": "CA1", "price": "-0.0075", "price_unit": "usd",
+    ...                          "start_time": "Tue, 31 Aug 2010 20:36:28 +0100"}])
+    >>> df.loc[0, "price_micros"], df.loc[0, "price_unit"], str(df.loc[0, "start_time"])
+    (np.int64(-7500), 'USD', '2010-08-31 19:36:28+00:00')
+    """
+    return combine_frames(resource, [partial_frame(resource, records)])
+
+
+def partial_frame(resource: str, records: Sequence[dict[str, Any]], *,
+                  trim: tuple[str, pd.Timestamp | None, pd.Timestamp | None] | None = None,
+                  ) -> pd.DataFrame:
+    """Convert one batch of records; enum columns stay strings until :func:`combine_frames`.
+
+    ``trim=(column, start, end)`` keeps rows with ``start <= column < end`` (either bound
+    may be None).
+    """
+    res = get_resource(resource)
+    data: dict[str, Any] = {}
+    for col in res.columns:
+        if col.name == "price_micros":
+            continue
+        data[col.name] = _convert(col, _values(records, col.name))
+        if col.name == "price":
+            micros = price_to_micros(data["price"])
+            data["price"] = (micros.astype("float64") / 1e6).astype("float64")
+            data["price_micros"] = micros
+    for name in _unknown_fields(res, records):
+        data[name] = _strings(_values(records, name))
+    frame = pd.DataFrame(data, index=pd.RangeIndex(len(records)))
+    frame = frame[[*res.column_names, *sorted(set(frame.columns) - set(res.column_names))]]
+    return _trim(frame, trim) if trim else frame
+
+
+def _values(records: Sequence[dict], name: str) -> list:
+    outer, _, inner = name.partition("_")
+    if outer in _NESTED_FLATTENED and inner in _NESTED_FLATTENED[outer]:
+        return [(r.get(outer) or {}).get(inner) for r in records]
+    return [r.get(name) for r in records]
+
+
+def _unknown_fields(res, records: Sequence[dict]) -> list[str]:
+    seen: set[str] = set()
+    for r in records:
+        seen.update(r.keys())
+    known = set(res.column_names) | set(res.dropped)
+    extra = []
+    for name in sorted(seen - known):
+        if not any(isinstance(r.get(name), (dict, list)) for r in records):
+            extra.append(name)
+    return extra
+
+
+def _strings(values: list) -> pd.Series:
+    s = pd.Series(values, dtype=object)
+    if len(s) and not all(type(v) is str or v is None for v in values):
+        s = s.map(lambda v: v if v is None or isinstance(v, str) else _to_text(v))
+    s = s.astype(DTYPES["str"])
+    return s.mask(s == "")
+
+
+def _to_text(v: Any) -> str:
+    return ("true" if v else "false") if isinstance(v, bool) else str(v)
+
+
+def _convert(col: Column, values: list) -> pd.Series:
+    kind = col.kind
+    s = _strings(values) if kind != "bool" else pd.Series(values, dtype=object)
+    if kind == "str":
+        return _strip_format(s) if col.name == "uri" else s
+    if kind in ("category",):
+        return s.str.upper() if col.name == "price_unit" else s
+    if kind == "datetime":
+        return _datetimes(s, col.name)
+    if kind == "date":
+        return _parse_times(s, "%Y-%m-%d", col.name)
+    if kind in ("int", "float", "money"):
+        return _numbers(s, col.name, DTYPES[kind])
+    if kind == "bool":
+        return _booleans(s, col.name)
+    raise ValueError(f"unknown column kind {kind!r} for {col.name}")
+
+
+def _strip_format(s: pd.Series) -> pd.Series:
+    return s.str.replace(r"\.(?:json|xml)(?=\?|$)", "", regex=True)
+
+
+def _datetimes(s: pd.Series, name: str) -> pd.Series:
+    first = s.dropna()
+    if len(first) and "," not in first.iloc[0]:
+        return _parse_times(s, "ISO8601", name)   # usage ``as_of``: 2019-06-24T22:32:49+00:00
+    return _parse_times(s, RFC2822, name)
+
+
+def _parse_times(s: pd.Series, fmt: str, name: str) -> pd.Series:
+    try:
+        out = pd.to_datetime(s, format=fmt, utc=True)
+    except (ValueError, TypeError) as exc:
+        raise ParseError(f"column {name!r}: {exc}") from None
+    return out.astype(DTYPES["datetime"])
+
+
+def _numbers(s: pd.Series, name: str, dtype: str) -> pd.Series:
+    try:
+        out = pd.to_numeric(s, errors="raise")
+    except (ValueError, TypeError) as exc:
+        raise ParseError(f"column {name!r}: {exc}") from None
+    try:
+        return out.astype(dtype)
+    except (ValueError, TypeError) as exc:
+        raise ParseError(f"column {name!r} is not {dtype}: {exc}") from None
+
+
+def _booleans(s: pd.Series, name: str) -> pd.Series:
+    s = s.where(s.notna() & (s != ""), None)
+    out = s.map(_BOOL, na_action="ignore")
+    bad = out.isna() & s.notna()
+    if bad.any():
+        raise ParseError(f"column {name!r}: {s[bad].iloc[0]!r} is not a boolean")
+    return out.astype(DTYPES["bool"])
+
+
+def price_to_micros(prices: pd.Series) -> pd.Series:
+    """Decimal price strings -> exact ``Int64`` counts of 10**-6 units, vectorised.
+
+    ``"-0.00750"`` -> -7500. Missing stays missing. A value with non-zero digits past
+    the sixth decimal place, or that is not a decimal number, raises ParseError.
+
+    >>> price_to_micros(pd.Series(["-0.00750", "2192.84855", None, "3"])).tolist()
+    [-7500, 2192848550, <NA>, 3000000]
+    """
+    s = prices.astype(DTYPES["str"]).str.strip()
+    s = s.mask(s == "")
+    present = s.notna()
+    ok = s.str.fullmatch(_DECIMAL)
+    if not ok[present].all():
+        raise ParseError(f"price {s[present & ~ok.fillna(False)].iloc[0]!r} is not a decimal")
+    neg = s.str.startswith("-").fillna(False).to_numpy(bool)
+    parts = s.str.lstrip("+-").str.partition(".")
+    whole, frac = parts[0].mask(parts[0] == "", "0"), parts[2].str.ljust(6, "0")
+    if (frac.str.slice(6).str.strip("0").str.len() > 0).any():
+        raise ParseError(f"price {s[frac.str.len() > 6].iloc[0]!r} has more than 6 decimals")
+    micros = (pd.to_numeric(whole.fillna("0")).astype("int64").to_numpy() * 1_000_000
+              + pd.to_numeric(frac.str.slice(0, 6).fillna("0")).astype("int64").to_numpy())
+    micros = np.where(neg, -micros, micros)
+    return pd.Series(pd.array(micros, dtype="Int64"), index=prices.index).mask(~present)
+
+
+def _trim(frame: pd.DataFrame, trim) -> pd.DataFrame:
+    column, start, end = trim
+    keep = pd.Series(True, index=frame.index)
+    if start is not None:
+        keep &= (frame[column] >= start).fillna(False)
+    if end is not None:
+        keep &= (frame[column] < end).fillna(False)
+    return frame if bool(keep.all()) else frame[keep.to_numpy()]
+
+
+def combine_frames(resource: str, parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate partial frames of ``resource`` and give enum columns their categories."""
+    res = get_resource(resource)
+    parts = [p for p in parts]
+    if not parts:
+        parts = [partial_frame(resource, [])]
+    frame = pd.concat(parts, ignore_index=True, copy=False) if len(parts) > 1 else parts[0]
+    frame = frame.reset_index(drop=True)
+    extra = sorted(set(frame.columns) - set(res.column_names))
+    for name in extra:
+        frame[name] = frame[name].astype(DTYPES["str"])
+    for col in res.columns:
+        if col.kind == "category":
+            frame[col.name] = _categorical(frame[col.name], col.values)
+    return frame[[*res.column_names, *extra]]
+
+
+def _categorical(s: pd.Series, known: tuple[str, ...]) -> pd.Series:
+    present = s.dropna().unique()
+    unknown = sorted(set(present) - set(known))
+    cats = pd.Index([*known, *unknown], dtype=DTYPES["str"])
+    return pd.Series(pd.Categorical(s, categories=cats), index=s.index)
+
+
+def sort_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows newest first by ``date_created``, ties by ``sid`` descending (the API's
+    served order), duplicates of a ``sid`` dropped. A frame already in that order is
+    returned without sorting."""
+    if frame["sid"].duplicated().any():
+        frame = frame[~frame["sid"].duplicated().to_numpy()]
+    if not _in_served_order(frame):
+        frame = frame.sort_values(["date_created", "sid"], ascending=False,
+                                  na_position="last", kind="stable")
+    return frame.reset_index(drop=True)
+
+
+def _in_served_order(frame: pd.DataFrame) -> bool:
+    dates = frame["date_created"]
+    if dates.isna().any():
+        return False
+    d = dates.to_numpy()
+    if len(d) < 2:
+        return True
+    if (d[1:] > d[:-1]).any():
+        return False
+    ties = np.flatnonzero(d[1:] == d[:-1])
+    if not len(ties):
+        return True
+    sid = frame["sid"].to_numpy(dtype=object)
+    return bool(np.all(sid[ties + 1] < sid[ties]))
+
+
+def schema_table() -> str:
+    """A Markdown table per resource: column, dtype, notes (for ``docs/schemas.md``)."""
+    out = []
+    for res in RESOURCES.values():
+        out.append(f"### {res.name}\n\n| column | dtype | notes |\n|---|---|---|")
+        for col in res.columns:
+            notes = col.doc or (f"categories: {', '.join(col.values)} (+ unknown, sorted)"
+                                if col.values else "")
+            out.append(f"| `{col.name}` | `{DTYPES[col.kind]}` | {notes} |")
+        out.append(f"\nLeft out: {', '.join(res.dropped)}.\n")
+    return "\n".join(out)

@@ -1,0 +1,199 @@
+"""HTTP: one pooled ``requests.Session``, Basic auth, timeouts, a bounded retry policy.
+
+The retry policy (DESIGN §6.6): GET only; connection errors (a dropped connection or a
+truncated body included), 429, 500, 502, 503 and 504 are retried with exponential
+backoff and full jitter, ``Retry-After`` honoured (seconds or an HTTP date), bounded by
+attempts and by total time. 400, 401, 403 and 404 are never retried. Every request holds
+a slot of one shared semaphore, so the number of requests in flight never exceeds
+``max_in_flight`` whatever the number of threads.
+
+``logging.getLogger("twilio_frames")`` at DEBUG shows each request: method, path and
+query, status, seconds, attempt. URLs never carry credentials (Basic auth is a header).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from . import __version__
+from .config import Credentials
+from .errors import (APIError, AuthenticationError, NotFoundError, RateLimitError,
+                     TransportError)
+from .parse import parse_error_body
+
+__all__ = ["RetryPolicy", "Response", "Transport", "api_error", "retry_after_seconds"]
+
+log = logging.getLogger("twilio_frames")
+
+USER_AGENT = f"twilio-frames/{__version__} python-requests/{requests.__version__}"
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_CONNECTION_ERRORS = (requests.ConnectionError, requests.Timeout,
+                      requests.exceptions.ChunkedEncodingError,
+                      requests.exceptions.ContentDecodingError)
+
+
+@dataclass
+class RetryPolicy:
+    """How failed GETs are retried.
+
+    ``max_retries`` attempts after the first; backoff ``min(cap, base * 2**n) * random()``
+    (full jitter); a ``Retry-After`` header overrides the backoff; ``max_total`` seconds
+    bound the whole request including sleeps. ``sleep`` and ``random`` are injectable.
+    """
+
+    max_retries: int = 6
+    base: float = 0.25
+    cap: float = 20.0
+    max_total: float = 120.0
+    sleep: Callable[[float], None] = time.sleep
+    random: Callable[[], float] = random.random
+    clock: Callable[[], float] = time.monotonic
+
+    def backoff(self, retry: int, retry_after: float | None) -> float:
+        """Seconds to wait before retry number ``retry`` (1-based)."""
+        if retry_after is not None:
+            return max(0.0, retry_after)
+        return min(self.cap, self.base * 2 ** (retry - 1)) * self.random()
+
+
+@dataclass
+class Response:
+    """What a successful GET gave: the body and where it came from."""
+
+    url: str
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+    attempts: int = 1
+
+
+def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:
+    """``Retry-After`` as seconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    now = time.time() if now is None else now
+    return max(0.0, when.timestamp() - now)
+
+
+def api_error(status: int, body: bytes, url: str, *, attempts: int = 1,
+              retry_after: float | None = None) -> APIError:
+    """Turn an error response into the right :class:`APIError` subclass."""
+    fields = parse_error_body(body) or {}
+    message = fields.get("message")
+    if fields.get("detail"):
+        message = f"{message}: {fields['detail']}" if message else fields["detail"]
+    if not message:
+        snippet = " ".join(body[:120].decode("utf-8", "replace").split())
+        message = f"non-Twilio error body: {snippet!r}" if snippet else "empty error body"
+    code = fields.get("code")
+    kw = dict(status=status, code=code, more_info=fields.get("more_info"), url=url,
+              attempts=attempts)
+    if status == 401 or code == 20003:
+        return AuthenticationError(message, **kw)
+    if status == 404 or code == 20404:
+        return NotFoundError(message, **kw)
+    if status == 429 or code == 20429:
+        return RateLimitError(message, retry_after=retry_after, **kw)
+    return APIError(message, **kw)
+
+
+class Transport:
+    """GETs against one API root with one pooled session and one in-flight cap."""
+
+    def __init__(self, credentials: Credentials, *, timeout: tuple[float, float] | float,
+                 retry: RetryPolicy, max_in_flight: int,
+                 session: requests.Session | None = None) -> None:
+        self.timeout = timeout
+        self.retry = retry
+        self.max_in_flight = max_in_flight
+        self._slots = threading.BoundedSemaphore(max_in_flight)
+        self.session = session or self._new_session(credentials, max_in_flight)
+
+    @staticmethod
+    def _new_session(credentials: Credentials, pool: int) -> requests.Session:
+        session = requests.Session()
+        session.auth = (credentials.username, credentials.password)
+        session.trust_env = False  # no .netrc or proxy surprises; auth is ours alone
+        session.headers.update({"User-Agent": USER_AGENT, "Accept-Charset": "utf-8"})
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(pool, 10), max_retries=0)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        return session
+
+    def close(self) -> None:
+        self.session.close()
+
+    def get(self, url: str) -> Response:
+        """GET ``url`` with the retry policy; raise APIError / TransportError on failure."""
+        policy, started, attempt = self.retry, self.retry.clock(), 0
+        while True:
+            attempt += 1
+            result = self._attempt(url, attempt)
+            if isinstance(result, Response):
+                return result
+            if not result.retryable:
+                raise result.error
+            wait = policy.backoff(attempt, result.retry_after)
+            if attempt > policy.max_retries or policy.clock() - started + wait > policy.max_total:
+                raise result.give_up(url, attempt)
+            log.debug("retrying GET %s in %.3fs (attempt %d: %s)", _path(url), wait, attempt,
+                      result.last)
+            policy.sleep(wait)
+
+    def _attempt(self, url: str, attempt: int) -> Response | _Failure:
+        t0 = time.perf_counter()
+        try:
+            with self._slots:
+                r = self.session.get(url, timeout=self.timeout, allow_redirects=False)
+                body = r.content
+        except _CONNECTION_ERRORS as exc:
+            log.debug("GET %s -> %s %.3fs attempt %d", _path(url), type(exc).__name__,
+                      time.perf_counter() - t0, attempt)
+            return _Failure(True, None, type(exc).__name__)
+        log.debug("GET %s -> %d %.3fs attempt %d", _path(url), r.status_code,
+                  time.perf_counter() - t0, attempt)
+        if r.status_code == 200:
+            return Response(url, 200, body, dict(r.headers), attempt)
+        after = retry_after_seconds(r.headers.get("Retry-After"))
+        error = api_error(r.status_code, body, url, attempts=attempt, retry_after=after)
+        return _Failure(r.status_code in RETRY_STATUSES, after, f"HTTP {r.status_code}", error)
+
+
+@dataclass
+class _Failure:
+    """One failed attempt: retryable or not, the server's Retry-After, what happened."""
+
+    retryable: bool
+    retry_after: float | None
+    last: str
+    error: APIError | None = None
+
+    def give_up(self, url: str, attempts: int) -> Exception:
+        if self.error is not None:   # the last status, with how many attempts were made
+            return self.error
+        return TransportError(f"GET {url} failed after {attempts} attempts; last: {self.last}",
+                              url=url, attempts=attempts, last_error=self.last)
+
+
+def _path(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")

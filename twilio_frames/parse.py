@@ -1,0 +1,336 @@
+"""JSON and XML list pages -> the same records.
+
+A parser takes bytes (or text) and never sees a URL or HTTP: the layer that knows the URL
+(:mod:`twilio_frames.paging`) adds it to a :class:`~twilio_frames.errors.ParseError`.
+
+XML facts used here (reference ``twilio-wire-format.md`` §3): the root is
+``<TwilioResponse>``; a list is a plural PascalCase element whose paging data are
+attributes (``nextpageuri=""`` where JSON has ``null``; legacy ``numpages``/``total``/
+``lastpageuri``); items are singular PascalCase elements; every value is element text, an
+empty element is null; ``capabilities`` children are ``<Voice>``, ``<SMS>``, ``<MMS>``;
+arrays of scalars are ``<Flags><Flag>..</Flag></Flags>``. Because XML values are all text,
+:data:`WIRE_TYPES` carries the JSON types (reference §6, generated from the OpenAPI spec)
+so that XML records equal JSON records.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+from xml.parsers import expat as _pyexpat
+
+import xmltodict
+from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
+
+from .errors import ParseError
+from .resources import get_resource
+
+__all__ = ["Page", "parse_page", "parse_error_body", "WIRE_TYPES", "snake_case"]
+
+#: Non-string JSON types of record fields, per resource (reference §6 / OpenAPI schemas
+#: ``api.v2010.account.*``). Everything not listed is a string (prices included: the
+#: wire sends decimal strings even where OAI says ``number``, reference §7).
+#: Dotted names are fields of a nested object.
+WIRE_TYPES: dict[str, dict[str, str]] = {
+    "calls": {},
+    "messages": {"error_code": "int"},
+    "recordings": {"channels": "int", "error_code": "int"},
+    "usage_records": {},
+    "accounts": {},
+    "incoming_phone_numbers": {
+        "beta": "bool", "voice_caller_id_lookup": "bool",
+        "capabilities.voice": "bool", "capabilities.sms": "bool",
+        "capabilities.mms": "bool", "capabilities.fax": "bool",
+    },
+}
+
+#: Envelope keys every SDK treats as "meta" (twilio-python ``page.py`` ``META_KEYS``).
+META_KEYS = ("first_page_uri", "next_page_uri", "previous_page_uri", "uri", "page",
+             "page_size", "start", "end", "num_pages", "total", "last_page_uri")
+_INT_META = frozenset({"page", "page_size", "start", "end", "num_pages", "total"})
+#: XML list attributes -> JSON envelope keys (reference §3.2).
+XML_ATTRIBUTES = {k.replace("_", ""): k for k in META_KEYS}
+
+
+@dataclass
+class Page:
+    """One parsed list page: the records and the envelope around them.
+
+    ``records`` are dicts with the JSON field names and JSON-equivalent values.
+    ``next_page_uri`` is None on the last page (JSON ``null``, XML ``""`` or missing).
+    Legacy keys (``num_pages``, ``total``, ``last_page_uri``) are None when absent.
+    """
+
+    records: list[dict[str, Any]]
+    next_page_uri: str | None = None
+    previous_page_uri: str | None = None
+    first_page_uri: str | None = None
+    uri: str | None = None
+    page: int | None = None
+    page_size: int | None = None
+    start: int | None = None
+    end: int | None = None
+    num_pages: int | None = None
+    total: int | None = None
+    last_page_uri: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_page(body: bytes | str, format: str, resource: str) -> Page:
+    """Parse one list page of ``resource`` in ``format`` ("json" or "xml").
+
+    Parameters
+    ----------
+    body : bytes or str
+        The response body.
+    format : {"json", "xml"}
+    resource : str
+        A resource name such as ``"calls"`` (see ``tf.RESOURCES``).
+
+    Returns
+    -------
+    Page
+
+    Raises
+    ------
+    ParseError
+        The body is not a list page of that resource; the message says what was wrong.
+
+    Examples
+    --------
+    >>> page = parse_page(b'{"calls": [], "next_page_uri": null, "page": 0}', "json", "calls")
+    >>> page.records, page.next_page_uri
+    ([], None)
+    """
+    if format == "json":
+        return _parse_json_page(body, resource)
+    if format == "xml":
+        return _parse_xml_page(body, resource)
+    raise ValueError(f"format must be 'json' or 'xml', not {format!r}")
+
+
+# ---------------------------------------------------------------- JSON
+
+def _load_json(body: bytes | str) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ParseError(f"body is not JSON ({exc}); starts {_snippet(body)!r}") from None
+
+
+def _parse_json_page(body: bytes | str, resource: str) -> Page:
+    data = _load_json(body)
+    if not isinstance(data, dict):
+        raise ParseError(f"JSON body is a {type(data).__name__}, not a list page object")
+    key = get_resource(resource).json_key
+    records = data.get(key)
+    if records is None:
+        raise ParseError(f"JSON page has no {key!r} list (keys: {sorted(data)[:12]})")
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise ParseError(f"JSON page {key!r} is not a list of objects")
+    meta = {k: data.get(k) for k in META_KEYS}
+    for k in _INT_META:
+        meta[k] = _as_int(meta[k], k)
+    for k in ("next_page_uri", "previous_page_uri", "first_page_uri", "last_page_uri"):
+        meta[k] = meta[k] or None
+    extra = {k: v for k, v in data.items() if k != key and k not in META_KEYS}
+    return Page(records, **meta, extra=extra)
+
+
+def _as_int(value: Any, name: str) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ParseError(f"envelope {name}={value!r} is not an integer") from None
+
+
+def _snippet(body: bytes | str, n: int = 60) -> str:
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    return " ".join(text[:n].split())
+
+
+# ---------------------------------------------------------------- XML
+
+def _refuse_doctype(name, sysid, pubid, has_internal_subset):
+    raise DTDForbidden(name, sysid, pubid)
+
+
+def _refuse_entity(name, is_parameter, value, base, sysid, pubid, notation):
+    raise EntitiesForbidden(name, value, base, sysid, pubid, notation)
+
+
+def _refuse_unparsed(name, base, sysid, pubid, notation):
+    raise EntitiesForbidden(name, None, base, sysid, pubid, notation)
+
+
+def _refuse_external(context, base, sysid, pubid):
+    raise ExternalReferenceForbidden(context, base, sysid, pubid)
+
+
+class _HardenedExpat:
+    """An ``expat`` stand-in for xmltodict: parsers refuse DTDs and every entity.
+
+    Twilio bodies never carry a DOCTYPE, so refusing it outright (as defusedxml does
+    with ``forbid_dtd=True``) stops entity-expansion bombs before any expansion starts.
+    """
+
+    ExpatError = _pyexpat.ExpatError
+
+    @staticmethod
+    def ParserCreate(encoding=None, namespace_separator=None):  # noqa: N802 (expat API)
+        parser = _pyexpat.ParserCreate(encoding, namespace_separator)
+        parser.StartDoctypeDeclHandler = _refuse_doctype
+        parser.EntityDeclHandler = _refuse_entity
+        parser.UnparsedEntityDeclHandler = _refuse_unparsed
+        parser.ExternalEntityRefHandler = _refuse_external
+        return parser
+
+
+def _load_xml(body: bytes | str, item: str) -> dict:
+    try:
+        doc = xmltodict.parse(body, expat=_HardenedExpat, force_list=(item,))
+    except (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden) as exc:
+        raise ParseError(f"XML body refused: {exc}") from None
+    except (_pyexpat.ExpatError, ValueError) as exc:
+        raise ParseError(f"body is not well-formed XML ({exc}); starts {_snippet(body)!r}") from None
+    if not isinstance(doc, dict) or "TwilioResponse" not in doc:
+        raise ParseError(f"XML root is not <TwilioResponse>; starts {_snippet(body)!r}")
+    return doc["TwilioResponse"] or {}
+
+
+def _parse_xml_page(body: bytes | str, resource: str) -> Page:
+    res = get_resource(resource)
+    root = _load_xml(body, res.xml_item)
+    if "RestException" in root:
+        raise ParseError("XML body is a <RestException> error, not a page")
+    if res.xml_list not in root:
+        raise ParseError(f"XML page has no <{res.xml_list}> list (found: {sorted(root)[:8]})")
+    lst = root[res.xml_list] or {}
+    if not isinstance(lst, dict):
+        raise ParseError(f"<{res.xml_list}> holds text, not <{res.xml_item}> elements")
+    meta, extra = _xml_envelope(lst)
+    items = lst.get(res.xml_item) or []
+    convert = _record_converter(resource)
+    records = [convert(item) for item in items]
+    return Page(records, **meta, extra=extra)
+
+
+def _xml_envelope(lst: dict) -> tuple[dict, dict]:
+    meta: dict[str, Any] = dict.fromkeys(META_KEYS)
+    extra: dict[str, Any] = {}
+    for key, value in lst.items():
+        if key[:1] != "@":
+            continue
+        name = XML_ATTRIBUTES.get(key[1:].lower())
+        value = (value.strip() or None) if isinstance(value, str) else value
+        if name is None:
+            extra[key[1:]] = value
+        else:
+            meta[name] = _as_int(value, name) if name in _INT_META else value
+    return meta, extra
+
+
+_CAMEL1 = re.compile(r"([A-Z]+)([A-Z][a-z])")
+_CAMEL2 = re.compile(r"([a-z0-9])([A-Z])")
+
+
+@lru_cache(maxsize=4096)
+def snake_case(name: str) -> str:
+    """XML element name -> JSON key: ``DateCreated`` -> ``date_created``, ``SMS`` -> ``sms``.
+
+    >>> snake_case("SMSMessages"), snake_case("VoiceCallerIdLookup")
+    ('sms_messages', 'voice_caller_id_lookup')
+    """
+    return _CAMEL2.sub(r"\1_\2", _CAMEL1.sub(r"\1_\2", name)).lower()
+
+
+def _nested(tag: str, value: Any) -> Any:
+    """A nested element: an object, or an array of scalars (``<Flags><Flag>``)."""
+    if not isinstance(value, dict):
+        return value
+    keys = [k for k in value if k[:1] != "@"]
+    if len(keys) == 1 and tag in (keys[0] + "s", keys[0] + "es"):
+        inner = value[keys[0]]
+        return inner if isinstance(inner, list) else [inner]
+    return {snake_case(k): _nested(k, v) for k, v in value.items() if k[:1] != "@"}
+
+
+_TRUE = {"true": True, "false": False, "True": True, "False": False}
+
+
+def _coerce(value: Any, kind: str) -> Any:
+    if value is None or not isinstance(value, str):
+        return value
+    try:
+        return int(value) if kind == "int" else _TRUE[value]
+    except (KeyError, ValueError):
+        raise ParseError(f"XML value {value!r} is not a valid {kind}") from None
+
+
+def _record_converter(resource: str):
+    """A function turning one xmltodict item into a JSON-equivalent record."""
+    flat = [(k, t) for k, t in WIRE_TYPES[resource].items() if "." not in k]
+    dotted = [(*k.split(".", 1), t) for k, t in WIRE_TYPES[resource].items() if "." in k]
+
+    def convert(item: Any) -> dict:
+        if not isinstance(item, dict):
+            return {} if item is None else _bad_item(item)
+        rec = {snake_case(k): (_nested(k, v) if type(v) is dict else v)
+               for k, v in item.items() if k[:1] != "@"}
+        for name, kind in flat:
+            if name in rec:
+                rec[name] = _coerce(rec[name], kind)
+        for outer, inner, kind in dotted:
+            sub = rec.get(outer)
+            if isinstance(sub, dict) and inner in sub:
+                sub[inner] = _coerce(sub[inner], kind)
+        return rec
+
+    return convert
+
+
+def _bad_item(item: Any) -> dict:
+    raise ParseError(f"XML item holds text {str(item)[:40]!r}, not field elements")
+
+
+# ---------------------------------------------------------------- errors
+
+def parse_error_body(body: bytes | str) -> dict[str, Any] | None:
+    """Twilio's JSON or XML error body -> ``{status, code, message, more_info, detail}``.
+
+    Returns None when the body is not a Twilio error (an HTML page, empty, ...).
+    """
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    text = text.strip()
+    if text.startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None
+        return _error_fields(data) if isinstance(data, dict) else None
+    if text.startswith("<"):
+        try:
+            root = _load_xml(text, "RestException")
+        except ParseError:
+            return None
+        exc = root.get("RestException") if isinstance(root, dict) else None
+        exc = exc[0] if isinstance(exc, list) and exc else exc
+        return _error_fields({snake_case(k): v for k, v in exc.items()}) if isinstance(exc, dict) else None
+    return None
+
+
+def _error_fields(data: dict) -> dict[str, Any] | None:
+    if "message" not in data and "code" not in data:
+        return None
+    out = {k: data.get(k) for k in ("status", "code", "message", "more_info", "detail")}
+    for k in ("status", "code"):
+        try:
+            out[k] = int(out[k]) if out[k] not in (None, "") else None
+        except (TypeError, ValueError):
+            out[k] = None
+    return out
