@@ -24,6 +24,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "billing": ("country_of", "estimate_segments", "line_items", "message_encoding"),
     "summaries": ("cost_by_period", "top_countries", "top_numbers", "unrated"),
     "breakdowns": ("call_summary", "conversations", "message_summary", "recording_summary"),
+    "reconcile": ("OverlappingCategoriesWarning", "reconcile", "usage_totals"),
     "client": ("Client",),
     "parse": ("Page", "parse_page"),
     "frames": ("to_frame",),
