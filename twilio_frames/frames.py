@@ -192,19 +192,22 @@ def price_to_micros(prices: pd.Series) -> pd.Series:
     """
     s = prices.astype(DTYPES["str"]).str.strip()
     s = s.mask(s == "")
-    present = s.notna()
-    ok = s.str.fullmatch(_DECIMAL)
-    if not ok[present].all():
-        raise ParseError(f"price {s[present & ~ok.fillna(False)].iloc[0]!r} is not a decimal")
-    neg = s.str.startswith("-").fillna(False).to_numpy(bool)
-    parts = s.str.lstrip("+-").str.partition(".")
-    whole, frac = parts[0].mask(parts[0] == "", "0"), parts[2].str.ljust(6, "0")
-    if (frac.str.slice(6).str.strip("0").str.len() > 0).any():
-        raise ParseError(f"price {s[frac.str.len() > 6].iloc[0]!r} has more than 6 decimals")
-    micros = (pd.to_numeric(whole.fillna("0")).astype("int64").to_numpy() * 1_000_000
-              + pd.to_numeric(frac.str.slice(0, 6).fillna("0")).astype("int64").to_numpy())
-    micros = np.where(neg, -micros, micros)
-    return pd.Series(pd.array(micros, dtype="Int64"), index=prices.index).mask(~present)
+    present = s.notna().to_numpy()
+    parts = s.str.extract(r"^([+-]?)(\d*)(?:\.(\d*))?$")
+    sign, whole, frac = (parts[i].fillna("") for i in range(3))
+    bad = present & ((whole.str.len() + frac.str.len()) == 0).to_numpy()
+    if bad.any():
+        raise ParseError(f"price {s[bad].iloc[0]!r} is not a decimal")
+    long = (frac.str.slice(6).str.strip("0").str.len() > 0).to_numpy()
+    if long.any():
+        raise ParseError(f"price {s[long].iloc[0]!r} has more than 6 decimals; not exact in micros")
+    whole = whole.mask(whole == "", "0")
+    micros = (pd.to_numeric(whole).to_numpy("int64") * 1_000_000
+              + pd.to_numeric(frac.str.slice(0, 6).str.ljust(6, "0")).to_numpy("int64"))
+    micros = np.where((sign == "-").to_numpy(), -micros, micros)
+    out = pd.array(micros, dtype="Int64")
+    out[~present] = pd.NA
+    return pd.Series(out, index=prices.index)
 
 
 def _trim(frame: pd.DataFrame, trim) -> pd.DataFrame:
@@ -223,7 +226,7 @@ def combine_frames(resource: str, parts: Iterable[pd.DataFrame]) -> pd.DataFrame
     parts = [p for p in parts]
     if not parts:
         parts = [partial_frame(resource, [])]
-    frame = pd.concat(parts, ignore_index=True, copy=False) if len(parts) > 1 else parts[0]
+    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     frame = frame.reset_index(drop=True)
     extra = sorted(set(frame.columns) - set(res.column_names))
     for name in extra:

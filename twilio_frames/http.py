@@ -107,13 +107,14 @@ def api_error(status: int, body: bytes, url: str, *, attempts: int = 1,
     code = fields.get("code")
     kw = dict(status=status, code=code, more_info=fields.get("more_info"), url=url,
               attempts=attempts)
-    if status == 401 or code == 20003:
-        return AuthenticationError(message, **kw)
-    if status == 404 or code == 20404:
-        return NotFoundError(message, **kw)
-    if status == 429 or code == 20429:
+    cls = _BY_STATUS.get(status) or _BY_CODE.get(code) or APIError
+    if cls is RateLimitError:
         return RateLimitError(message, retry_after=retry_after, **kw)
-    return APIError(message, **kw)
+    return cls(message, **kw)
+
+
+_BY_STATUS = {401: AuthenticationError, 404: NotFoundError, 429: RateLimitError}
+_BY_CODE = {20003: AuthenticationError, 20404: NotFoundError, 20429: RateLimitError}
 
 
 class Transport:

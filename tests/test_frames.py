@@ -1,0 +1,131 @@
+"""to_frame: dtypes, conventions of DESIGN §4, and XML == JSON on recorded pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import twilio_frames as tf
+from twilio_frames.frames import combine_frames, partial_frame, price_to_micros, schema_table, sort_frame
+from twilio_frames.resources import DTYPES
+
+PAGES = Path(__file__).parent / "data" / "pages"
+DOCS = Path(__file__).parent.parent / "docs" / "schemas.md"
+
+
+def records(name, fmt, resource):
+    return tf.parse_page((PAGES / name).read_bytes(), fmt, resource).records
+
+
+@pytest.mark.parametrize("resource", list(tf.RESOURCES))
+def test_zero_rows_keep_columns_and_dtypes(resource):
+    df = tf.to_frame(resource, [])
+    res = tf.RESOURCES[resource]
+    assert list(df.columns) == res.column_names and len(df) == 0
+    for col in res.columns:
+        assert str(df[col.name].dtype) == DTYPES[col.kind] or col.kind == "category", col.name
+        if col.kind == "category":
+            assert list(df[col.name].cat.categories) == list(col.values)
+
+
+def test_xml_and_json_twins_give_equal_frames():
+    xml = tf.to_frame("calls", records("calls_legacy.xml", "xml", "calls"))
+    js = tf.to_frame("calls", records("calls_legacy.json", "json", "calls"))
+    pd.testing.assert_frame_equal(xml, js)
+    assert list(xml.columns)[-1] == "uri"            # flags (a list) is left out
+
+
+def test_ipn_xml_equals_oai_json_and_capabilities_are_flattened():
+    xml = tf.to_frame("incoming_phone_numbers",
+                      records("incoming_phone_numbers.xml", "xml", "incoming_phone_numbers"))
+    js = tf.to_frame("incoming_phone_numbers",
+                     records("oai_ListIncomingPhoneNumber_readFull.json", "json",
+                             "incoming_phone_numbers"))
+    pd.testing.assert_frame_equal(xml, js)
+    row = js.iloc[0]
+    assert (row.capabilities_voice, row.capabilities_sms, row.capabilities_mms) == (True, False, True)
+    assert pd.isna(row.beta) and row.voice_caller_id_lookup is False or row.voice_caller_id_lookup == False  # noqa: E712
+    assert pd.isna(row.sms_url) and pd.isna(row.voice_url)     # "" and null both missing
+    assert "capabilities" not in js.columns and js.uri[0].endswith("/PNaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+
+
+def test_datetimes_are_parsed_with_their_offset():
+    df = tf.to_frame("recordings", records("oai_ListRecording_readIncludeSoftDeleted.json",
+                                           "json", "recordings"))
+    assert str(df.date_created.dtype) == "datetime64[us, UTC]"
+    assert df.date_created[0] == pd.Timestamp("2022-02-14 21:23:00", tz="UTC")   # +0100
+    assert df.start_time[1] == pd.Timestamp("2022-02-14 22:23:00", tz="UTC")     # +0000
+    assert df.channels.tolist() == [2, 2] and str(df.channels.dtype) == "Int64"
+    assert "encryption_details" not in df.columns and "subresource_uris" not in df.columns
+
+
+def test_prices_keep_sign_and_exact_micros():
+    df = tf.to_frame("calls", records("calls_legacy.json", "json", "calls"))
+    assert df.price[0] == -0.03 and df.price_micros[0] == -30000 and pd.isna(df.price_micros[1])
+    assert list(df.price_unit) == ["USD", "USD"] and str(df.duration.dtype) == "Int64"
+    usage = tf.to_frame("usage_records", records("usage_records_legacy.xml", "xml", "usage_records"))
+    assert usage.price_micros.tolist() == [0, 760000] and list(usage.price_unit) == ["USD", "USD"]
+    assert usage.start_date[0] == pd.Timestamp("2012-10-26", tz="UTC")
+    assert pd.isna(usage["count"][1]) and usage.usage.tolist() == [0.0, 0.76]
+
+
+def test_price_to_micros_is_exact():
+    s = pd.Series(["-0.00750", "2192.84855", None, "", "3", "-.5", "+1.000001", "0.1234560"])
+    assert price_to_micros(s).tolist() == [-7500, 2192848550, pd.NA, pd.NA, 3000000, -500000,
+                                           1000001, 123456]
+    with pytest.raises(tf.ParseError, match="6 decimals"):
+        price_to_micros(pd.Series(["0.0000001"]))
+    with pytest.raises(tf.ParseError, match="not a decimal"):
+        price_to_micros(pd.Series(["1e-3"]))
+
+
+def test_enums_keep_unknown_values_after_known_ones_sorted():
+    recs = [{"sid": "CA3", "status": "zzz-new"}, {"sid": "CA2", "status": "completed"},
+            {"sid": "CA1", "status": "aaa-new"}]
+    df = tf.to_frame("calls", recs)
+    cats = list(df.status.cat.categories)
+    assert cats[-2:] == ["aaa-new", "zzz-new"] and cats[:8] == list(tf.RESOURCES["calls"].columns[8].values)
+    assert df.status.tolist() == ["zzz-new", "completed", "aaa-new"]
+
+
+def test_unknown_fields_kept_as_strings_after_known_ones():
+    df = tf.to_frame("messages", [{"sid": "SM1", "zeta": 5, "alpha": "x", "tags": {"a": "b"},
+                                   "nested_new": {"k": 1}}])
+    assert list(df.columns[-2:]) == ["alpha", "zeta"] and df.zeta[0] == "5"
+    assert "tags" not in df.columns and "nested_new" not in df.columns
+
+
+def test_accounts_never_carry_the_auth_token():
+    recs = records("oai_ListAccount_readFull.json", "json", "accounts")
+    assert "auth_token" in recs[0]
+    df = tf.to_frame("accounts", recs)
+    assert "auth_token" not in df.columns
+    assert recs[0]["auth_token"] not in df.astype(str).to_string()
+
+
+def test_partial_frames_combine_to_the_same_frame_and_trim():
+    recs = records("calls_legacy.json", "json", "calls") * 1
+    whole = tf.to_frame("calls", recs)
+    parts = [partial_frame("calls", recs[:1]), partial_frame("calls", recs[1:])]
+    pd.testing.assert_frame_equal(combine_frames("calls", parts), whole)
+    trimmed = partial_frame("calls", recs, trim=("start_time", pd.Timestamp("2011-04-04", tz="UTC"),
+                                                 pd.Timestamp("2011-04-05", tz="UTC")))
+    assert trimmed.sid.tolist() == [recs[0]["sid"]]      # the null start_time is outside
+
+
+def test_sort_frame_orders_newest_first_and_dedupes():
+    recs = records("calls_legacy.json", "json", "calls")
+    df = combine_frames("calls", [partial_frame("calls", recs[::-1] + recs)])
+    out = sort_frame(df)
+    assert out.sid.tolist() == [r["sid"] for r in recs]
+
+
+def test_bad_datetime_is_a_parse_error():
+    with pytest.raises(tf.ParseError, match="date_created"):
+        tf.to_frame("calls", [{"sid": "CA1", "date_created": "yesterday"}])
+
+
+def test_docs_schema_table_is_current():
+    assert schema_table() in DOCS.read_text()
