@@ -19,6 +19,7 @@ import numpy as np
 
 from ..resources import CALL_STATUS
 from . import generate_records as gr
+from . import usage
 from .generate_accounts import (account_record, api_keys, build_accounts, build_numbers,
                                 number_record)
 from .generate_calls import generate_calls
@@ -149,6 +150,7 @@ class Dataset:
                  live_calls: bool = True):
         self.seed, self.days, self.unpriced_hours = seed, days, unpriced_hours
         self.now = _parse_now(now)
+        self._usage: usage.UsageCube | None = None
         self.prices = load_price_list(currency)
         self.currency = self.prices.currency
         r = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
@@ -253,6 +255,39 @@ class Dataset:
             return [_copy(a) for a in chosen]
         tab = self.table(resource, account_sid)
         return tab.records(slice(None))
+
+    @property
+    def usage_cube(self) -> usage.UsageCube:
+        """The usage aggregate (count, usage, price per account, day, leaf), built once."""
+        if self._usage is None:
+            self._usage = usage.build_cube(self)
+        return self._usage
+
+    def usage_records(self, account_sid: str, subresource: str | None = None, *,
+                      category: str | None = None, start_date: date | None = None,
+                      end_date: date | None = None,
+                      include_subaccounts: bool = True) -> list[dict]:
+        """UsageRecords as served: per period (ascending), categories in name order.
+
+        ``subresource`` None is the root list (like ``all_time``); otherwise one of daily,
+        monthly, yearly, all_time, today, yesterday, this_month, last_month. Dates are
+        inclusive UTC days. See ``data/README.md`` for the rules.
+        """
+        i = self._account_index(account_sid)
+        scope = tuple(range(len(self._acc))) if include_subaccounts and i == 0 else (i,)
+        cats = usage.CATEGORIES if category is None else \
+            tuple(c for c in usage.CATEGORIES if c == category.lower())
+        today = self.now.date()
+        created = usage.day_date(self._acc[i].created // 86400)
+        as_of = self.now.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+        cube, out = self.usage_cube, []
+        col = [usage.CATEGORIES.index(c) for c in cats]
+        for first, last in usage.periods(subresource, today, start_date, end_date, created):
+            tot = cube.totals(scope, usage.day_number(first), usage.day_number(last))
+            for c, k in zip(cats, col):
+                out.append(usage.record(account_sid, subresource, c, first, last, tot[:, k],
+                                        self.currency, as_of))
+        return out
 
     def _records(self, resource: str, idx: np.ndarray) -> list[dict]:
         if resource == "calls":
