@@ -114,6 +114,7 @@ class SimulatorApp:
     # ------------------------------------------------------------------ WSGI
     def __call__(self, environ, start_response):
         decision = self.injector.enter()
+        started = time.perf_counter()
         outcome: int | str = "drop"
         try:
             if decision.latency:
@@ -122,8 +123,9 @@ class SimulatorApp:
             if decision.fault in ("truncate", "drop"):
                 environ[TRANSPORT_FAULT] = decision.fault
             outcome = "drop" if decision.fault == "drop" else response.status
-            start_response(_status_line(response.status), self._headers(response, environ,
-                                                                          decision))
+            headers = self._headers(response, environ, decision)
+            headers.append(("Twilio-Request-Duration", f"{time.perf_counter() - started:.3f}"))
+            start_response(_status_line(response.status), headers)
             return [response.body]
         finally:
             self.injector.leave(outcome)

@@ -17,6 +17,7 @@ import socket
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from email.utils import formatdate
 from urllib.parse import unquote
 
 from .app import TRANSPORT_FAULT
@@ -28,6 +29,7 @@ HOST = "127.0.0.1"
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
     server_version = "twilio-frames-simulator"
     sys_version = ""
 
@@ -74,17 +76,15 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "drop":
             self.close_connection = True
             return
-        code, _, reason = result["status"].partition(" ")
-        self.send_response_only(int(code), reason)
-        for name, value in result["headers"]:
-            self.send_header(name, value)
-        self.end_headers()
+        head = [f"HTTP/1.1 {result['status']}", f"Server: {self.server_version}",
+                f"Date: {formatdate(usegmt=True)}",
+                *(f"{name}: {value}" for name, value in result["headers"]), "", ""]
+        head_bytes = "\r\n".join(head).encode("latin-1")
         if fault == "truncate":
-            self.wfile.write(body[: len(body) // 2])
-            self.wfile.flush()
+            self.wfile.write(head_bytes + body[: len(body) // 2])
             self.close_connection = True
-        elif send_body:
-            self.wfile.write(body)
+        else:    # one write: headers then body in two writes would meet Nagle + delayed ACK
+            self.wfile.write(head_bytes + body if send_body else head_bytes)
 
 
 class LoopbackServer(ThreadingHTTPServer):

@@ -1,0 +1,46 @@
+"""Shared fixtures.
+
+``sim``      session-scoped: one simulator (a fixed seed and a fixed ``now``, so data and
+             bytes are the same on every run) served on 127.0.0.1 for the whole test run.
+             Read-only use: don't leave faults on. Use ``faulty_sim`` to change faults.
+             Attributes: ``base_url``, ``account_sid``, ``auth_token``, ``api_key``,
+             ``api_secret``, ``dataset`` (the ground truth), ``stats``.
+``http``     a fresh ``requests.Session`` (keep-alive), closed after the test.
+``faulty_sim`` the same ``sim``; its faults are switched off and its stats reset after the
+             test, whatever the test did with ``sim.set_faults(...)``.
+
+``SIM_OPTIONS`` are the dataset options of ``sim``; build a second simulator with the
+same options to compare bytes.
+"""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from twilio_frames import simulator
+
+#: Dataset options of the session simulator: small enough to build in well under a second.
+SIM_OPTIONS = {"seed": 20261115, "now": "2026-11-15T12:00:00Z", "days": 21,
+               "subaccounts": 2}
+
+
+@pytest.fixture(scope="session")
+def sim():
+    with simulator.running(**SIM_OPTIONS) as running_sim:
+        yield running_sim
+
+
+@pytest.fixture
+def http():
+    with requests.Session() as session:
+        yield session
+
+
+@pytest.fixture
+def faulty_sim(sim):
+    sim.set_faults(simulator.Faults())
+    sim.reset_stats()
+    yield sim
+    sim.set_faults(simulator.Faults())
+    sim.reset_stats()
