@@ -1,0 +1,170 @@
+"""Billing and line-item CSV files: exact money, UTC dates, safe in spreadsheets.
+
+Both writers share these rules:
+
+* UTF-8 (no byte-order mark), a header row, ``\\n`` line ends, RFC 4180 quoting.
+* Money is written from the exact integer micro-units as a decimal string with exactly
+  6 decimal places (``0.215000``), never through a float, so the Decimal sum of a
+  column read back equals the exact total; pandas' float sum agrees to 1e-9.
+* Dates and times are ISO 8601 in UTC: ``2024-01-31`` for periods,
+  ``2024-01-31T23:59:30Z`` for instants.
+* Formula injection: a text cell (message bodies and caller names come from strangers)
+  that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a single
+  quote in front (OWASP "CSV Injection"). Numeric columns (counts, usage, money) are
+  written as plain numbers and never prefixed. Decision for phone numbers: a cell that
+  is exactly an E.164 number (``+`` and 1-15 digits, nothing else) is left as is: it
+  holds no function, cell reference or DDE payload, and prefixing would corrupt every
+  number column for the people who read the file back with code. Anything else that
+  starts with ``+`` (``+1 =HYPERLINK(...)``) is prefixed.
+* The file is written to a temporary name in the same folder and moved into place
+  (``os.replace``); an existing file is replaced only with ``overwrite=True``, else
+  FileExistsError.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .billing import line_items
+from .errors import ConfigurationError
+from .money import infer_resource
+from .outputs import atomic_file
+from .summaries import as_list, check_freq, cost_by_period
+
+__all__ = ["BILLING_COLUMNS", "LINE_ITEM_COLUMNS", "write_billing_csv",
+           "write_line_items_csv"]
+
+#: Columns of the billing CSV, after ``period_start, period_end`` and the ``by`` columns.
+BILLING_COLUMNS = ("product", "count", "usage", "usage_unit", "cost", "currency",
+                   "unrated")
+
+#: Default columns of the line-items CSV per resource.
+LINE_ITEM_COLUMNS: dict[str, tuple[str, ...]] = {
+    "calls": ("sid", "account_sid", "parent_call_sid", "start_time", "end_time",
+              "direction", "status", "from", "to", "our_number", "remote_number",
+              "country", "duration", "category", "usage", "usage_unit", "price", "cost",
+              "currency"),
+    "messages": ("sid", "account_sid", "date_sent", "direction", "status", "from", "to",
+                 "our_number", "remote_number", "country", "num_segments", "num_media",
+                 "error_code", "category", "usage", "usage_unit", "price", "cost",
+                 "currency"),
+    "recordings": ("sid", "account_sid", "call_sid", "date_created", "duration",
+                   "status", "category", "usage", "usage_unit", "price", "cost",
+                   "currency"),
+}
+
+_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_E164 = re.compile(r"\+[0-9]{1,15}")
+_MONEY = {"price": "price_micros", "cost": "cost_micros"}
+
+
+def neutralise(values: pd.Series) -> pd.Series:
+    """Prefix ``'`` to text cells that a spreadsheet would run as a formula."""
+    text = values.astype("str")
+    risky = text.str.startswith(_TRIGGERS) & ~text.str.fullmatch(_E164.pattern)
+    return text.where(~risky.fillna(False), "'" + text)
+
+
+def micros_text(micros: pd.Series) -> pd.Series:
+    """Exact ``-0.008500``-style strings from Int64 micro-units; missing -> empty."""
+    present = micros.notna().to_numpy(bool)
+    values = micros.to_numpy(dtype="int64", na_value=0)
+    sign = np.where(values < 0, "-", "")
+    whole = pd.Series(np.abs(values) // 1_000_000).astype("str")
+    frac = pd.Series(np.abs(values) % 1_000_000).astype("str").str.zfill(6)
+    out = pd.Series(sign, dtype="str") + whole + "." + frac
+    return pd.Series(np.where(present, out.to_numpy(), ""), index=micros.index, dtype="str")
+
+
+def _timestamps(values: pd.Series, *, date_only: bool = False) -> pd.Series:
+    utc = values.dt.tz_convert("UTC")
+    fmt = "%Y-%m-%d" if date_only else (
+        "%Y-%m-%dT%H:%M:%S.%fZ" if (utc.dt.microsecond.fillna(0) != 0).any()
+        else "%Y-%m-%dT%H:%M:%SZ")
+    return utc.dt.strftime(fmt).fillna("")
+
+
+def _cell_column(frame: pd.DataFrame, name: str) -> pd.Series:
+    if name in _MONEY and _MONEY[name] in frame.columns:
+        return micros_text(frame[_MONEY[name]].astype("Int64"))
+    col = frame[name]
+    if isinstance(col.dtype, pd.DatetimeTZDtype):
+        return _timestamps(col)
+    if pd.api.types.is_bool_dtype(col.dtype):
+        return col.map({True: "true", False: "false"}).astype("str").fillna("")
+    if pd.api.types.is_integer_dtype(col.dtype):
+        return col.astype("Int64").astype("str").fillna("")
+    if pd.api.types.is_float_dtype(col.dtype):
+        raise ConfigurationError(f"column {name!r} is a float; only exact columns are "
+                                 "written (money goes through its *_micros column)")
+    return neutralise(col).fillna("")
+
+
+def _write(table: pd.DataFrame, path, overwrite: bool) -> Path:
+    with atomic_file(path, overwrite=overwrite) as tmp:
+        table.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
+    return Path(path)
+
+
+def write_billing_csv(path: str | os.PathLike, *, calls: pd.DataFrame | None = None,
+                      messages: pd.DataFrame | None = None,
+                      recordings: pd.DataFrame | None = None, freq: str = "M",
+                      by: str | list[str] | None = "account_sid",
+                      overwrite: bool = False) -> Path:
+    """Write billed usage and cost per ``by`` x product x UTC period to a CSV file.
+
+    Columns: ``period_start, period_end`` (inclusive last day, ISO dates, UTC), the
+    ``by`` columns (default ``account_sid``; ``by="our_number"`` gives the per-number
+    variant), then ``product, count, usage, usage_unit, cost, currency, unrated``.
+    ``cost`` is positive with 6 exact decimals; ``unrated`` counts rows still waiting
+    for a price. Rows are sorted by period, by, product, currency. See
+    :func:`twilio_frames.cost_by_period` for what count and usage mean.
+
+    Returns the path written. Raises FileExistsError if it exists and not ``overwrite``.
+    """
+    by, freq = as_list(by), check_freq(freq)
+    table = cost_by_period(calls, messages, recordings, freq=freq, by=by)
+    starts = table["period"].dt.tz_localize(None)
+    ends = {"D": starts, "W": starts + pd.Timedelta(days=6),
+            "M": starts + pd.offsets.MonthEnd(0)}[freq]
+    out = pd.DataFrame({"period_start": starts.dt.strftime("%Y-%m-%d"),
+                        "period_end": ends.dt.strftime("%Y-%m-%d")})
+    for col in by:
+        out[col] = _cell_column(table, col).to_numpy()
+    out["product"] = table["product"].astype("str")
+    out["count"] = table["count"].astype("Int64")
+    out["usage"] = table["usage"].astype("Int64")
+    out["usage_unit"] = table["usage_unit"].astype("str")
+    out["cost"] = micros_text(table["cost_micros"]).to_numpy()
+    out["currency"] = table["currency"].astype("str")
+    out["unrated"] = table["n_unrated"].astype("Int64")
+    return _write(out, path, overwrite)
+
+
+def write_line_items_csv(frame: pd.DataFrame, path: str | os.PathLike, *,
+                         columns: list[str] | None = None, overwrite: bool = False) -> Path:
+    """Write one row per call, message or recording with its billing columns.
+
+    ``columns`` defaults to :data:`LINE_ITEM_COLUMNS` of the frame's resource and may
+    name any frame column or line-item column (see :func:`twilio_frames.line_items`).
+    ``price`` keeps Twilio's sign, ``cost`` is positive; both exact with 6 decimals.
+
+    Returns the path written. Raises FileExistsError if it exists and not ``overwrite``.
+    """
+    resource = infer_resource(frame)
+    if resource not in LINE_ITEM_COLUMNS:
+        raise ConfigurationError(f"line items exist for calls, messages and recordings, "
+                                 f"not {resource}")
+    items = line_items(frame, resource=resource)
+    columns = list(columns or LINE_ITEM_COLUMNS[resource])
+    missing = [c for c in columns if c not in items.columns]
+    if missing:
+        raise ConfigurationError(f"unknown column(s) {missing} for {resource} line items")
+    table = pd.DataFrame({c: _cell_column(items, c).to_numpy() for c in columns},
+                         columns=columns)
+    return _write(table, path, overwrite)
