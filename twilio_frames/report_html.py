@@ -8,8 +8,10 @@ plain values and DataFrames; nothing fetches, computes money or touches the file
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pandas as pd
 
@@ -58,6 +60,9 @@ footer { color:var(--muted); font-size:12.5px; padding:0 40px 30px; max-width:12
 .empty { color:var(--muted); font-style:italic; }
 """
 
+#: Text that reads as a number (pre-formatted money, percentages, hours): right-aligned.
+_NUMBER_TEXT = re.compile(r"^-?[0-9][0-9,]*(\.[0-9]+)?( %| h)?$")
+
 #: Words in a status column that get a colour (ok / warn / bad).
 _STATUS_CLASS = {
     "match": "status-ok", "matched": "status-ok", "ok": "status-ok",
@@ -90,10 +95,13 @@ def _format_cell(value: object, *, digits: int) -> tuple[str, bool]:
         return f"{int(value):,}", True
     if isinstance(value, float) or (hasattr(value, "dtype") and getattr(value, "dtype").kind == "f"):
         return f"{float(value):,.{digits}f}", True
+    if isinstance(value, Decimal):
+        return f"{value:,.{digits}f}", True
     if isinstance(value, pd.Timestamp):
         return (value.strftime("%Y-%m-%d") if value == value.normalize()
                 else value.strftime("%Y-%m-%d %H:%M")), False
-    return str(value), False
+    text = str(value)
+    return text, bool(_NUMBER_TEXT.match(text))
 
 
 def html_table(df: pd.DataFrame, *, caption: str | None = None, digits: int = 2,
