@@ -28,6 +28,7 @@ _CALL_SUB = (("notifications", "Notifications"), ("recordings", "Recordings"),
              ("streams", "Streams"), ("transcriptions", "Transcriptions"),
              ("user_defined_message_subscriptions", "UserDefinedMessageSubscriptions"),
              ("user_defined_messages", "UserDefinedMessages"))
+_CALL_SUB = tuple((k, f"/{p}.json") for k, p in _CALL_SUB)
 _MSG_KEYS = ("body", "num_segments", "direction", "from", "to", "date_updated", "price",
              "error_message", "uri", "account_sid", "num_media", "status",
              "messaging_service_sid", "sid", "date_sent", "date_created", "error_code",
@@ -79,7 +80,7 @@ def call_records(ds, idx: np.ndarray) -> list[dict]:
         base = f"{API}/{a}/Calls/{s}"
         rec = dict(zip(_CALL_KEYS, row))
         rec["uri"] = base + ".json"
-        rec["subresource_uris"] = {k: f"{base}/{p}.json" for k, p in _CALL_SUB}
+        rec["subresource_uris"] = {k: base + suffix for k, suffix in _CALL_SUB}
         out.append(rec)
     return out
 
