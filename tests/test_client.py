@@ -1,0 +1,192 @@
+"""The Client against the simulator over real loopback HTTP (fixtures in conftest.py)."""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import twilio_frames as tf
+from twilio_frames.frames import sort_frame
+
+START, END = "2026-11-01", "2026-11-12T06:00"
+DATED = ("calls", "messages", "recordings")
+FIELD = {"calls": "start_time", "messages": "date_sent", "recordings": "date_created"}
+
+
+def client(sim, **kw):
+    kw.setdefault("progress", False)
+    return tf.Client(sim.account_sid, sim.auth_token, base_url=sim.base_url, **kw)
+
+
+def truth(sim, resource, sids=None, start=None, end=None):
+    """Ground truth from the dataset, trimmed to [start, end) on the resource's date field."""
+    sids = sids or [sim.account_sid]
+    recs = [r for sid in sids for r in sim.dataset.records(resource, sid)]
+    if start is not None:
+        lo, hi = pd.Timestamp(start, tz="UTC"), pd.Timestamp(end, tz="UTC")
+
+        def inside(value):
+            return bool(value) and lo <= email.utils.parsedate_to_datetime(value) < hi
+        recs = [r for r in recs if inside(r[FIELD[resource]])]
+    return sort_frame(tf.to_frame(resource, recs))
+
+
+@pytest.mark.parametrize("resource", ["calls", "messages", "recordings", "accounts",
+                                      "incoming_phone_numbers"])
+def test_xml_and_json_frames_are_equal_and_match_ground_truth(sim, resource):
+    js = getattr(client(sim), resource)()
+    xml = getattr(client(sim, format="xml"), resource)()
+    pd.testing.assert_frame_equal(js, xml)
+    expected = tf.to_frame("accounts", sim.dataset.records("accounts", sim.account_sid)) \
+        if resource == "accounts" else truth(sim, resource)
+    pd.testing.assert_frame_equal(js, expected)
+    assert len(js) > 0
+
+
+@pytest.mark.parametrize("sub", [None, "daily", "monthly", "last_month", "all_time"])
+def test_usage_records_xml_equals_json_and_truth(sim, sub):
+    js = client(sim).usage_records(sub, start="2026-11-01", end="2026-11-08")
+    xml = client(sim, format="xml").usage_records(sub, start="2026-11-01", end="2026-11-08")
+    pd.testing.assert_frame_equal(js, xml)
+    recs = sim.dataset.usage_records(sim.account_sid, sub, start_date=pd.Timestamp("2026-11-01").date(),
+                                     end_date=pd.Timestamp("2026-11-07").date())
+    pd.testing.assert_frame_equal(js, tf.to_frame("usage_records", recs))
+
+
+@pytest.mark.parametrize("resource", DATED)
+def test_interval_is_half_open_utc_and_trimmed_client_side(sim, resource):
+    df = getattr(client(sim), resource)(START, END)
+    pd.testing.assert_frame_equal(df, truth(sim, resource, start=START, end=END))
+    col = df[FIELD[resource]]
+    assert col.min() >= pd.Timestamp(START, tz="UTC") and col.max() < pd.Timestamp(END, tz="UTC")
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(page_size=st.sampled_from([7, 50, 1000]), window=st.sampled_from([None, "1D", "3D", "36h"]),
+       workers=st.sampled_from([1, 3, 8]), fmt=st.sampled_from(["json", "xml"]),
+       resource=st.sampled_from(DATED))
+def test_page_size_window_workers_and_format_never_change_the_frame(sim, page_size, window,
+                                                                      workers, fmt, resource):
+    c = client(sim, page_size=page_size, max_workers=workers, format=fmt)
+    df = getattr(c, resource)(START, END, window=window, accounts="all")
+    sids = [a["sid"] for a in sim.dataset.accounts]
+    pd.testing.assert_frame_equal(df, truth(sim, resource, sids, START, END))
+
+
+def test_accounts_all_concurrently_equals_per_account_truth(sim):
+    df = client(sim, max_workers=4).calls(accounts="all")
+    sids = [a["sid"] for a in sim.dataset.accounts]
+    assert set(df.account_sid) == set(sids) and len(sids) == 3
+    pd.testing.assert_frame_equal(df, truth(sim, "calls", sids))
+    assert df.sid.is_unique
+
+
+def test_usage_accounts_all_never_double_counts(sim):
+    c = client(sim)
+    each = c.usage_records("monthly", accounts="all")
+    sids = [a["sid"] for a in sim.dataset.accounts]
+    expected = tf.to_frame("usage_records", [r for sid in sids for r in sim.dataset.usage_records(
+        sid, "monthly", include_subaccounts=False)])
+    pd.testing.assert_frame_equal(each, expected)
+    assert list(pd.unique(each.account_sid)) == sids
+    master_total = c.usage_records("monthly", category="totalprice").price_micros.sum()
+    assert each[each.category == "totalprice"].price_micros.sum() == master_total
+    with pytest.raises(tf.ConfigurationError, match="twice"):
+        c.usage_records(accounts="all", include_subaccounts=True)
+
+
+def test_limit_and_filters(sim):
+    c = client(sim, page_size=10)
+    df = c.calls(limit=25)
+    pd.testing.assert_frame_equal(df, truth(sim, "calls").head(25))
+    done = c.calls(Status="completed")
+    assert len(done) > 0 and set(done.status) == {"completed"}
+
+
+def test_iter_records_keeps_raw_records(sim):
+    recs = list(client(sim, format="xml").iter_records("recordings", START, END))
+    assert recs and all("subresource_uris" in r for r in recs)
+    assert [r["sid"] for r in recs] == truth(sim, "recordings", start=START, end=END).sid.tolist()
+
+
+def test_every_record_once_under_429_and_503(faulty_sim):
+    # The session simulator's master holds a few hundred calls; page size 7 makes ~60 pages.
+    faulty_sim.set_faults(rate_429=0.10, rate_503=0.05, seed=3)
+    c = client(faulty_sim, page_size=7)
+    sleeps = []
+    c.retry.sleep = sleeps.append
+    df = c.calls()
+    pd.testing.assert_frame_equal(df, truth(faulty_sim, "calls"))
+    stats = faulty_sim.stats
+    assert stats.statuses[429] + stats.statuses[503] == len(sleeps) > 0
+
+
+def test_retry_after_is_waited_for(faulty_sim):
+    faulty_sim.set_faults(rate_429=0.3, retry_after=2, seed=1)
+    c = client(faulty_sim, page_size=20)
+    sleeps = []
+    c.retry.sleep = sleeps.append
+    c.messages()
+    assert sleeps and set(sleeps) == {2.0}
+    assert len(sleeps) == faulty_sim.stats.statuses[429]
+
+
+def test_bad_token_fails_at_once_with_one_request(faulty_sim):
+    c = tf.Client(faulty_sim.account_sid, "0" * 32, base_url=faulty_sim.base_url, progress=False)
+    with pytest.raises(tf.AuthenticationError) as info:
+        c.calls()
+    assert info.value.status == 401 and faulty_sim.stats.requests == 1
+
+
+def test_concurrency_cap_is_shared_and_respected(faulty_sim):
+    faulty_sim.set_faults(latency=0.01)
+    c = client(faulty_sim, max_workers=3, page_size=5)
+    c.calls(START, END, window="1D", accounts="all")
+    assert 1 < faulty_sim.stats.max_in_flight <= 3
+
+
+def test_api_key_auth_works(sim):
+    c = tf.Client(sim.account_sid, api_key=sim.api_key, api_secret=sim.api_secret,
+                  base_url=sim.base_url, progress=False)
+    assert len(c.accounts()) == len(sim.dataset.accounts)
+
+
+def test_secrets_never_in_repr_errors_or_logs(sim, caplog):
+    caplog.set_level(logging.DEBUG, logger="twilio_frames")
+    ok = client(sim)
+    keyed = tf.Client(sim.account_sid, api_key=sim.api_key, api_secret=sim.api_secret,
+                      base_url=sim.base_url, progress=False)
+    wrong = tf.Client(sim.account_sid, "f" * 32, base_url=sim.base_url, progress=False)
+    ok.accounts()
+    keyed.calls(limit=3)
+    texts = [repr(ok), repr(keyed), caplog.text]
+    with pytest.raises(tf.AuthenticationError) as info:
+        wrong.calls()
+    texts += [str(info.value), repr(info.value), repr(wrong)]
+    assert "GET /2010-04-01/Accounts" in caplog.text
+    for text in texts:
+        for secret in (sim.auth_token, sim.api_secret, "f" * 32):
+            assert secret not in text
+
+
+def test_http_refused_except_loopback(sim):
+    with pytest.raises(tf.ConfigurationError, match="plain http"):
+        tf.Client(sim.account_sid, sim.auth_token, base_url="http://example.com")
+    assert client(sim).base_url.startswith("http://127.0.0.1")
+
+
+def test_bad_options_are_refused(sim):
+    for kw in ({"format": "csv"}, {"page_size": 1001}, {"max_workers": 0}):
+        with pytest.raises(tf.ConfigurationError):
+            client(sim, **kw)
+    with pytest.raises(tf.ConfigurationError, match="window"):
+        client(sim).calls(window="1D")
+    with pytest.raises(tf.ConfigurationError, match="before"):
+        client(sim).calls("2026-11-02", "2026-11-01")
+    with pytest.raises(tf.ConfigurationError, match="subresource"):
+        client(sim).usage_records("weekly")

@@ -1,0 +1,116 @@
+"""Paging: next_page_uri only, loops refused, limits, date filters and windows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pandas as pd
+import pytest
+
+import twilio_frames as tf
+from twilio_frames.paging import (date_filters, iter_pages, list_url, run_concurrently,
+                                  split_windows, to_utc)
+
+BASE = "http://127.0.0.1:1"
+
+
+def page(n, nxt, size=2):
+    return json.dumps({"calls": [{"sid": f"CA{n}{i}"} for i in range(size)],
+                       "next_page_uri": nxt, "page": n}).encode()
+
+
+def fake(bodies):
+    asked = []
+
+    def get(url):
+        asked.append(url)
+        return bodies[url]
+    return get, asked
+
+
+def test_follows_next_page_uri_exactly_and_stops_on_null_or_empty():
+    bodies = {BASE + "/p0": page(0, "/p1?PageToken=PA1"), BASE + "/p1?PageToken=PA1": page(1, ""),
+              }
+    get, asked = fake(bodies)
+    pages = list(iter_pages(get, BASE, BASE + "/p0", format="json", resource="calls"))
+    assert [p.page for p in pages] == [0, 1]
+    assert asked == [BASE + "/p0", BASE + "/p1?PageToken=PA1"]
+    bodies = {BASE + "/p0": page(0, None)}
+    get, asked = fake(bodies)
+    assert len(list(iter_pages(get, BASE, BASE + "/p0", format="json", resource="calls"))) == 1
+
+
+def test_repeated_page_uri_raises_instead_of_looping():
+    bodies = {BASE + "/p0": page(0, "/p1"), BASE + "/p1": page(1, "/p0")}
+    get, asked = fake(bodies)
+    with pytest.raises(tf.ParseError, match="repeated") as info:
+        list(iter_pages(get, BASE, BASE + "/p0", format="json", resource="calls"))
+    assert info.value.url == BASE + "/p0" and len(asked) == 2
+
+
+def test_limit_cuts_the_last_page_and_fetches_no_more():
+    bodies = {BASE + "/p0": page(0, "/p1", 3), BASE + "/p1": page(1, "/p2", 3)}
+    get, asked = fake(bodies)
+    pages = list(iter_pages(get, BASE, BASE + "/p0", format="json", resource="calls", limit=4))
+    assert [len(p.records) for p in pages] == [3, 1] and len(asked) == 2
+
+
+def test_parse_error_gets_the_url():
+    get, _ = fake({BASE + "/p0": b"<html>oops</html>"})
+    with pytest.raises(tf.ParseError) as info:
+        list(iter_pages(get, BASE, BASE + "/p0", format="json", resource="calls"))
+    assert info.value.url == BASE + "/p0" and BASE + "/p0" in str(info.value)
+
+
+def test_next_page_on_another_host_is_refused():
+    get, _ = fake({BASE + "/p0": page(0, "http://evil.example/p1")})
+    with pytest.raises(tf.ParseError, match="leaves"):
+        list(iter_pages(get, BASE, BASE + "/p0", format="json", resource="calls"))
+
+
+def test_to_utc_naive_is_utc_and_aware_is_converted():
+    assert to_utc("2026-10-01") == pd.Timestamp("2026-10-01", tz="UTC")
+    assert to_utc(dt.date(2026, 10, 1)) == pd.Timestamp("2026-10-01", tz="UTC")
+    assert to_utc("2026-10-01T02:00+02:00") == pd.Timestamp("2026-10-01", tz="UTC")
+    with pytest.raises(tf.ConfigurationError):
+        to_utc("not a date")
+
+
+def test_date_filters_cover_every_touched_day():
+    s, e = to_utc("2026-10-01T05:00"), to_utc("2026-10-03")
+    assert date_filters("calls", s, e) == {"StartTime>": "2026-10-01", "StartTime<": "2026-10-03"}
+    e2 = to_utc("2026-10-03T00:00:01")
+    assert date_filters("messages", s, e2) == {"DateSent>": "2026-10-01", "DateSent<": "2026-10-04"}
+    assert date_filters("recordings", None, e) == {"DateCreated<": "2026-10-03"}
+    assert date_filters("usage_records", s, e) == {"StartDate": "2026-10-01", "EndDate": "2026-10-02"}
+    assert date_filters("usage_records", s, e2)["EndDate"] == "2026-10-03"
+    with pytest.raises(tf.ConfigurationError):
+        date_filters("accounts", s, e)
+
+
+def test_split_windows():
+    w = split_windows(to_utc("2026-10-01"), to_utc("2026-10-03T12:00"), "1D")
+    assert [(a.isoformat(), b.isoformat()) for a, b in w] == [
+        ("2026-10-01T00:00:00+00:00", "2026-10-02T00:00:00+00:00"),
+        ("2026-10-02T00:00:00+00:00", "2026-10-03T00:00:00+00:00"),
+        ("2026-10-03T00:00:00+00:00", "2026-10-03T12:00:00+00:00")]
+    with pytest.raises(tf.ConfigurationError):
+        split_windows(to_utc("2026-10-01"), to_utc("2026-10-02"), "-1D")
+
+
+def test_list_url_encodes_inequality_keys():
+    url = list_url(BASE, "AC1", "calls", "json", params={"StartTime>": "2026-10-01", "PageSize": 1000})
+    assert url == BASE + "/2010-04-01/Accounts/AC1/Calls.json?StartTime%3E=2026-10-01&PageSize=1000"
+    assert list_url(BASE, None, "accounts", "xml", params={}) == BASE + "/2010-04-01/Accounts.xml"
+    assert list_url(BASE, "AC1", "usage_records", "json", params={}, subresource="Daily").endswith(
+        "/Accounts/AC1/Usage/Records/Daily.json")
+
+
+def test_run_concurrently_keeps_task_order_and_raises_first_error():
+    assert run_concurrently([lambda i=i: i * i for i in range(6)], max_workers=3) == [0, 1, 4, 9, 16, 25]
+
+    def boom():
+        raise tf.APIError("x", status=500)
+    with pytest.raises(tf.APIError):
+        run_concurrently([lambda: 1, boom, lambda: 2], max_workers=2)
