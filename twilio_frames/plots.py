@@ -22,7 +22,7 @@ import pandas as pd
 
 from .errors import ConfigurationError
 from .money import require_columns
-from .reconcile import RECONCILED_CATEGORIES
+from .reconciliation import RECONCILED_CATEGORIES
 from .summaries import bucket, check_freq, check_tz
 
 __all__ = ["plot_call_durations", "plot_call_heatmap", "plot_cost_by_subaccount",
@@ -152,7 +152,7 @@ def plot_call_heatmap(calls: pd.DataFrame, *, ax=None, tz: str | None = None, **
     tz = check_tz(tz)
     when = calls["start_time"].fillna(calls["date_created"]).dropna().dt.tz_convert(tz)
     grid = np.zeros((7, 24), dtype=int)
-    np.add.at(grid, (when.dt.weekday.to_numpy(), when.dt.hour.to_numpy()), 1)
+    np.add.at(grid, (when.dt.day_of_week.to_numpy(), when.dt.hour.to_numpy()), 1)
     ax = _axes(ax, figsize=(10, 3.8))
     image = ax.imshow(grid, aspect="auto", cmap=kw.pop("cmap", "Blues"), **kw)
     ax.figure.colorbar(image, ax=ax, label="Call legs", shrink=0.9)

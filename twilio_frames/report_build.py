@@ -16,7 +16,7 @@ import pandas as pd
 
 from . import __version__
 from .money import micros_to_decimal, minor_unit
-from .reconcile import reconcile, usage_totals
+from .reconciliation import reconcile, usage_totals
 from .report_html import Card, html_figure, html_list, html_section, html_table, render_page
 from .summaries import cost_by_period, unrated
 

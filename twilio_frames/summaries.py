@@ -62,7 +62,7 @@ def bucket(when: pd.Series, freq: str = "D", tz: str | None = None) -> pd.Series
     codes, uniques = pd.factorize(days.view("int64"), use_na_sentinel=True)
     starts = pd.DatetimeIndex(uniques.astype("datetime64[D]").astype("datetime64[us]"))
     if freq == "W":
-        starts = starts - pd.to_timedelta(starts.weekday, unit="D")
+        starts = starts - pd.to_timedelta(starts.day_of_week, unit="D")
     elif freq == "M":
         starts = starts - pd.to_timedelta(starts.day - 1, unit="D")
     starts = starts.tz_localize(tz, ambiguous=np.ones(len(starts), bool),
@@ -87,7 +87,10 @@ def frames_given(**frames) -> dict[str, pd.DataFrame]:
     for name, frame in given.items():
         if not isinstance(frame, pd.DataFrame):
             raise ConfigurationError(f"{name} must be a DataFrame, got {type(frame).__name__}")
-        found = infer_resource(frame, name)
+        try:
+            found = infer_resource(frame)
+        except ConfigurationError:
+            continue                    # too few columns to tell; require_columns names them
         if found != name:
             raise ConfigurationError(f"{name}= got a {found} frame")
     return given
