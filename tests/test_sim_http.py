@@ -522,7 +522,7 @@ def test_server_errors(faulty_sim, http, status, code):
 
 
 def test_concurrency_limit_and_max_in_flight(faulty_sim):
-    faulty_sim.set_faults(concurrency_limit=1, latency=0.3, retry_after=1)
+    faulty_sim.set_faults(concurrency_limit=1, latency=0.5, retry_after=1)
     barrier = threading.Barrier(4)
     statuses = []
 
@@ -606,6 +606,19 @@ def test_same_options_same_bytes(sim, http):
             mine = http.get(sim.base_url + path, auth=auth_of(sim))
             theirs = http.get(other.base_url + path, auth=auth_of(other))
             assert mine.status_code == 200 and mine.content == theirs.content, path
+
+
+def test_options_reach_the_dataset_and_the_faults(sim):
+    ds = sim.dataset
+    assert (ds.seed, ds.days) == (SIM_OPTIONS["seed"], SIM_OPTIONS["days"])
+    assert ds.now == datetime(2026, 11, 15, 12, tzinfo=timezone.utc)
+    assert len(ds.accounts) == 1 + SIM_OPTIONS["subaccounts"]
+    with simulator.running(**SIM_OPTIONS, fault_seed=9, rate_503=0.5, retry_after=3) as other:
+        assert other.dataset.seed == SIM_OPTIONS["seed"]
+        assert other.faults == simulator.Faults(seed=9, rate_503=0.5, retry_after=3)
+    with pytest.raises(TypeError):
+        with simulator.running(dataset=ds, days=3):
+            pass
 
 
 def test_running_shuts_down_cleanly():

@@ -93,6 +93,8 @@ class RunningSimulator:
 
 def _split_options(options: dict) -> tuple[dict, dict]:
     faults = {k: options.pop(k) for k in list(options) if k in FAULT_OPTIONS}
+    if "fault_seed" in faults:
+        faults["seed"] = faults.pop("fault_seed")
     return options, faults
 
 
@@ -121,7 +123,8 @@ def running(*, dataset=None, faults: Faults | None = None, port: int = 0,
         (``seed``, ``now``, ``days``, ``subaccounts``, ``currency`` ...).
     faults : Faults, optional
         Faults to inject; or give their fields as keywords (``latency=0.01``,
-        ``rate_429=0.2``, ``concurrency_limit=4``, ``retry_after=1``, ...).
+        ``rate_429=0.2``, ``concurrency_limit=4``, ``retry_after=1``, ...), the faults'
+        seed as ``fault_seed`` (``seed`` is the dataset's).
     port : int
         0 (the default) picks a free port.
     cache_bytes : int

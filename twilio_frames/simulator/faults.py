@@ -62,8 +62,10 @@ _RATES = ("rate_429", "rate_500", "rate_503", "rate_truncate", "rate_drop")
 _OUTCOME = {"rate_429": "429", "rate_500": "500", "rate_503": "503",
             "rate_truncate": "truncate", "rate_drop": "drop"}
 
-#: Every keyword :class:`Faults` accepts (``running(**options)`` splits on these).
-FAULT_OPTIONS: frozenset[str] = frozenset(f.name for f in fields(Faults))
+#: The fault keywords of ``running(**options)``: every :class:`Faults` field, with the
+#: fault ``seed`` spelled ``fault_seed`` (``seed`` is the dataset's).
+FAULT_OPTIONS: frozenset[str] = frozenset(
+    "fault_seed" if f.name == "seed" else f.name for f in fields(Faults))
 
 
 @dataclass(frozen=True)
