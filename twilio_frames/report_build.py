@@ -85,16 +85,19 @@ def _products_table(daily: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _recon_summary(rec: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+def _recon_summary(rec: pd.DataFrame) -> pd.DataFrame:
+    """Per category and currency, over every account: days by status and cost totals.
+
+    Accounts are disjoint (their Usage Records were fetched with IncludeSubaccounts=false),
+    so adding accounts within one category is sound; categories are never added up."""
     flags = pd.get_dummies(rec["status"].astype("str")).reindex(columns=list(STATUSES),
                                                                 fill_value=False)
-    work = pd.concat([rec[["account_sid", "category", "currency", "list_price_micros",
+    work = pd.concat([rec[["category", "currency", "list_price_micros",
                            "record_price_micros"]], flags.astype(int)], axis=1)
-    out = work.groupby(["account_sid", "category", "currency"], sort=True).agg(
+    out = work.groupby(["category", "currency"], sort=True).agg(
         days=("match", "size"), match=("match", "sum"), pending=("pending", "sum"),
         mismatch=("mismatch", "sum"), list_micros=("list_price_micros", "sum"),
         record_micros=("record_price_micros", "sum")).reset_index()
-    out.insert(0, "account", out["account_sid"].map(names).fillna(""))
     out["list_cost"] = out["list_micros"].map(_decimal)
     out["usage_records"] = out["record_micros"].map(_decimal)
     out["difference"] = out["list_cost"] - out["usage_records"]
@@ -118,53 +121,57 @@ def compute(data, *, now: pd.Timestamp) -> Tables:
     daily = cost_by_period(**lists, freq="D")
     by_acct = cost_by_period(**lists, freq="M", by="account_sid")
     rec = reconcile(data.usage, **lists)
-    names = dict(zip(data.accounts["sid"], data.accounts["friendly_name"].fillna("")))
     totals = usage_totals(data.usage).groupby("currency", observed=True)["price_micros"].sum()
     status = rec["status"].astype("str").value_counts()
     return Tables(
         daily=daily, costs=_costs_table(data, by_acct), products=_products_table(daily),
         usage_total={str(c): _decimal(m) for c, m in totals.items()},
-        reconciliation=rec, recon_summary=_recon_summary(rec, names),
+        reconciliation=rec, recon_summary=_recon_summary(rec),
         status={s: int(status.get(s, 0)) for s in STATUSES}, unrated=_unrated(data, now))
 
 
 # ---------------------------------------------------------------- files
 
 def _save(ax, folder: Path, name: str, files: list[str]) -> None:
-    ax.figure.savefig(folder / name, dpi=100)
+    ax.figure.savefig(folder / name, dpi=150)
     files.append(name)
 
 
-def _figure(figsize):
+def _axes(width: float, height: float):
+    """Axes on a pyplot-free Figure: nothing is shown or kept by a notebook's pyplot."""
     from matplotlib.figure import Figure
-    return Figure(figsize=figsize, layout="constrained").subplots()
+    return Figure(figsize=(width, height), layout="constrained").subplots()
+
+
+def account_names(accounts: pd.DataFrame) -> dict[str, str]:
+    """Account SID -> friendly name (``AC…last6`` when it has none)."""
+    return {s: (n if isinstance(n, str) and n else f"AC…{s[-6:]}")
+            for s, n in zip(accounts["sid"], accounts["friendly_name"])}
 
 
 def _plots(data, tables: Tables, folder: Path, files: list[str]) -> None:
-    """PNG plots, drawn on pyplot-free Figures (nothing shows up in a notebook)."""
+    """PNG plots sized for a two-column page (6.4 in wide at 150 dpi)."""
     from . import plots
     by_acct = cost_by_period(**data.lists, freq="D", by="account_sid")
-    names = {s: (n if isinstance(n, str) and n else f"AC…{s[-6:]}")
-             for s, n in zip(data.accounts["sid"], data.accounts["friendly_name"])}
+    names = account_names(data.accounts)
+    rec = tables.reconciliation
     currencies = sorted(tables.daily["currency"].astype("str").unique()) or ["USD"]
     for cur in currencies:
         tag = "" if len(currencies) == 1 else f"_{cur.lower()}"
-        _save(plots.plot_daily_cost(tables.daily, currency=cur, ax=_figure((10, 4.5))),
+        _save(plots.plot_daily_cost(tables.daily, currency=cur, ax=_axes(6.4, 3.6)),
               folder, f"daily_cost{tag}.png", files)
-        n = max(1, len(names))
         _save(plots.plot_cost_by_subaccount(by_acct, currency=cur, labels=names,
-                                            ax=_figure((10, 1.6 + 0.5 * n))),
+                                            ax=_axes(6.4, 1.4 + 0.45 * max(1, len(names)))),
               folder, f"cost_by_account{tag}.png", files)
-        rec = tables.reconciliation
         if len(rec):
             k = max(1, rec["category"].nunique())
-            _save(plots.plot_reconciliation(rec, currency=cur, ax=_figure((10, 1.6 + 0.7 * k))),
+            _save(plots.plot_reconciliation(rec, currency=cur, ax=_axes(6.4, 1.2 + 0.5 * k)),
                   folder, f"reconciliation{tag}.png", files)
-    _save(plots.plot_message_status(data.messages, ax=_figure((10, 4.5))), folder,
+    _save(plots.plot_message_status(data.messages, ax=_axes(6.4, 3.6)), folder,
           "message_status.png", files)
-    _save(plots.plot_call_heatmap(data.calls, ax=_figure((10, 3.8))), folder,
+    _save(plots.plot_call_heatmap(data.calls, ax=_axes(6.4, 3.2)), folder,
           "call_heatmap.png", files)
-    _save(plots.plot_call_durations(data.calls, ax=_figure((10, 4))), folder,
+    _save(plots.plot_call_durations(data.calls, ax=_axes(6.4, 3.4)), folder,
           "call_durations.png", files)
 
 
@@ -232,7 +239,7 @@ def _cards(data, tables: Tables) -> list[Card]:
                   "calls, messages and recordings")
              for cur, total in zip(costs["currency"], costs["total"])]
     cards += [Card("Usage Records total", f"{cur} {money_text(total, cur)}",
-                   "the totalprice record, all products")
+                   "totalprice: every product, numbers included")
               for cur, total in tables.usage_total.items()]
     cards += _products_cards(tables)
     pending = tables.unrated[tables.unrated["pending"]]["rows"].sum() if len(
@@ -249,10 +256,18 @@ def _cards(data, tables: Tables) -> list[Card]:
 
 def _costs_display(tables: Tables) -> pd.DataFrame:
     out = tables.costs.copy()
-    digits = {c: minor_unit(c) for c in out["currency"]}
     for col in (*PRODUCTS, "total"):
         out[col] = [money_text(v, c) for v, c in zip(out[col], out["currency"])]
-    return out.rename(columns={"sid": "account SID"}), digits
+    return out.rename(columns={"sid": "account SID"})
+
+
+def _products_display(tables: Tables) -> pd.DataFrame:
+    out = tables.products[["product", "currency", "count", "usage", "usage_unit", "cost",
+                           "n_unrated"]].copy()
+    out["cost"] = [money_text(v, c) for v, c in zip(out["cost"],
+                                                    out["currency"].astype("str"))]
+    return out.rename(columns={"usage": "billed usage", "usage_unit": "unit",
+                               "n_unrated": "waiting for a price"})
 
 
 def _figures(files: list[str], names: list[tuple[str, str]]) -> str:
@@ -260,73 +275,94 @@ def _figures(files: list[str], names: list[tuple[str, str]]) -> str:
     return f'<div class="figures">{"".join(parts)}</div>' if parts else ""
 
 
-def _recon_section(tables: Tables, files: list[str]) -> str:
-    summary = tables.recon_summary[["account", "account_sid", "category", "currency",
-                                    "days", "match", "pending", "mismatch", "list_cost",
-                                    "usage_records", "difference", "status"]]
-    odd = tables.reconciliation[tables.reconciliation["status"].astype("str") != "match"]
-    odd = odd[["account_sid", "category", "start_date", "list_count", "record_count",
-               "list_price", "record_price", "price_diff", "n_unrated", "status", "reason"]]
-    odd = odd.sort_values(["status", "start_date"], ascending=[True, False], kind="stable")
+def _odd_days(rec: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """Days that are not a match and have something on them, mismatches first."""
+    odd = rec[rec["status"].astype("str") != "match"]
+    busy = (odd["list_count"].fillna(0) > 0) | (odd["record_count"].fillna(0) > 0) | (
+        odd["list_price_micros"].fillna(0) > 0) | (odd["record_price_micros"].fillna(0) > 0)
+    odd = odd[busy | (odd["status"].astype("str") == "mismatch")]
+    out = pd.DataFrame({
+        "account": odd["account_sid"].map(names), "category": odd["category"],
+        "day": odd["start_date"], "list count": odd["list_count"],
+        "record count": odd["record_count"], "list cost": odd["list_price"],
+        "record cost": odd["record_price"], "difference": odd["price_diff"],
+        "unrated": odd["n_unrated"], "status": odd["status"].astype("str"),
+        "reason": odd["reason"]})
+    return out.sort_values(["status", "day", "account", "category"],
+                           ascending=[True, False, True, True], kind="stable")
+
+
+def _recon_section(data, tables: Tables, files: list[str]) -> str:
+    summary = tables.recon_summary.copy()
+    for col in ("list_cost", "usage_records", "difference"):
+        summary[col] = [money_text(v, c) for v, c in zip(summary[col], summary["currency"])]
+    summary = summary.rename(columns={"list_cost": "list cost", "usage_records":
+                                      "Usage Records", "days": "account-days"})
     plots = [f for f in files if f.startswith("reconciliation") and f.endswith(".png")]
+    odd = _odd_days(tables.reconciliation, account_names(data.accounts))
     return html_section(
         "Reconciliation with Usage Records",
+        "<h3>Per usage category, all accounts</h3>", html_table(summary),
         _figures(files, [(f, "List-endpoint cost next to Usage Records, per category")
                          for f in plots]),
-        "<h3>Per account and category (daily Usage Records)</h3>",
-        html_table(summary, digits=2),
-        "<h3>Days that do not match yet</h3>",
-        html_table(odd, digits=4, max_rows=60),
+        "<h3>Days that do not match (yet)</h3>",
+        html_table(odd, digits=4, max_rows=60, wrap=["reason"]) if len(odd) else
+        '<p class="empty">Every day with activity matches.</p>',
         anchor="reconciliation",
-        intro="Each daily Usage Record of an account (fetched with IncludeSubaccounts=false) "
-              "is compared with the calls, messages and recordings of the same account and "
-              "UTC day: billable count, billed usage and cost. 'pending' means prices are "
-              "still missing or the day is not closed yet; categories overlap (calls = "
-              "calls-inbound + calls-outbound) and are never added together.")
+        intro="Each daily Usage Record of each account (fetched with IncludeSubaccounts="
+              "false) is compared with that account's calls, messages and recordings of "
+              "the same UTC day: billable count, billed usage and cost. 'pending' means "
+              "prices are still missing or the day is not over; a mismatch names what "
+              "differs. Categories overlap (calls = calls-inbound + calls-outbound) and "
+              "are never added together.")
 
 
-def _unrated_section(tables: Tables) -> str:
+def _unrated_section(data, tables: Tables) -> str:
     table = tables.unrated.copy()
-    if len(table):
-        table["max_age"] = table["max_age"].map(
-            lambda d: f"{d.total_seconds() / 3600:,.1f} h" if pd.notna(d) else "")
-        table["share"] = (table["share"] * 100).map(lambda v: f"{v:.1f} %")
+    table.insert(0, "account", table["account_sid"].map(account_names(data.accounts)))
+    waiting = table[table["pending"]].copy()
+    waiting["age of oldest"] = waiting["max_age"].map(
+        lambda d: f"{d.total_seconds() / 3600:,.1f} h" if pd.notna(d) else "")
+    waiting = waiting[["account", "product", "status", "rows", "oldest", "newest",
+                       "age of oldest"]]
+    never = table[~table["pending"]].groupby(["product", "status"], observed=True).agg(
+        rows=("rows", "sum")).reset_index()
     return html_section(
-        "Prices not yet set", html_table(table, digits=2), anchor="unrated",
-        intro="Rows whose price is still empty. 'pending' rows will be charged (a completed "
-              "call, a sent message); the others (busy or failed calls) are not billed.")
+        "Prices not yet set",
+        html_table(waiting) if len(waiting) else
+        '<p class="empty">Every billable row has its price.</p>',
+        "<h3>Not billed (the price stays empty)</h3>", html_table(never),
+        anchor="unrated",
+        intro="Rows waiting for a price: they will be charged (a completed call, a sent "
+              "message) and keep their day pending until Twilio rates them.")
 
 
 def page(data, tables: Tables, files: list[str], *, title: str, now: pd.Timestamp) -> str:
     """The ``index.html`` text."""
     n = len(data.accounts)
-    costs, _ = _costs_display(tables)
-    products = tables.products[["product", "currency", "count", "usage", "usage_unit",
-                                "cost", "n_unrated"]].copy()
-    products["cost"] = [money_text(v, c) for v, c in zip(products["cost"],
-                                                          products["currency"].astype("str"))]
     sections = [
-        html_section("Cost by product and account", html_table(costs, total_row=True),
-                     "<h3>Per product</h3>", html_table(products), anchor="costs",
+        html_section("Cost by product and account", html_table(_costs_display(tables),
+                                                               total_row=True),
+                     "<h3>Per product, all accounts</h3>", html_table(_products_display(tables)),
+                     anchor="costs",
                      intro="Positive costs from the prices of calls, messages and "
                            "recordings, per account (the master and each subaccount)."),
         html_section("Cost over time", _figures(files, [
             (f, "Daily cost by product") for f in files if f.startswith("daily_cost")] + [
             (f, "Cost by account and product") for f in files
             if f.startswith("cost_by_account")]), anchor="trend"),
-        _recon_section(tables, files),
+        _recon_section(data, tables, files),
         html_section("Activity", _figures(files, [
             ("message_status.png", "Messages per day by status"),
             ("call_heatmap.png", "Calls by weekday and hour (UTC)"),
             ("call_durations.png", "Duration of completed calls")]), anchor="activity"),
-        _unrated_section(tables),
+        _unrated_section(data, tables),
         html_section("Files", html_list([(f, f) for f in sorted(files)], css_class="files"),
                      intro="Every table above as CSV (money exact to 6 decimals, times "
                            "in UTC) and every picture as PNG, in this folder."),
     ]
-    meta = [("Period", _period_text(data)),
-            ("Accounts", f"{n} ({'master + ' if n > 1 else ''}{max(n - 1, 0)} subaccounts)"
-             if n > 1 else "1"),
+    accounts = f"{n} (master + {n - 1} subaccounts)" if n > 1 else "1"
+    meta = [("Period", _period_text(data)), ("Accounts", accounts),
             ("Source", data.source), ("Format", data.format.upper()),
             ("Generated", f"{now:%Y-%m-%d %H:%M} UTC by twilio-frames {__version__}")]
     return render_page(title=title, meta=meta, cards=_cards(data, tables),

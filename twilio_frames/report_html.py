@@ -44,14 +44,16 @@ section { background:#fff; border:1px solid var(--line); border-radius:8px; padd
 section > p { color:var(--muted); margin:0 0 12px; max-width:900px; }
 table { border-collapse:collapse; font-size:13.5px; margin:4px 0 8px; }
 caption { text-align:left; color:var(--muted); padding-bottom:4px; }
-th, td { padding:5px 10px; border-bottom:1px solid var(--line); text-align:left;
+th, td { padding:5px 8px; border-bottom:1px solid var(--line); text-align:left;
          white-space:nowrap; }
-th { background:#eef0f4; font-weight:600; }
+th { background:#eef0f4; font-weight:600; white-space:normal; vertical-align:bottom; }
+td.wrap { white-space:normal; min-width:150px; }
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
 tr.total td { font-weight:650; border-top:2px solid var(--ink); }
 .status-ok { color:var(--ok); font-weight:600; } .status-bad { color:var(--bad); font-weight:600; }
 .status-warn { color:var(--warn); font-weight:600; }
-.figures { display:grid; grid-template-columns:repeat(auto-fit,minmax(520px,1fr)); gap:16px; }
+.figures { display:grid; grid-template-columns:repeat(auto-fill,minmax(520px,1fr)); gap:16px;
+           margin-bottom:12px; }
 figure { margin:0; } figure img { width:100%; height:auto; border:1px solid var(--line);
                                   border-radius:4px; background:#fff; }
 figcaption { color:var(--muted); font-size:13px; margin-top:4px; }
@@ -105,18 +107,22 @@ def _format_cell(value: object, *, digits: int) -> tuple[str, bool]:
 
 
 def html_table(df: pd.DataFrame, *, caption: str | None = None, digits: int = 2,
-               index: bool = False, total_row: bool = False, max_rows: int = 200) -> str:
+               index: bool = False, total_row: bool = False, max_rows: int = 200,
+               wrap: Sequence[str] = ()) -> str:
     """An HTML table of ``df``: numbers right-aligned, status words coloured.
 
-    ``total_row`` styles the last row as a total; at most ``max_rows`` rows are shown and a
-    caption line says how many were left out.
+    ``total_row`` styles the last row as a total; ``wrap`` names columns whose text may
+    wrap (long explanations); at most ``max_rows`` rows are shown and the caption says
+    how many were left out.
     """
     if index:
         df = df.reset_index()
-    shown = df.head(max_rows)
-    head = "".join(f'<th class="{"num" if _is_numeric(df[c]) else ""}">{_e(c)}</th>'
-                   for c in df.columns)
-    rows = [_html_row(row, digits=digits) for row in shown.itertuples(index=False)]
+    numeric = [_is_numeric(df[c]) for c in df.columns]
+    classes = ["num" if n else "wrap" if c in wrap else "" for c, n in zip(df.columns, numeric)]
+    head = "".join(f'<th class="num">{_e(c)}</th>' if n else f"<th>{_e(c)}</th>"
+                   for c, n in zip(df.columns, numeric))
+    rows = [_html_row(row, classes, digits=digits)
+            for row in df.head(max_rows).itertuples(index=False)]
     if total_row and rows:
         rows[-1] = rows[-1].replace("<tr>", '<tr class="total">', 1)
     if not rows:
@@ -130,14 +136,21 @@ def html_table(df: pd.DataFrame, *, caption: str | None = None, digits: int = 2,
 
 
 def _is_numeric(column: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+    """A numeric column, or text that all reads as numbers (pre-formatted money)."""
+    if pd.api.types.is_bool_dtype(column):
+        return False
+    if pd.api.types.is_numeric_dtype(column):
+        return True
+    text = column.dropna().astype(str)
+    text = text[text != ""]
+    return len(text) > 0 and bool(text.str.match(_NUMBER_TEXT.pattern).all())
 
 
-def _html_row(values: Iterable[object], *, digits: int) -> str:
+def _html_row(values: Iterable[object], classes: Sequence[str], *, digits: int) -> str:
     cells = []
-    for value in values:
-        text, numeric = _format_cell(value, digits=digits)
-        cls = "num" if numeric else _STATUS_CLASS.get(text.lower(), "")
+    for value, cls in zip(values, classes):
+        text, _ = _format_cell(value, digits=digits)
+        cls = cls or _STATUS_CLASS.get(text.lower(), "")
         cells.append(f'<td class="{cls}">{_e(text)}</td>' if cls else f"<td>{_e(text)}</td>")
     return "<tr>" + "".join(cells) + "</tr>"
 
