@@ -2,7 +2,8 @@
 
 Both writers share these rules:
 
-* UTF-8 (no byte-order mark), a header row, ``\\n`` line ends, RFC 4180 quoting.
+* UTF-8 (no byte-order mark), a header row, RFC 4180: CRLF line ends, and any cell
+  holding a comma, quote, CR or LF is quoted (a bare CR with LF line ends would not be).
 * Money is written from the exact integer micro-units as a decimal string with exactly
   6 decimal places (``0.215000``), never through a float, so the Decimal sum of a
   column read back equals the exact total; pandas' float sum agrees to 1e-9.
@@ -107,7 +108,7 @@ def _cell_column(frame: pd.DataFrame, name: str) -> pd.Series:
 
 def _write(table: pd.DataFrame, path, overwrite: bool) -> Path:
     with atomic_file(path, overwrite=overwrite) as tmp:
-        table.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
+        table.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\r\n")
     return Path(path)
 
 
