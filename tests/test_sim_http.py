@@ -162,11 +162,32 @@ def test_xml_document_shape(sim, http):
 def test_xml_escapes_and_null_elements(sim, http):
     messages = sim.dataset.records("messages", sim.account_sid)
     special = next((m for m in messages if any(c in (m["body"] or "") for c in "&<>\"")), None)
-    if special is None:
-        pytest.skip("the dataset has no message body with & < > or quotes")
+    assert special is not None, "the session dataset should have a body with & < > or quotes"
     body = get(sim, http, f"{acct(sim)}/Messages/{special['sid']}").content
     text = xmltodict.parse(body)["TwilioResponse"]["Message"]["Body"]
     assert text == special["body"]
+
+
+def test_renderer_escapes_text_and_attributes():
+    from twilio_frames.simulator import render
+    record = {"friendly_name": 'a & b <c> "d"', "beta": True, "sid": None, "count_unit": "",
+              "uri": "/2010-04-01/Accounts/AC1/X.json?A=1&B=2",
+              "capabilities": {"voice": False, "sms": True, "mms": None},
+              "flags": ["outbound-api"]}
+    envelope = {"end": 0, "first_page_uri": "/x.json?a=1&b=<2>", "next_page_uri": None,
+                "page": 0, "page_size": 1, "previous_page_uri": None, "start": 0,
+                "uri": "/x.json?a=1"}
+    body = render.render_list("xml", "items", "Items", "Item", [record], envelope).decode()
+    assert body == (
+        "<?xml version='1.0' encoding='UTF-8'?>\n<TwilioResponse><Items page=\"0\" "
+        'pagesize="1" uri="/x?a=1" firstpageuri="/x?a=1&amp;b=&lt;2&gt;" previouspageuri="" '
+        'nextpageuri="" start="0" end="0"><Item>'
+        "<FriendlyName>a &amp; b &lt;c&gt; &quot;d&quot;</FriendlyName><Beta>true</Beta><Sid/>"
+        "<CountUnit></CountUnit><Uri>/2010-04-01/Accounts/AC1/X?A=1&amp;B=2</Uri>"
+        "<Capabilities><Voice>false</Voice><SMS>true</SMS><MMS/></Capabilities>"
+        "<Flags><Flag>outbound-api</Flag></Flags></Item></Items></TwilioResponse>")
+    parsed = xmltodict.parse(body)["TwilioResponse"]["Items"]["Item"]
+    assert parsed["FriendlyName"] == record["friendly_name"]
 
 
 @pytest.mark.parametrize("segment", [*LIST_KEYS, "IncomingPhoneNumbers/TollFree"])

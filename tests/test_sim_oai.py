@@ -67,7 +67,7 @@ def _pointer(path: str) -> str:
     return path.replace("~", "~0").replace("/", "~1")
 
 
-def validate(registry, spec_path: str, body: dict, *, list_op: bool = True) -> None:
+def validate(registry, spec_path: str, body: dict) -> None:
     where = (f"{SPEC_URI}#/paths/{_pointer(spec_path)}/get/responses/200/content/"
              "application~1json/schema")
     OAS30Validator({"$ref": where}, registry=registry).validate(body)

@@ -30,7 +30,8 @@ from urllib.parse import urlencode
 import numpy as np
 
 __all__ = ["BadRequest", "Paging", "parse_paging", "decode_token", "encode_token",
-           "LIST_FILTERS", "select_rows", "parse_usage_date", "parse_bool", "page_envelope"]
+           "LIST_FILTERS", "active_filters", "select_rows", "parse_usage_date", "parse_bool",
+           "page_envelope"]
 
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 50
