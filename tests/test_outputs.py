@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
+
 import pytest
 
 from twilio_frames.outputs import atomic_file, atomic_folder, check_output
@@ -71,3 +74,16 @@ def test_missing_parent_folders_are_created(tmp_path):
     with atomic_folder(final) as tmp:
         (tmp / "x").write_text("1")
     assert (final / "x").read_text() == "1"
+
+
+def test_outputs_get_the_usual_permissions_not_private_temp_ones(tmp_path):
+    mask = os.umask(0o022)
+    try:
+        with atomic_file(tmp_path / "a.csv") as tmp:
+            tmp.write_text("x")
+        with atomic_folder(tmp_path / "report") as tmp:
+            (tmp / "index.html").write_text("x")
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "a.csv").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "report").stat().st_mode) == 0o755

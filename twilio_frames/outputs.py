@@ -18,6 +18,18 @@ from pathlib import Path
 __all__ = ["atomic_file", "atomic_folder", "check_output"]
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _usual_mode(path: Path, *, folder: bool) -> None:
+    """mkstemp/mkdtemp create private (0600/0700) entries; give the final output the
+    mode an ordinary ``open``/``mkdir`` would (0666/0777 less the umask)."""
+    os.chmod(path, (0o777 if folder else 0o666) & ~_umask())
+
+
 def check_output(path: str | os.PathLike, *, folder: bool, overwrite: bool = False) -> Path:
     """Refuse an output path that exists (unless ``overwrite``) or has the wrong kind.
 
@@ -53,6 +65,7 @@ def atomic_file(path: str | os.PathLike, *, overwrite: bool = False) -> Iterator
                                 suffix=f".part{final.suffix}")
     os.close(fd)
     tmp = Path(name)
+    _usual_mode(tmp, folder=False)
     try:
         yield tmp
         check_output(final, folder=False, overwrite=overwrite)
@@ -72,6 +85,7 @@ def atomic_folder(path: str | os.PathLike, *, overwrite: bool = False) -> Iterat
     final = check_output(path, folder=True, overwrite=overwrite)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.partial-"))
+    _usual_mode(tmp, folder=True)
     try:
         yield tmp
         check_output(final, folder=True, overwrite=overwrite)

@@ -1,0 +1,410 @@
+"""The ``demo``, ``report``, ``fetch`` and ``export`` subcommands (registered by cli.py).
+
+Each is a thin skin: parse options, call the library, print a short summary. Errors are
+one line on stderr (exit 1; argparse usage errors exit 2); Ctrl-C exits 130 and leaves
+nothing half-written, because every output is written under a temporary name and moved
+into place at the end (:mod:`twilio_frames.outputs`). Credentials are never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import functools
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+from .errors import ConfigurationError, TransportError, TwilioFramesError
+from .outputs import atomic_file, check_output
+
+__all__ = ["add_demo_command", "add_export_command", "add_fetch_command",
+           "add_report_command"]
+
+PROG = "twilio-frames"
+RESOURCE_NAMES = ("calls", "messages", "recordings", "usage_records", "accounts",
+                  "incoming_phone_numbers")
+FETCH_FORMATS = (".csv", ".jsonl", ".parquet")
+NO_CREDENTIALS = (
+    "no Twilio credentials: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or "
+    "TWILIO_ACCOUNT_SID, TWILIO_API_KEY and TWILIO_API_SECRET) in the environment; "
+    f"'{PROG} demo' needs none")
+
+
+def _say(text: str = "") -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _fail(text: str) -> int:
+    print(f"{PROG}: error: {text}", file=sys.stderr, flush=True)
+    return 1
+
+
+def guarded(command):
+    """Turn library and file errors into one line on stderr; Ctrl-C into exit 130."""
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except KeyboardInterrupt:
+            print(f"\n{PROG}: interrupted; no partial output was left behind",
+                  file=sys.stderr, flush=True)
+            return 130
+        except FileExistsError as exc:
+            return _fail(f"{exc.args[0] if exc.args else exc}; pass --overwrite to replace it")
+        except OSError as exc:
+            where = f": {exc.filename}" if exc.filename else ""
+            return _fail(f"{exc.strerror or exc}{where}")
+        except TransportError as exc:
+            return _fail(f"{str(exc).splitlines()[0]} (is the base URL right and reachable?)")
+        except TwilioFramesError as exc:
+            return _fail(str(exc).splitlines()[0])
+    return run
+
+
+# ---------------------------------------------------------------- option types
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
+
+
+def _resource(text: str) -> str:
+    name = text.replace("-", "_").lower()
+    if name not in RESOURCE_NAMES:
+        raise argparse.ArgumentTypeError(
+            f"unknown resource {text!r}; choose from {', '.join(RESOURCE_NAMES)}")
+    return name
+
+
+def _parser(subparsers, name: str, *, help: str, description: str, epilog: str):
+    return subparsers.add_parser(name, help=help, description=textwrap.fill(description, 79),
+                                 epilog=epilog,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def _add_source_options(parser, *, accounts: bool = True) -> None:
+    group = parser.add_argument_group("where the data comes from")
+    group.add_argument("--format", choices=("xml", "json"), default="xml",
+                       help="wire format of the API pages (default: xml, the API's own default)")
+    group.add_argument("--base-url", metavar="URL", default=None,
+                       help="API root (default: $TWILIO_API_BASE or https://api.twilio.com)")
+    group.add_argument("--max-retries", type=int, default=6, metavar="N",
+                       help="retries after a failed request: connection errors, 429, 5xx "
+                            "(default: 6)")
+    if accounts:
+        group.add_argument("--accounts", nargs="+", default=["all"], metavar="SID",
+                           help="'all' (default: the account and every subaccount) or "
+                                "account SIDs")
+
+
+def _add_output_options(parser, *, what: str, default: str | None) -> None:
+    group = parser.add_argument_group("output")
+    group.add_argument("--out", metavar=what.upper(), default=default, required=default is None,
+                       help=f"the {what} to write" + (f" (default: {default})" if default else ""))
+    group.add_argument("--overwrite", action="store_true",
+                       help=f"replace an existing {what} (only once the new one is complete)")
+    group.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def _accounts(values: list[str]):
+    return "all" if values == ["all"] else values
+
+
+def _client(args, **options):
+    """A Client from the environment; missing credentials give the one-line hint."""
+    from .client import Client
+    env = os.environ
+    has_secret = env.get("TWILIO_AUTH_TOKEN") or (env.get("TWILIO_API_KEY")
+                                                  and env.get("TWILIO_API_SECRET"))
+    if not (env.get("TWILIO_ACCOUNT_SID") and has_secret):
+        raise ConfigurationError(NO_CREDENTIALS)
+    return Client(base_url=args.base_url, format=args.format, max_retries=args.max_retries,
+                  progress=False if args.quiet else None, **options)
+
+
+def _range(args) -> tuple[dt.date, dt.date]:
+    if args.start is not None and args.end is not None and not args.start < args.end:
+        raise ConfigurationError(f"--start {args.start} must be before --end {args.end}")
+    return args.start, args.end
+
+
+# ---------------------------------------------------------------- summary printing
+
+def text_table(rows: list[list[str]], header: list[str], *, right: set[int]) -> list[str]:
+    """Aligned plain-text table lines (columns in ``right`` are right-aligned)."""
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells):
+        return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+    return [line(header), "  ".join("-" * w for w in widths), *[line(r) for r in rows]]
+
+
+def print_summary(result) -> None:
+    """Where the report is, cost by account and product, and the reconciliation status."""
+    from .report_build import PRODUCTS, money_text
+    data, index = result.data, result.index.resolve()
+    last = data.end - dt.timedelta(microseconds=1)
+    print(f"\nReport: {index}")
+    print(f"Open in a browser: {index.as_uri()}\n")
+    print(f"Cost by account and product, {data.start:%Y-%m-%d} to {last:%Y-%m-%d} "
+          "(UTC days)")
+    rows = [[r.account or r.sid, r.currency,
+             *[money_text(getattr(r, p), r.currency) for p in PRODUCTS],
+             money_text(r.total, r.currency)] for r in result.costs.itertuples()]
+    lines = text_table(rows, ["account", "currency", *PRODUCTS, "total"],
+                       right=set(range(2, 3 + len(PRODUCTS))))
+    lines.insert(len(lines) - sum(result.costs["account"] == "total"), lines[1])
+    print("\n".join("  " + x for x in lines))
+    s = result.status
+    total = sum(s.values())
+    print(textwrap.fill(
+        f"Reconciliation with Usage Records: {s['match']:,} of {total:,} account-days "
+        f"match, {s['pending']:,} pending (day not over or prices not set yet), "
+        f"{s['mismatch']:,} mismatch.", 88, subsequent_indent="  "))
+    if s["mismatch"]:
+        print("  The mismatches are listed in the report and in reconciliation.csv.")
+
+
+# ---------------------------------------------------------------- demo and report
+
+DEMO_EPILOG = f"""\
+examples:
+  {PROG} demo                          # 90 days, XML, report in ./twilio-frames-demo
+  {PROG} demo --out /tmp/demo-report --format json --days 30
+
+No credentials and no network: a simulated account (a master and 3 subaccounts) is
+served on 127.0.0.1 for the duration of the command."""
+
+REPORT_EPILOG = f"""\
+examples:
+  export TWILIO_ACCOUNT_SID=AC... TWILIO_AUTH_TOKEN=...
+  {PROG} report --start 2026-10-01 --end 2026-11-01 --out report-october
+  {PROG} report --start 2026-10-01 --end 2026-11-01 --accounts AC123... AC456... --format json
+
+--end is exclusive: the example covers October (UTC days). Credentials come from
+TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN, or with TWILIO_API_KEY and TWILIO_API_SECRET;
+another API root from TWILIO_API_BASE or --base-url."""
+
+
+def add_demo_command(subparsers) -> None:
+    """``twilio-frames demo``: the whole report against the built-in simulator."""
+    parser = _parser(subparsers, "demo", help="build a report from a simulated account "
+                     "(no credentials, no network)",
+                     description="Start the local Twilio simulator, fetch the last N days "
+                     "of calls, messages, recordings and usage records for the master "
+                     "account and every subaccount, and write a report folder (CSV, PNG, "
+                     "index.html).", epilog=DEMO_EPILOG)
+    parser.add_argument("--days", type=_positive_int, default=90,
+                        help="days of history, ending today (default: 90)")
+    parser.add_argument("--seed", type=int, default=0, help="simulated data seed (default: 0)")
+    parser.add_argument("--now", default=None, metavar="ISO",
+                        help="the simulated present, e.g. 2026-11-27T12:00Z "
+                             "(default: the current time)")
+    group = parser.add_argument_group("where the data comes from")
+    group.add_argument("--format", choices=("xml", "json"), default="xml",
+                       help="wire format of the API pages (default: xml, the API's own default)")
+    _add_output_options(parser, what="folder", default="twilio-frames-demo")
+    parser.set_defaults(func=guarded(run_demo))
+
+
+def _demo_now(text: str | None):
+    from .paging import to_utc
+    now = to_utc(text) if text else None
+    import pandas as pd
+    return (now or pd.Timestamp.now(tz="UTC")).floor("min")
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from . import simulator
+    from .client import Client
+    from .report import write_report
+    check_output(args.out, folder=True, overwrite=args.overwrite)
+    now = _demo_now(args.now)
+    end = now.normalize() + dt.timedelta(days=1)
+    start = end - dt.timedelta(days=args.days)
+    if not args.quiet:
+        _say(f"Starting the simulator: seed {args.seed}, {args.days} days up to "
+             f"{now:%Y-%m-%d %H:%M} UTC")
+    with simulator.running(seed=args.seed, days=args.days, now=now.to_pydatetime()) as sim:
+        client = Client(sim.account_sid, sim.auth_token, base_url=sim.base_url,
+                        format=args.format, progress=False if args.quiet else None)
+        with client:
+            result = write_report(client, args.out, start=start, end=end, accounts="all",
+                                  overwrite=args.overwrite, progress=not args.quiet, now=now,
+                                  title="Twilio usage and cost report (simulated account)")
+    print_summary(result)
+    return 0
+
+
+def add_report_command(subparsers) -> None:
+    """``twilio-frames report``: the same report for a real account."""
+    parser = _parser(subparsers, "report", help="build a usage and cost report for a "
+                     "Twilio account", description="Fetch calls, messages, recordings and "
+                     "daily usage records for [--start, --end) and write a report folder "
+                     "(CSV, PNG, index.html).", epilog=REPORT_EPILOG)
+    parser.add_argument("--start", type=_date, required=True, metavar="YYYY-MM-DD",
+                        help="first UTC day")
+    parser.add_argument("--end", type=_date, required=True, metavar="YYYY-MM-DD",
+                        help="UTC day after the last one (exclusive)")
+    _add_source_options(parser)
+    _add_output_options(parser, what="folder", default=None)
+    parser.set_defaults(func=guarded(run_report))
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from .report import write_report
+    start, end = _range(args)
+    check_output(args.out, folder=True, overwrite=args.overwrite)
+    with _client(args) as client:
+        result = write_report(client, args.out, start=start, end=end,
+                              accounts=_accounts(args.accounts), overwrite=args.overwrite,
+                              progress=not args.quiet)
+    print_summary(result)
+    return 0
+
+
+# ---------------------------------------------------------------- fetch and export
+
+FETCH_EPILOG = f"""\
+examples:
+  {PROG} fetch calls --start 2026-10-01 --end 2026-11-01 --out calls-october.csv
+  {PROG} fetch messages --start 2026-10-01 --end 2026-10-08 --out messages.parquet
+  {PROG} fetch usage_records --subresource daily --start 2026-10-01 --end 2026-11-01 \\
+      --out usage.jsonl
+
+The file type follows the extension: .csv, .jsonl (one JSON object per line) or .parquet
+(needs pyarrow: pip install 'twilio-frames[parquet]'). Times are UTC; --end is exclusive."""
+
+EXPORT_EPILOG = f"""\
+examples:
+  {PROG} export billing --start 2026-10-01 --end 2026-11-01 --out billing-october.csv
+  {PROG} export billing --start 2026-10-01 --end 2026-11-01 --freq D --by our_number \\
+      --out billing-per-number.csv
+  {PROG} export line-items --resource calls --start 2026-10-01 --end 2026-11-01 \\
+      --out call-line-items.csv
+
+billing: billed usage and cost per period, account (or --by column) and product.
+line-items: one row per call, message or recording with its billing columns."""
+
+
+def _add_range(parser, *, required: bool) -> None:
+    parser.add_argument("--start", type=_date, required=required, metavar="YYYY-MM-DD",
+                        help="first UTC day")
+    parser.add_argument("--end", type=_date, required=required, metavar="YYYY-MM-DD",
+                        help="UTC day after the last one (exclusive)")
+
+
+def add_fetch_command(subparsers) -> None:
+    """``twilio-frames fetch``: one resource to a CSV, JSON Lines or Parquet file."""
+    parser = _parser(subparsers, "fetch", help="fetch one resource into a .csv, .jsonl or "
+                     ".parquet file", description="Fetch one list resource as a typed "
+                     "table and write it to a file.", epilog=FETCH_EPILOG)
+    parser.add_argument("resource", type=_resource, metavar="RESOURCE",
+                        help=", ".join(RESOURCE_NAMES))
+    _add_range(parser, required=False)
+    parser.add_argument("--subresource", default=None, metavar="NAME",
+                        help="usage_records only: daily, monthly, yearly, all_time, today, "
+                             "yesterday, this_month, last_month")
+    _add_source_options(parser)
+    _add_output_options(parser, what="file", default=None)
+    parser.set_defaults(func=guarded(run_fetch))
+
+
+def _fetch_frame(client, args):
+    name, (start, end) = args.resource, _range(args)
+    accounts = _accounts(args.accounts)
+    if args.subresource and name != "usage_records":
+        raise ConfigurationError("--subresource applies to usage_records only")
+    if name == "usage_records":
+        return client.usage_records(args.subresource, start=start, end=end,
+                                    accounts=accounts)
+    if name in ("accounts", "incoming_phone_numbers"):
+        if start or end:
+            raise ConfigurationError(f"{name} has no date filter; drop --start/--end")
+        return (client.accounts() if name == "accounts"
+                else client.incoming_phone_numbers(accounts=accounts))
+    return getattr(client, name)(start, end, accounts=accounts)
+
+
+def _writer(path: Path):
+    ext = path.suffix.lower()
+    if ext not in FETCH_FORMATS:
+        raise ConfigurationError(f"cannot tell the file type of {path.name!r}: use a "
+                                 f"{', '.join(FETCH_FORMATS)} extension")
+    if ext == ".parquet":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise ConfigurationError("writing .parquet needs pyarrow: "
+                                     "pip install 'twilio-frames[parquet]'") from None
+        return lambda frame, tmp: frame.to_parquet(tmp, index=False)
+    if ext == ".jsonl":
+        return lambda frame, tmp: frame.to_json(tmp, orient="records", lines=True,
+                                                date_format="iso", date_unit="s")
+    return lambda frame, tmp: frame.to_csv(tmp, index=False, lineterminator="\n")
+
+
+def run_fetch(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    write = _writer(out)
+    check_output(out, folder=False, overwrite=args.overwrite)
+    with _client(args) as client:
+        frame = _fetch_frame(client, args)
+    with atomic_file(out, overwrite=args.overwrite) as tmp:
+        write(frame, tmp)
+    print(f"Wrote {len(frame):,} {args.resource} rows ({len(frame.columns)} columns) to {out}")
+    return 0
+
+
+def add_export_command(subparsers) -> None:
+    """``twilio-frames export``: the billing or line-items CSV for a date range."""
+    parser = _parser(subparsers, "export", help="write the billing or line-items CSV",
+                     description="Fetch calls, messages and recordings for [--start, --end) "
+                     "and write a billing or line-items CSV (exact money, UTC dates).",
+                     epilog=EXPORT_EPILOG)
+    parser.add_argument("kind", choices=("billing", "line-items"), help="which CSV")
+    _add_range(parser, required=True)
+    parser.add_argument("--freq", choices=("D", "W", "M"), default="M",
+                        help="billing: period length, day/week/month (default: M)")
+    parser.add_argument("--by", default="account_sid", metavar="COLUMN",
+                        help="billing: grouping column (default: account_sid; e.g. our_number)")
+    parser.add_argument("--resource", choices=("calls", "messages", "recordings"),
+                        default="calls", help="line-items: which resource (default: calls)")
+    _add_source_options(parser)
+    _add_output_options(parser, what="file", default=None)
+    parser.set_defaults(func=guarded(run_export))
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from .export import write_billing_csv, write_line_items_csv
+    start, end = _range(args)
+    check_output(args.out, folder=False, overwrite=args.overwrite)
+    accounts = _accounts(args.accounts)
+    with _client(args) as client:
+        if args.kind == "line-items":
+            frame = getattr(client, args.resource)(start, end, accounts=accounts)
+            write_line_items_csv(frame, args.out, overwrite=args.overwrite)
+            what = f"{len(frame):,} {args.resource} line items"
+        else:
+            frames = {name: getattr(client, name)(start, end, accounts=accounts)
+                      for name in ("calls", "messages", "recordings")}
+            write_billing_csv(args.out, **frames, freq=args.freq, by=args.by,
+                              overwrite=args.overwrite)
+            what = "billing for " + ", ".join(f"{len(f):,} {n}" for n, f in frames.items())
+    print(f"Wrote {what} to {args.out}")
+    return 0
