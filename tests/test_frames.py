@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 import twilio_frames as tf
-from twilio_frames.frames import combine_frames, partial_frame, price_to_micros, schema_table, sort_frame
+from twilio_frames.frames import combine_frames, partial_frame, schema_table, sort_frame
+from twilio_frames.money import price_to_micros
 from twilio_frames.resources import DTYPES
 
 PAGES = Path(__file__).parent / "data" / "pages"

@@ -12,8 +12,10 @@ the API serves them.
 from __future__ import annotations
 
 import email.utils
+import queue
 import re
 import sys
+import threading
 from collections.abc import Iterator
 from functools import partial
 from typing import Any
@@ -33,7 +35,7 @@ __all__ = ["Client"]
 
 _SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
 #: Records converted to a partial frame at a time: bounds memory on long fetches.
-BATCH_RECORDS = 20_000
+BATCH_RECORDS = 5_000
 
 
 class Client:
@@ -222,11 +224,15 @@ class Client:
         return frame.head(limit).copy() if limit is not None else frame
 
     def _fetch_job(self, resource, sid, params, span, limit, subresource, *, bar=None):
-        """Fetch one list (one account, one window) into partial frames."""
+        """Fetch one list (one account, one window) into partial frames.
+
+        Pages are fetched and parsed one page ahead on a helper thread, so building the
+        frame overlaps the wait for the next page.
+        """
         res = get_resource(resource)
         trim = (res.date_field, *span) if span is not None and span != (None, None) else None
         parts, batch = [], []
-        for page in self._pages(resource, sid, params, subresource, limit):
+        for page in _prefetched(self._pages(resource, sid, params, subresource, limit)):
             batch.extend(page.records)
             if bar is not None:
                 bar.update(len(page.records))
@@ -282,6 +288,45 @@ class Client:
             return _NoBar()
         from tqdm.auto import tqdm
         return tqdm(desc=resource, unit=" records", leave=False)
+
+
+def _prefetched(pages: Iterator, depth: int = 2) -> Iterator:
+    """Run ``pages`` on a helper thread, ``depth`` items ahead; errors re-raised here."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(entry) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in pages:
+                if not put((item, None)):
+                    return
+            put((done, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            put((done, exc))
+
+    worker = threading.Thread(target=produce, name="twilio-frames-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, error = q.get()
+            if item is done:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 class _NoBar:

@@ -30,14 +30,16 @@ import numpy as np
 import pandas as pd
 
 from .errors import ParseError
+from .money import price_to_micros
 from .resources import DTYPES, RESOURCES, Column, get_resource
 
-__all__ = ["to_frame", "partial_frame", "combine_frames", "sort_frame", "price_to_micros",
-           "schema_table"]
+__all__ = ["to_frame", "partial_frame", "combine_frames", "sort_frame", "schema_table"]
 
 RFC2822 = "%a, %d %b %Y %H:%M:%S %z"
+#: pandas' ``str`` dtype is Arrow-backed when pyarrow is installed; then datetimes are
+#: parsed with Arrow's strptime.
+_ARROW_STRINGS = getattr(pd.StringDtype(na_value=np.nan), "storage", "") == "pyarrow"
 _NESTED_FLATTENED = {"capabilities": ("voice", "sms", "mms", "fax")}
-_DECIMAL = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)"
 _BOOL = {True: True, False: False, "true": True, "false": False, "True": True,
          "False": False, 1: True, 0: False}
 
@@ -113,15 +115,8 @@ def _unknown_fields(res, records: Sequence[dict]) -> list[str]:
 
 
 def _strings(values: list) -> pd.Series:
-    s = pd.Series(values, dtype=object)
-    if len(s) and not all(type(v) is str or v is None for v in values):
-        s = s.map(lambda v: v if v is None or isinstance(v, str) else _to_text(v))
-    s = s.astype(DTYPES["str"])
+    s = pd.Series(pd.array(values, dtype=DTYPES["str"]))
     return s.mask(s == "")
-
-
-def _to_text(v: Any) -> str:
-    return ("true" if v else "false") if isinstance(v, bool) else str(v)
 
 
 def _convert(col: Column, values: list) -> pd.Series:
@@ -154,10 +149,27 @@ def _datetimes(s: pd.Series, name: str) -> pd.Series:
 
 
 def _parse_times(s: pd.Series, fmt: str, name: str) -> pd.Series:
+    if fmt == RFC2822 and _ARROW_STRINGS:
+        return _arrow_rfc2822(s, name)
     try:
         out = pd.to_datetime(s, format=fmt, utc=True)
     except (ValueError, TypeError) as exc:
         raise ParseError(f"column {name!r}: {exc}") from None
+    return out.astype(DTYPES["datetime"])
+
+
+def _arrow_rfc2822(s: pd.Series, name: str) -> pd.Series:
+    """RFC 2822 with Arrow's strptime: about 4x pandas' ``%a``/``%z`` path, same result
+    (the offset applied, UTC out). The weekday is dropped before parsing."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    try:
+        arr = pc.utf8_slice_codeunits(pa.array(s.array), 5)
+        parsed = pc.strptime(arr, format="%d %b %Y %H:%M:%S %z", unit="us")
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise ParseError(f"column {name!r}: not RFC 2822 ({exc})") from None
+    out = pd.Series(parsed.to_pandas(), index=s.index) if len(s) else \
+        pd.Series([], dtype=DTYPES["datetime"], index=s.index)
     return out.astype(DTYPES["datetime"])
 
 
@@ -179,35 +191,6 @@ def _booleans(s: pd.Series, name: str) -> pd.Series:
     if bad.any():
         raise ParseError(f"column {name!r}: {s[bad].iloc[0]!r} is not a boolean")
     return out.astype(DTYPES["bool"])
-
-
-def price_to_micros(prices: pd.Series) -> pd.Series:
-    """Decimal price strings -> exact ``Int64`` counts of 10**-6 units, vectorised.
-
-    ``"-0.00750"`` -> -7500. Missing stays missing. A value with non-zero digits past
-    the sixth decimal place, or that is not a decimal number, raises ParseError.
-
-    >>> price_to_micros(pd.Series(["-0.00750", "2192.84855", None, "3"])).tolist()
-    [-7500, 2192848550, <NA>, 3000000]
-    """
-    s = prices.astype(DTYPES["str"]).str.strip()
-    s = s.mask(s == "")
-    present = s.notna().to_numpy()
-    parts = s.str.extract(r"^([+-]?)(\d*)(?:\.(\d*))?$")
-    sign, whole, frac = (parts[i].fillna("") for i in range(3))
-    bad = present & ((whole.str.len() + frac.str.len()) == 0).to_numpy()
-    if bad.any():
-        raise ParseError(f"price {s[bad].iloc[0]!r} is not a decimal")
-    long = (frac.str.slice(6).str.strip("0").str.len() > 0).to_numpy()
-    if long.any():
-        raise ParseError(f"price {s[long].iloc[0]!r} has more than 6 decimals; not exact in micros")
-    whole = whole.mask(whole == "", "0")
-    micros = (pd.to_numeric(whole).to_numpy("int64") * 1_000_000
-              + pd.to_numeric(frac.str.slice(0, 6).str.ljust(6, "0")).to_numpy("int64"))
-    micros = np.where((sign == "-").to_numpy(), -micros, micros)
-    out = pd.array(micros, dtype="Int64")
-    out[~present] = pd.NA
-    return pd.Series(out, index=prices.index)
 
 
 def _trim(frame: pd.DataFrame, trim) -> pd.DataFrame:

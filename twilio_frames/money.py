@@ -23,7 +23,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, ParseError
 
 __all__ = ["MICROS", "cost_micros", "cost_total", "cost_totals", "format_micros",
            "infer_resource", "micros_to_decimal", "minor_unit", "tolerance_micros"]
@@ -167,3 +167,33 @@ def cost_total(frame: pd.DataFrame, *, resource: str | None = None,
             f"the frame mixes currencies {sorted(totals)}; amounts in different "
             "currencies are never added: pass currency= or use cost_totals()")
     return next(iter(totals.values()), Decimal(0).scaleb(-6))
+
+
+# Owned by the fetchers (frames.py uses it to build ``price_micros``).
+def price_to_micros(prices: pd.Series) -> pd.Series:
+    """Decimal price strings -> exact ``Int64`` counts of 10**-6 units, vectorised.
+
+    ``"-0.00750"`` -> -7500. Missing stays missing. A value with non-zero digits past
+    the sixth decimal place, or that is not a decimal number, raises ParseError.
+
+    >>> price_to_micros(pd.Series(["-0.00750", "2192.84855", None, "3"])).tolist()
+    [-7500, 2192848550, <NA>, 3000000]
+    """
+    s = prices.astype("str").str.strip()
+    s = s.mask(s == "")
+    present = s.notna().to_numpy()
+    parts = s.str.extract(r"^([+-]?)(\d*)(?:\.(\d*))?$")
+    sign, whole, frac = (parts[i].fillna("") for i in range(3))
+    bad = present & ((whole.str.len() + frac.str.len()) == 0).to_numpy()
+    if bad.any():
+        raise ParseError(f"price {s[bad].iloc[0]!r} is not a decimal")
+    long = (frac.str.slice(6).str.strip("0").str.len() > 0).to_numpy()
+    if long.any():
+        raise ParseError(f"price {s[long].iloc[0]!r} has more than 6 decimals; not exact in micros")
+    whole = whole.mask(whole == "", "0")
+    micros = (pd.to_numeric(whole).to_numpy("int64") * 1_000_000
+              + pd.to_numeric(frac.str.slice(0, 6).str.ljust(6, "0")).to_numpy("int64"))
+    micros = np.where((sign == "-").to_numpy(), -micros, micros)
+    out = pd.array(micros, dtype="Int64")
+    out[~present] = pd.NA
+    return pd.Series(out, index=prices.index)
