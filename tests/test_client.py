@@ -190,3 +190,10 @@ def test_bad_options_are_refused(sim):
         client(sim).calls("2026-11-02", "2026-11-01")
     with pytest.raises(tf.ConfigurationError, match="subresource"):
         client(sim).usage_records("weekly")
+
+
+def test_progress_bar_on_request_and_off_when_not_interactive(sim, capsys):
+    client(sim, progress=True).recordings()
+    assert "recordings" in capsys.readouterr().err
+    client(sim, progress=None).recordings()          # pytest's stderr is not a terminal
+    assert "recordings" not in capsys.readouterr().err
