@@ -1,0 +1,165 @@
+"""write_report against the simulator: the folder, its numbers, its page, its safety."""
+
+from __future__ import annotations
+
+import csv
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import twilio_frames as tf
+from twilio_frames.report_html import Card, html_table, render_page
+
+START, END = "2026-10-28", "2026-11-16"      # the conftest simulator's last 19 days
+NOW = "2026-11-15T12:00:00Z"
+
+
+@pytest.fixture(scope="module")
+def report(sim, tmp_path_factory):
+    out = tmp_path_factory.mktemp("report") / "report"
+    with tf.Client(sim.account_sid, sim.auth_token, base_url=sim.base_url, format="xml",
+                   progress=False) as client:
+        result = tf.write_report(client, out, start=START, end=END, now=NOW)
+    return result
+
+
+def _dataset_cost_micros(sim, resource: str) -> int:
+    """Exact cost from the ground truth: -price (abs for recordings) over every account,
+    rows picked as the list filter picks them (a null date_sent is never in range)."""
+    start, end = pd.Timestamp(START, tz="UTC"), pd.Timestamp(END, tz="UTC")
+    field = {"calls": "start_time", "messages": "date_sent", "recordings": "date_created"}[
+        resource]
+    total = Decimal(0)
+    for acct in sim.dataset.accounts:
+        for rec in sim.dataset.records(resource, acct["sid"]):
+            when = rec[field]
+            if rec["price"] is None or when is None or not start <= pd.Timestamp(when) < end:
+                continue
+            price = Decimal(rec["price"])
+            total += abs(price) if resource == "recordings" else -price
+    return int(total * 1_000_000)
+
+
+def test_folder_holds_every_listed_file_and_nothing_else(report):
+    names = sorted(p.name for p in report.path.iterdir())
+    assert names == sorted(report.files)
+    assert {"index.html", "billing.csv", "calls.csv", "messages.csv", "recordings.csv",
+            "reconciliation.csv", "daily_cost.png", "reconciliation.png"} <= set(names)
+    for name in names:
+        if name.endswith(".png"):
+            assert (report.path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not [p for p in report.path.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_cost_total_is_the_exact_sum_of_the_prices_twilio_sent(sim, report):
+    total_row = report.costs[report.costs["account"] == "total"].iloc[0]
+    expected = sum(_dataset_cost_micros(sim, r) for r in ("calls", "messages", "recordings"))
+    assert total_row["total"] == Decimal(expected).scaleb(-6)
+    per_account = report.costs[report.costs["account"] != "total"]
+    assert sum(per_account["total"]) == total_row["total"]
+    assert len(per_account) == len(sim.dataset.accounts)
+
+
+def test_billing_csv_adds_up_to_the_same_total(report):
+    with open(report.path / "billing.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    total = sum(Decimal(r["cost"]) for r in rows)
+    assert total == report.costs[report.costs["account"] == "total"].iloc[0]["total"]
+
+
+def test_reconciliation_matches_except_days_still_being_rated(report):
+    rec = report.reconciliation
+    assert report.status["mismatch"] == 0
+    assert report.status["match"] > 0
+    pending_days = set(rec.loc[rec["status"] == "pending", "start_date"].dt.date.astype(str))
+    assert pending_days and pending_days <= {"2026-11-14", "2026-11-15"}
+
+
+def test_page_is_self_contained_and_shows_the_key_figures(report):
+    page = report.index.read_text(encoding="utf-8")
+    assert "<script" not in page.lower()
+    assert not re.search(r'(src|href)="(https?:)?//', page)
+    assert "url(" not in page and "@import" not in page
+    for src in re.findall(r'<img src="([^"]+)"', page):
+        assert (report.path / src).is_file()
+    for name in report.files:
+        if name != "index.html":
+            assert f'href="{name}"' in page
+    total = report.costs[report.costs["account"] == "total"].iloc[0]["total"]
+    assert f"USD {total.quantize(Decimal('0.01')):,}" in page
+    assert "2026-10-28 to 2026-11-15 (UTC days)" in page
+
+
+def test_no_secret_in_any_file(sim, report):
+    secrets = [sim.auth_token, sim.api_secret, *sim.dataset.auth_tokens.values()]
+    for path in report.path.iterdir():
+        data = path.read_bytes()
+        for secret in secrets:
+            assert secret.encode() not in data, path.name
+
+
+def test_existing_folder_is_refused_and_kept(sim, tmp_path):
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    client = tf.Client(sim.account_sid, sim.auth_token, base_url=sim.base_url, progress=False)
+    with pytest.raises(FileExistsError):
+        tf.write_report(client, out, start=START, end=END)
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    result = tf.write_report(client, out, start="2026-11-10", end="2026-11-12",
+                             overwrite=True, now=NOW)
+    assert "keep.txt" not in {p.name for p in out.iterdir()}
+    assert result.index.is_file()
+    assert [p.name for p in tmp_path.iterdir()] == ["report"]
+
+
+def test_failed_fetch_writes_nothing(sim, tmp_path):
+    client = tf.Client(sim.account_sid, "0" * 32, base_url=sim.base_url, progress=False,
+                       max_retries=0)
+    with pytest.raises(tf.AuthenticationError):
+        tf.write_report(client, tmp_path / "report", start=START, end=END)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_one_subaccount_only(sim, tmp_path):
+    sub = sim.dataset.accounts[1]["sid"]
+    client = tf.Client(sim.account_sid, sim.auth_token, base_url=sim.base_url, progress=False)
+    result = tf.write_report(client, tmp_path / "r", start="2026-11-01", end="2026-11-08",
+                             accounts=[sub], now=NOW)
+    assert list(result.costs["sid"]) == [sub, ""]
+    assert set(result.data.calls["account_sid"]) == {sub}
+    assert set(result.reconciliation["account_sid"]) == {sub}
+
+
+def test_bad_range_is_a_configuration_error(sim, tmp_path):
+    client = tf.Client(sim.account_sid, sim.auth_token, base_url=sim.base_url, progress=False)
+    with pytest.raises(tf.ConfigurationError, match="start < end"):
+        tf.write_report(client, tmp_path / "r", start="2026-11-08", end="2026-11-01")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_html_table_escapes_text_and_aligns_numbers():
+    frame = pd.DataFrame({"body": ["<script>alert(1)</script>", "a & b"],
+                          "count": pd.array([1200, None], dtype="Int64"),
+                          "cost": ["1,234.50", "0.10"], "status": ["match", "mismatch"]})
+    html = html_table(frame)
+    assert "<script>" not in html and "&lt;script&gt;" in html and "a &amp; b" in html
+    assert '<td class="num">1,200</td>' in html and '<td class="num">1,234.50</td>' in html
+    assert '<th class="num">cost</th>' in html
+    assert 'class="status-ok">match' in html and 'class="status-bad">mismatch' in html
+
+
+def test_html_table_caps_rows_and_says_so():
+    html = html_table(pd.DataFrame({"n": range(10)}), max_rows=3)
+    assert html.count("<tr>") == 4            # header + 3 rows
+    assert "first 3 of 10 rows" in html
+
+
+def test_render_page_escapes_everything():
+    page = render_page(title="<T>", meta=[("a", "<b>")], cards=[Card("x", "<y>", "z", "ok")],
+                       sections=["<section>ready</section>"], footer=["<f>"])
+    assert "<T>" not in page and "&lt;T&gt;" in page and "&lt;y&gt;" in page
+    assert "<section>ready</section>" in page and "&lt;f&gt;" in page
