@@ -132,113 +132,177 @@ def country_of(numbers: pd.Series) -> pd.DataFrame:
     return pd.DataFrame({"country": country, "country_approx": approx_s})
 
 
-def _in(series: pd.Series, values) -> np.ndarray:
-    return series.isin(values).to_numpy(dtype=bool)
-
-
-def _ints(series: pd.Series) -> np.ndarray:
-    return pd.to_numeric(series).astype("Int64").to_numpy(dtype="int64", na_value=0)
-
-
-def _categorical(values: np.ndarray, categories) -> pd.Categorical:
-    return pd.Categorical(values, categories=list(categories))
-
-
-def _currency(frame: pd.DataFrame) -> pd.Categorical:
-    """Upper-cased price_unit; unpriced rows take the first currency of their account."""
-    unit = frame["price_unit"]
-    if not isinstance(unit.dtype, pd.CategoricalDtype):
-        unit = unit.astype("category")
-    cats = np.array([str(c).upper() for c in unit.cat.categories], dtype=object)
-    uniq, inverse = np.unique(cats, return_inverse=True) if len(cats) else (cats, cats)
-    codes = unit.cat.codes.to_numpy()
-    new = np.where(codes >= 0, inverse[np.maximum(codes, 0)] if len(cats) else -1, -1)
-    if (new < 0).any() and (new >= 0).any():
-        acct = pd.Series(np.where(new >= 0, new, np.nan)).groupby(
-            frame["account_sid"].to_numpy()).transform("first")
-        new = np.where(new >= 0, new, acct.fillna(-1).to_numpy()).astype(np.int64)
-    return pd.Categorical.from_codes(new, categories=list(uniq))
-
-
-def _call_parts(calls: pd.DataFrame) -> dict:
-    completed = _in(calls["status"], _CALL_BILLED)
-    seconds = _ints(calls["duration"])
-    minutes = np.where(completed, np.maximum(1, (seconds + 59) // 60), 0)
-    to, frm = calls["to"].fillna(""), calls["from"].fillna("")
-    client = (to.str.startswith("client:") | frm.str.startswith("client:")).to_numpy(bool)
-    sip = (to.str.startswith("sip:") | frm.str.startswith("sip:")
-           | to.str.contains("@", regex=False) | frm.str.contains("@", regex=False)
-           ).to_numpy(bool)
-    sim = (to.str.startswith("sim:") | frm.str.startswith("sim:")).to_numpy(bool)
-    direction = calls["direction"]
-    inbound = _in(direction, _CALL_INBOUND)
-    category = np.select(
-        [_in(direction, ["trunking-originating"]), _in(direction, ["trunking-terminating"]),
-         client, sip, sim, inbound],
-        ["trunking-origination", "trunking-termination", "calls-client", "calls-sip",
-         "other", "calls-inbound"], "calls-outbound")
-    return {"product": "calls", "category": category, "billable": completed,
-            "usage": minutes, "usage_unit": "minutes", "inbound": inbound,
-            "when": calls["start_time"].fillna(calls["date_created"]),
-            "unrated": _in(calls["status"], _CALL_PENDING)}
-
-
-def _message_parts(messages: pd.DataFrame) -> dict:
-    billed = _in(messages["status"], _MSG_BILLED)
-    mms = _ints(messages["num_media"]) >= 1
-    inbound = _in(messages["direction"], ["inbound"])
-    to, frm = messages["to"].fillna(""), messages["from"].fillna("")
-    channel = (to.str.contains(":", regex=False) | frm.str.contains(":", regex=False)
-               ).to_numpy(bool)
-    kind = np.where(mms, "mms", "sms")
-    category = np.select(
-        [_in(messages["status"], ["failed"]), channel],
-        ["failed-message-processing-fee", "other"],
-        np.char.add(kind.astype("<U3"), np.where(inbound, "-inbound", "-outbound")))
-    usage = np.where(billed, np.where(mms, 1, _ints(messages["num_segments"])), 0)
-    return {"product": kind, "category": category, "billable": billed, "usage": usage,
-            "usage_unit": np.where(mms, "messages", "segments"), "inbound": inbound,
-            "when": messages["date_sent"].fillna(messages["date_created"]),
-            "unrated": ~_in(messages["status"], _MSG_NOT_PENDING)}
-
-
-def _recording_parts(recordings: pd.DataFrame) -> dict:
-    completed = _in(recordings["status"], _REC_BILLED)
-    minutes = np.where(completed, (_ints(recordings["duration"]) + 59) // 60, 0)
-    return {"product": "recordings", "category": "recordings", "billable": completed,
-            "usage": minutes, "usage_unit": "minutes", "inbound": None,
-            "when": recordings["date_created"],
-            "unrated": ~_in(recordings["status"], _REC_NOT_PENDING)}
-
-
-_PARTS = {"calls": _call_parts, "messages": _message_parts, "recordings": _recording_parts}
 _PRODUCTS = ("calls", "sms", "mms", "recordings")
 _CATEGORIES = ("calls-inbound", "calls-outbound", "calls-client", "calls-sip",
                "trunking-origination", "trunking-termination", "sms-inbound",
                "sms-outbound", "mms-inbound", "mms-outbound",
                "failed-message-processing-fee", "recordings", "other")
+_CAT = {name: i for i, name in enumerate(_CATEGORIES)}
 _UNITS = ("minutes", "segments", "messages")
+
+
+def _in(series: pd.Series, values) -> np.ndarray:
+    """Boolean mask ``series in values``; on categoricals via a lookup of the codes."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        lut = np.append(series.cat.categories.isin(values), False)
+        return lut[series.cat.codes.to_numpy()]
+    return series.isin(values).to_numpy(bool)
+
+
+def _ints(series: pd.Series) -> np.ndarray:
+    if str(series.dtype) != "Int64":
+        series = pd.to_numeric(series).astype("Int64")
+    return series.to_numpy(dtype="int64", na_value=0)
+
+
+def _micros_time(series: pd.Series) -> np.ndarray:
+    """int64 microseconds since the epoch (UTC); NaT -> the int64 minimum."""
+    return series.dt.as_unit("us").array.asi8
+
+
+def _when(frame: pd.DataFrame, first: str, fallback: str) -> np.ndarray:
+    when = _micros_time(frame[first])
+    missing = when == np.iinfo(np.int64).min
+    return np.where(missing, _micros_time(frame[fallback]), when) if missing.any() else when
+
+
+def _not_number(series: pd.Series) -> np.ndarray:
+    """Rows whose value is present and does not start with '+' (client:, sip:, ...)."""
+    return ~series.str.startswith("+").fillna(True).to_numpy(bool)
+
+
+def _currency(frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """Upper-cased price_unit codes; unpriced rows take their account's currency."""
+    unit = frame["price_unit"]
+    if not isinstance(unit.dtype, pd.CategoricalDtype):
+        unit = unit.astype("category")
+    cats = np.array([str(c).upper() for c in unit.cat.categories], dtype=object)
+    if not len(cats):
+        return np.full(len(frame), -1, dtype=np.int64), []
+    uniq, inverse = np.unique(cats, return_inverse=True)
+    codes = unit.cat.codes.to_numpy()
+    new = np.append(inverse, -1)[codes]
+    missing = new < 0
+    if missing.any():
+        present = np.bincount(codes + 1, minlength=len(cats) + 1)[1:] > 0
+        used = np.unique(inverse[present])
+        if len(used) == 1:
+            new = np.where(missing, used[0], new)
+        elif len(used) > 1:
+            acct = pd.Series(np.where(missing, np.nan, new)).groupby(
+                frame["account_sid"].to_numpy()).transform("first")
+            new = np.where(missing, acct.fillna(-1).to_numpy(), new)
+    return new.astype(np.int64), list(uniq)
+
+
+def _call_category(calls: pd.DataFrame, inbound: np.ndarray) -> np.ndarray:
+    direction = calls["direction"]
+    category = np.where(inbound, _CAT["calls-inbound"], _CAT["calls-outbound"])
+    odd = _not_number(calls["to"]) | _not_number(calls["from"])
+    if odd.any():
+        sub = [calls.loc[odd, side].fillna("").str for side in ("to", "from")]
+        client = sub[0].startswith("client:") | sub[1].startswith("client:")
+        sip = (sub[0].startswith("sip:") | sub[1].startswith("sip:")
+               | sub[0].contains("@", regex=False) | sub[1].contains("@", regex=False))
+        sim = sub[0].startswith("sim:") | sub[1].startswith("sim:")
+        category[odd] = np.select([client.to_numpy(bool), sip.to_numpy(bool),
+                                   sim.to_numpy(bool)],
+                                  [_CAT["calls-client"], _CAT["calls-sip"], _CAT["other"]],
+                                  category[odd])
+    category[_in(direction, ["trunking-originating"])] = _CAT["trunking-origination"]
+    category[_in(direction, ["trunking-terminating"])] = _CAT["trunking-termination"]
+    return category
+
+
+def _call_parts(calls: pd.DataFrame, category: bool) -> dict:
+    completed = _in(calls["status"], _CALL_BILLED)
+    seconds = _ints(calls["duration"])
+    inbound = _in(calls["direction"], _CALL_INBOUND)
+    return {"product": np.zeros(len(calls), np.int8), "billable": completed,
+            "category": _call_category(calls, inbound) if category else None,
+            "usage": np.where(completed, np.maximum(1, (seconds + 59) // 60), 0),
+            "unit": np.zeros(len(calls), np.int8), "inbound": inbound,
+            "when": _when(calls, "start_time", "date_created"),
+            "unrated": _in(calls["status"], _CALL_PENDING)}
+
+
+def _message_parts(messages: pd.DataFrame, category: bool) -> dict:
+    billed = _in(messages["status"], _MSG_BILLED)
+    mms = _ints(messages["num_media"]) >= 1
+    inbound = _in(messages["direction"], ["inbound"])
+    cat = None
+    if category:
+        cat = np.where(mms, np.where(inbound, _CAT["mms-inbound"], _CAT["mms-outbound"]),
+                       np.where(inbound, _CAT["sms-inbound"], _CAT["sms-outbound"]))
+        channel = _not_number(messages["to"]) | _not_number(messages["from"])
+        if channel.any():
+            colon = [messages.loc[channel, side].fillna("").str.contains(":", regex=False)
+                     for side in ("to", "from")]
+            cat[channel] = np.where((colon[0] | colon[1]).to_numpy(bool), _CAT["other"],
+                                    cat[channel])
+        cat[_in(messages["status"], ["failed"])] = _CAT["failed-message-processing-fee"]
+    usage = np.where(billed, np.where(mms, 1, _ints(messages["num_segments"])), 0)
+    return {"product": np.where(mms, 2, 1).astype(np.int8), "category": cat,
+            "billable": billed, "usage": usage, "unit": np.where(mms, 2, 1).astype(np.int8),
+            "inbound": inbound, "when": _when(messages, "date_sent", "date_created"),
+            "unrated": ~_in(messages["status"], _MSG_NOT_PENDING)}
+
+
+def _recording_parts(recordings: pd.DataFrame, category: bool) -> dict:
+    completed = _in(recordings["status"], _REC_BILLED)
+    n = len(recordings)
+    return {"product": np.full(n, 3, np.int8), "billable": completed,
+            "category": np.full(n, _CAT["recordings"], np.int8) if category else None,
+            "usage": np.where(completed, (_ints(recordings["duration"]) + 59) // 60, 0),
+            "unit": np.zeros(n, np.int8), "inbound": None,
+            "when": _micros_time(recordings["date_created"]),
+            "unrated": ~_in(recordings["status"], _REC_NOT_PENDING)}
+
+
+_PARTS = {"calls": _call_parts, "messages": _message_parts, "recordings": _recording_parts}
+
+
+def arrays(frame: pd.DataFrame, resource: str, *, category: bool = True) -> dict:
+    """The line-item values as numpy arrays (the fast path of summaries and reconcile).
+
+    Keys: ``product`` (codes into ``PRODUCTS``), ``category`` (codes into
+    ``CATEGORIES``, None unless asked), ``billable``, ``usage``, ``unit`` (codes into
+    ``UNITS``), ``inbound``, ``when`` (int64 UTC microseconds), ``cost`` (int64, 0 where
+    missing), ``priced`` (bool), ``currency`` (codes, -1 none), ``currencies`` (names),
+    ``unrated``.
+    """
+    require_columns(frame, _NEEDED[resource], resource)
+    parts = _PARTS[resource](frame, category)
+    cost = cost_micros(frame, resource=resource)
+    parts["priced"] = cost.notna().to_numpy(bool)
+    parts["cost"] = cost.to_numpy(dtype="int64", na_value=0)
+    parts["unrated"] = parts["unrated"] & ~parts["priced"]
+    parts["currency"], parts["currencies"] = _currency(frame)
+    return parts
+
+
+PRODUCTS, CATEGORIES, UNITS = _PRODUCTS, _CATEGORIES, _UNITS
 
 
 def derive(frame: pd.DataFrame, resource: str, *, country: bool = False) -> pd.DataFrame:
     """The derived line-item columns only (same index as ``frame``)."""
-    require_columns(frame, _NEEDED[resource], resource)
-    parts = _PARTS[resource](frame)
-    n = len(frame)
-    cost = cost_micros(frame, resource=resource)
+    a = arrays(frame, resource)
     out = pd.DataFrame(index=frame.index)
-    out["product"] = _categorical(np.broadcast_to(parts["product"], n), _PRODUCTS)
-    out["category"] = _categorical(np.broadcast_to(parts["category"], n), _CATEGORIES)
-    out["when"] = parts["when"]
-    out["billable"] = parts["billable"]
-    out["usage"] = pd.array(parts["usage"], dtype="Int64")
-    out["usage_unit"] = _categorical(np.broadcast_to(parts["usage_unit"], n), _UNITS)
+    out["product"] = pd.Categorical.from_codes(a["product"], _PRODUCTS)
+    out["category"] = pd.Categorical.from_codes(a["category"], _CATEGORIES)
+    when = pd.to_datetime(a["when"].astype("datetime64[us]")).tz_localize("UTC")
+    out["when"] = pd.Series(when, index=frame.index)
+    out["billable"] = a["billable"]
+    out["usage"] = pd.array(a["usage"], dtype="Int64")
+    out["usage_unit"] = pd.Categorical.from_codes(a["unit"], _UNITS)
+    cost = pd.array(a["cost"], dtype="Int64")
+    cost[~a["priced"]] = pd.NA
     out["cost_micros"] = cost
-    out["cost"] = cost.astype("float64") / 1e6
-    out["currency"] = _currency(frame)
-    out["unrated"] = cost.isna().to_numpy(bool) & parts["unrated"]
-    if parts["inbound"] is not None:
-        inbound = parts["inbound"]
+    out["cost"] = out["cost_micros"].astype("float64") / 1e6
+    out["currency"] = pd.Categorical.from_codes(a["currency"], a["currencies"])
+    out["unrated"] = a["unrated"]
+    if a["inbound"] is not None:
+        inbound = a["inbound"]
         out["our_number"] = frame["to"].where(inbound, frame["from"])
         out["remote_number"] = frame["from"].where(inbound, frame["to"])
         if country:

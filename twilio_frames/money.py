@@ -25,8 +25,8 @@ import pandas as pd
 
 from .errors import ConfigurationError, ParseError
 
-__all__ = ["MICROS", "cost_micros", "cost_total", "cost_totals", "format_micros",
-           "infer_resource", "micros_to_decimal", "minor_unit", "tolerance_micros"]
+__all__ = ["MICROS", "cost_micros", "cost_total", "cost_totals", "exact_group_sums",
+           "format_micros", "infer_resource", "micros_to_decimal", "minor_unit", "tolerance_micros"]
 
 #: Micro-units per currency unit.
 MICROS = 1_000_000
@@ -197,3 +197,15 @@ def price_to_micros(prices: pd.Series) -> pd.Series:
     out = pd.array(micros, dtype="Int64")
     out[~present] = pd.NA
     return pd.Series(out, index=prices.index)
+
+
+def exact_group_sums(ids: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """Per-group int64 sums, exact: one float bincount when every partial sum stays
+    below 2**53, else the values are split in 24-bit halves."""
+    if len(values) == 0 or int(np.abs(values).max()) * len(values) < 2 ** 53:
+        return np.rint(np.bincount(ids, values.astype(np.float64), size)).astype(np.int64)
+    low = (values & 0xFFFFFF).astype(np.float64)
+    high = (values >> 24).astype(np.float64)
+    low_sum = np.rint(np.bincount(ids, low, size)).astype(np.int64)
+    high_sum = np.rint(np.bincount(ids, high, size)).astype(np.int64)
+    return high_sum * (1 << 24) + low_sum

@@ -28,9 +28,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .billing import derive
+from .billing import CATEGORIES, arrays
 from .errors import ConfigurationError
-from .money import require_columns, tolerance_micros
+from .money import exact_group_sums, require_columns, tolerance_micros
 from .summaries import frames_given
 
 __all__ = ["OverlappingCategoriesWarning", "RECONCILED_CATEGORIES", "reconcile",
@@ -69,29 +69,54 @@ def _days(ts: pd.Series) -> np.ndarray:
 
 
 def _list_by_day(given: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Per account, fine category, UTC day and currency: count, usage, cost, unrated."""
-    parts = []
-    for resource, frame in given.items():
-        items = derive(frame, resource)
-        keep = items["category"].isin(
-            [c for cats in RECONCILED_CATEGORIES.values() for c in cats]).to_numpy(bool)
-        if not keep.any():
-            continue
-        items = items[keep]
-        part = pd.DataFrame({
-            "account_sid": frame["account_sid"].to_numpy()[keep],
-            "fine": items["category"].astype("str").to_numpy(),
-            "day": _days(items["when"]), "currency": items["currency"],
-            "count": items["billable"].to_numpy(int),
-            "usage": items["usage"].to_numpy("int64", na_value=0),
-            "cost": items["cost_micros"].to_numpy("int64", na_value=0),
-            "unrated": items["unrated"].to_numpy(int)})
-        parts.append(part.groupby(["account_sid", "fine", "day", "currency"],
-                                  observed=True, dropna=False).sum().reset_index())
+    """Per account, fine category, UTC day and currency: count, usage, cost, unrated.
+
+    Aggregated with integer keys and ``np.bincount`` (exact int64 sums) so a million
+    rows cost about as much as one plain groupby; categories that are not reconciled
+    are dropped after aggregating (cheaper than filtering rows).
+    """
+    wanted = [c for cats in RECONCILED_CATEGORIES.values() for c in cats]
+    parts = [_day_table(frame, resource) for resource, frame in given.items() if len(frame)]
     if not parts:
         return pd.DataFrame(columns=["account_sid", "fine", "day", "currency", "count",
                                      "usage", "cost", "unrated"])
-    return pd.concat(parts, ignore_index=True)
+    out = pd.concat(parts, ignore_index=True)
+    return out[out["fine"].isin(wanted)].reset_index(drop=True)
+
+
+def _day_table(frame: pd.DataFrame, resource: str) -> pd.DataFrame:
+    a = arrays(frame, resource)
+    accounts, acct_labels = pd.factorize(frame["account_sid"], use_na_sentinel=False)
+    day = np.where(a["when"] == np.iinfo(np.int64).min, -1, a["when"] // _DAY_US)
+    first = int(day.min())
+    span = int(day.max()) - first + 1
+    currencies = len(a["currencies"]) + 1
+    key = ((accounts.astype(np.int64) * len(CATEGORIES) + a["category"]) * currencies
+           + (a["currency"] + 1)) * span + (day - first)
+    ids, keys = _group_ids(key, len(acct_labels) * len(CATEGORIES) * currencies * span)
+    size = len(keys)
+    rest, day_code = np.divmod(keys, span)
+    rest, cur = np.divmod(rest, currencies)
+    acct, cat = np.divmod(rest, len(CATEGORIES))
+    return pd.DataFrame({
+        "account_sid": np.asarray(acct_labels, dtype=object)[acct],
+        "fine": np.asarray(CATEGORIES, dtype=object)[cat], "day": day_code + first,
+        "currency": np.array([None, *a["currencies"]], dtype=object)[cur],
+        "count": np.bincount(ids, a["billable"], size).astype(np.int64),
+        "usage": exact_group_sums(ids, a["usage"].astype(np.int64), size),
+        "cost": exact_group_sums(ids, a["cost"], size),
+        "unrated": np.bincount(ids, a["unrated"], size).astype(np.int64)})
+
+
+def _group_ids(key: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
+    """Dense group ids and their keys: a bincount over a small key space, else hashing."""
+    if space <= 4_000_000:
+        present = np.bincount(key, minlength=space) > 0
+        keys = np.flatnonzero(present)
+        lookup = np.cumsum(present) - 1
+        return lookup[key], keys
+    ids, keys = pd.factorize(key)
+    return ids, keys.astype(np.int64)
 
 
 def _rollup(by_day: pd.DataFrame) -> pd.DataFrame:

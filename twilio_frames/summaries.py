@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
-from .billing import derive
+from .billing import CATEGORIES, PRODUCTS, arrays, country_of, derive
 from .errors import ConfigurationError
-from .money import infer_resource
+from .money import exact_group_sums, infer_resource
 
 __all__ = ["cost_by_period", "top_countries", "top_numbers", "unrated"]
 
@@ -96,17 +96,22 @@ def frames_given(**frames) -> dict[str, pd.DataFrame]:
     return given
 
 
+_QUARTER_US = 900_000_000
+_NAT = np.iinfo(np.int64).min
+
+
+def _check_by(by: list[str], given: dict[str, pd.DataFrame]) -> None:
+    for col in by:
+        if col not in _DERIVED and not any(col in f.columns for f in given.values()):
+            raise ConfigurationError(
+                f"by={col!r}: no such column in the {', '.join(given)} frame(s) "
+                f"(derived columns: {', '.join(_DERIVED)})")
+
+
 def items_for(frame: pd.DataFrame, resource: str, by: list[str],
               all_frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Derived line items plus the ``by`` columns (missing ones filled with NA).
-
-    A ``by`` column present in neither a given frame nor the derived columns is an error.
-    """
-    for col in by:
-        if col not in _DERIVED and not any(col in f.columns for f in all_frames.values()):
-            raise ConfigurationError(
-                f"by={col!r}: no such column in the {', '.join(all_frames)} frame(s) "
-                f"(derived columns: {', '.join(_DERIVED)})")
+    """Derived line items plus the ``by`` columns (missing ones filled with NA)."""
+    _check_by(by, all_frames)
     items = derive(frame, resource, country="country" in by or "country_approx" in by)
     for col in by:
         if col not in items.columns:
@@ -115,11 +120,80 @@ def items_for(frame: pd.DataFrame, resource: str, by: list[str],
     return items
 
 
-def _aggregate(items: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    grouped = items.groupby(keys, observed=True, dropna=False, sort=True)
-    out = grouped.agg(count=("usage", "size"), usage=("usage", "sum"),
-                      cost_micros=("cost_micros", "sum"), n_unrated=("unrated", "sum"))
-    return out.reset_index()
+def period_codes(when_us: np.ndarray, freq: str, tz: str) -> tuple[np.ndarray, pd.Series]:
+    """Period of each UTC-microsecond time as codes into a Series of period starts.
+
+    UTC days come straight from integer division; other zones and frequencies are
+    computed once per distinct quarter-hour (offsets change on such boundaries).
+    """
+    missing = when_us == _NAT
+    step = 86_400_000_000 if (tz == "UTC" and freq == "D") else _QUARTER_US
+    slot = np.where(missing, 0, when_us // step)
+    codes, uniques = pd.factorize(slot)
+    stamps = pd.Series(pd.to_datetime((uniques * step).astype("datetime64[us]"))
+                       ).dt.tz_localize("UTC")
+    starts = bucket(stamps, freq, tz) if step == _QUARTER_US else stamps
+    pcodes, periods = pd.factorize(starts)
+    return np.where(missing, -1, pcodes[codes]), pd.Series(periods)
+
+
+def _by_codes(frame: pd.DataFrame, a: dict, col: str) -> tuple[np.ndarray, pd.Index]:
+    """Group codes (NA is a group of its own) and labels of one ``by`` column."""
+    n = len(frame)
+    if col == "category":
+        return a["category"].astype(np.int64), pd.Index(CATEGORIES)
+    if col in ("our_number", "remote_number", "country", "country_approx"):
+        if a["inbound"] is None:
+            return np.zeros(n, np.int64), pd.Index([pd.NA], dtype="object")
+        ours = col == "our_number"
+        numbers = frame["to"].where(a["inbound"] == ours, frame["from"])
+        if col in ("our_number", "remote_number"):
+            codes, labels = pd.factorize(numbers, use_na_sentinel=False)
+            return codes, pd.Index(labels)
+        codes, uniques = pd.factorize(numbers, use_na_sentinel=False)
+        found = country_of(pd.Series(uniques, dtype="str"))[col]
+        sub, labels = pd.factorize(found, use_na_sentinel=False)
+        return sub[codes], pd.Index(labels)
+    if col not in frame.columns:
+        return np.zeros(n, np.int64), pd.Index([pd.NA], dtype="object")
+    codes, labels = pd.factorize(frame[col], use_na_sentinel=False)
+    return codes, pd.Index(labels)
+
+
+def _aggregate_fast(frame, resource, by, freq, tz) -> pd.DataFrame:
+    a = arrays(frame, resource, category="category" in by)
+    pcodes, periods = period_codes(a["when"], freq, tz)
+    cur_labels = pd.Index(a["currencies"] + [pd.NA], dtype="object")
+    columns = [(pcodes, pd.Index(list(periods) + [pd.NaT])), *(
+        _by_codes(frame, a, col) for col in by),
+        (a["product"].astype(np.int64), pd.Index(PRODUCTS)),
+        (a["currency"], cur_labels)]
+    key = np.zeros(len(frame), np.int64)
+    for codes, labels in columns:
+        key = key * (len(labels) + 1) + np.where(codes < 0, len(labels) - 1
+                                                 if labels.hasnans else len(labels), codes)
+    ids, keys = pd.factorize(key)
+    size = len(keys)
+    out = {}
+    rest = keys.astype(np.int64)
+    for name, (codes, labels) in reversed(list(zip(["period", *by, "product", "currency"],
+                                                   columns))):
+        rest, digit = np.divmod(rest, len(labels) + 1)
+        out[name] = labels.take(np.minimum(digit, len(labels) - 1))
+    table = pd.DataFrame({name: out[name] for name in ["period", *by, "product", "currency"]})
+    table["count"] = np.bincount(ids, minlength=size)
+    table["usage"] = exact_group_sums(ids, a["usage"].astype(np.int64), size)
+    table["cost_micros"] = exact_group_sums(ids, a["cost"], size)
+    table["n_unrated"] = np.bincount(ids, a["unrated"], size).astype(np.int64)
+    for col in by:
+        if col in frame.columns and isinstance(frame[col].dtype, pd.CategoricalDtype):
+            table[col] = pd.Categorical(table[col], categories=frame[col].cat.categories)
+    return table
+
+
+def _finish_periods(out: pd.DataFrame, tz: str) -> pd.DataFrame:
+    out["period"] = pd.to_datetime(out["period"], utc=True).dt.tz_convert(tz).dt.as_unit("us")
+    return out
 
 
 def finish_money(out: pd.DataFrame) -> pd.DataFrame:
@@ -166,16 +240,17 @@ def cost_by_period(calls: pd.DataFrame | None = None, messages: pd.DataFrame | N
     freq, tz = check_freq(freq), check_tz(tz)
     by = as_list(by)
     given = frames_given(calls=calls, messages=messages, recordings=recordings)
-    parts = []
-    for resource, frame in given.items():
-        items = items_for(frame, resource, by, given)
-        items["period"] = bucket(items["when"], freq, tz)
-        parts.append(_aggregate(items, ["period", *by, "product", "currency"]))
+    _check_by(by, given)
+    parts = [_aggregate_fast(frame, resource, by, freq, tz)
+             for resource, frame in given.items()]
     out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-    out["product"] = pd.Categorical(out["product"].astype("str"),
-                                    categories=list(_UNITS))
+    out = _finish_periods(out, tz)
+    out["product"] = pd.Categorical(out["product"].astype("str"), categories=list(_UNITS))
+    out["currency"] = out["currency"].astype("str")
     out["usage_unit"] = pd.Categorical(out["product"].astype("str").map(_UNITS),
                                        categories=["minutes", "segments", "messages"])
+    out["usage"] = out["usage"].astype("Int64")
+    out["count"] = out["count"].astype("int64")
     out = finish_money(out).sort_values(["period", *by, "product", "currency"],
                                         kind="stable", ignore_index=True)
     return out[["period", *by, "product", "currency", "count", "usage", "usage_unit",
