@@ -1,0 +1,288 @@
+"""Regenerate the example notebooks: ``python notebooks/make_notebooks.py``.
+
+The notebooks are written without outputs (nothing secret can be committed, and diffs
+stay readable); ``tests/test_notebooks.py`` executes each one top to bottom. Every
+notebook uses a fixed seed and a fixed ``NOW`` for the simulator, so it shows the same
+numbers on every run, and only the public ``tf.`` API.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+HERE = Path(__file__).resolve().parent
+
+SETUP = '''\
+import contextlib
+
+import pandas as pd
+import twilio_frames as tf
+
+SEED = 7                          # the simulated account: same seed, same data
+NOW = "2026-11-15T12:00:00Z"      # the simulated present (UTC), fixed for reproducibility
+stack = contextlib.ExitStack()    # closes the simulator in the last cell'''
+
+START_SIM = '''\
+sim = stack.enter_context(tf.simulator.running(seed=SEED, now=NOW, days={days}, subaccounts=3))
+client = tf.Client(sim.account_sid, sim.auth_token, base_url=sim.base_url,
+                   format="{format}", progress=False)
+client          # the repr never shows the token'''
+
+CLOSE = "stack.close()     # stops the simulator"
+
+
+def md(text: str):
+    return new_markdown_cell(text.strip())
+
+
+def code(text: str):
+    return new_code_cell(text.strip())
+
+
+def quickstart() -> list:
+    return [
+        md("""
+# Quickstart: a Twilio account as pandas DataFrames
+
+This notebook starts the bundled **Twilio API simulator** on 127.0.0.1 (no credentials,
+no network), points a `tf.Client` at it, fetches calls and messages as typed DataFrames,
+summarises their cost and draws one plot. With a real account the only change is the
+client line: `tf.Client()` reads `TWILIO_ACCOUNT_SID` and `TWILIO_AUTH_TOKEN` from the
+environment."""),
+        md("""
+## 1. Setup
+A fixed seed and a fixed `NOW` make every run show the same numbers."""),
+        code(SETUP),
+        md("""
+## 2. Start the simulator and make a client
+`tf.simulator.running(...)` serves a seeded account (a master and 3 subaccounts, 30 days
+of history) until it is closed. The client speaks **XML**, the API's default format;
+`format="json"` gives the same frames."""),
+        code(START_SIM.format(days=30, format="xml")),
+        md("""
+## 3. Fetch calls
+`start`/`end` are a half-open UTC interval `[start, end)`. `accounts="all"` walks the
+master account and every subaccount. Columns are the API's field names with fixed dtypes:
+datetimes are tz-aware UTC, counts are nullable integers, enums are categoricals, and
+`price_micros` holds the exact price in millionths of the currency."""),
+        code('''\
+calls = client.calls(start="2026-11-01", end="2026-11-15", accounts="all")
+print(f"{len(calls):,} calls")
+calls[["sid", "account_sid", "start_time", "direction", "status", "duration", "price",
+       "price_unit"]].head()'''),
+        code("calls.dtypes.head(20)"),
+        md("""
+## 4. XML and JSON give the same frame
+The same request in JSON parses to an identical DataFrame."""),
+        code('''\
+json_client = tf.Client(sim.account_sid, sim.auth_token, base_url=sim.base_url,
+                        format="json", progress=False)
+same = json_client.calls(start="2026-11-01", end="2026-11-15", accounts="all")
+pd.testing.assert_frame_equal(calls, same)
+print("XML and JSON frames are equal")'''),
+        md("""
+## 5. Messages and a daily cost summary
+`tf.cost_by_period` turns the rows into count, billed usage (minutes, SMS segments, MMS
+messages) and a positive cost per UTC day, product and currency. Money is summed exactly
+(`cost_micros`); `cost` is the same as a float for plotting."""),
+        code('''\
+messages = client.messages(start="2026-11-01", end="2026-11-15", accounts="all")
+daily = tf.cost_by_period(calls=calls, messages=messages, freq="D")
+daily.head(8)'''),
+        md("""
+## 6. One plot
+Every `plot_*` function returns a matplotlib Axes with title, labels and currency set."""),
+        code("ax = tf.plot_daily_cost(daily)"),
+        md("## 7. Clean up"),
+        code(CLOSE),
+    ]
+
+
+def usage_report() -> list:
+    return [
+        md("""
+# Usage and cost report
+
+Costs per subaccount, product and week, who and where the money goes, what is still
+waiting for a price, and finally the complete report folder (`tf.write_report`) that the
+`twilio-frames report` command writes: CSV files, PNG plots and an `index.html`."""),
+        md("## 1. Setup and a simulated account with 60 days of history"),
+        code(SETUP),
+        code(START_SIM.format(days=60, format="xml")),
+        md("""
+## 2. The accounts
+The Accounts list shows the master and its subaccounts (their auth tokens are never put
+in the frame)."""),
+        code('''\
+accounts = client.accounts()
+names = dict(zip(accounts["sid"], accounts["friendly_name"]))
+accounts[["sid", "owner_account_sid", "friendly_name", "status", "type"]]'''),
+        md("""
+## 3. Fetch October and the first half of November for every account
+One call per resource; pages are followed through `next_page_uri` and accounts are
+fetched concurrently."""),
+        code('''\
+START, END = "2026-10-01", "2026-11-15"
+calls = client.calls(START, END, accounts="all")
+messages = client.messages(START, END, accounts="all")
+recordings = client.recordings(START, END, accounts="all")
+print(f"{len(calls):,} calls, {len(messages):,} messages, {len(recordings):,} recordings")'''),
+        md("""
+## 4. Weekly cost per subaccount and product
+`by="account_sid"` adds a grouping column; weeks start on Monday (UTC)."""),
+        code('''\
+weekly = tf.cost_by_period(calls=calls, messages=messages, recordings=recordings,
+                           freq="W", by="account_sid")
+table = weekly.pivot_table(index=weekly["account_sid"].map(names), columns="product",
+                           values="cost", aggfunc="sum", observed=True, fill_value=0)
+table.round(2)'''),
+        code('''\
+by_account = tf.cost_by_period(calls=calls, messages=messages, recordings=recordings,
+                               freq="M", by="account_sid")
+ax = tf.plot_cost_by_subaccount(by_account, labels=names)'''),
+        md("""
+## 5. Calls and messages in detail
+Billed minutes follow Twilio's rule (per leg, per started minute); messages are counted
+by status."""),
+        code("tf.call_summary(calls, by='direction')"),
+        code("tf.message_summary(messages, by='status')"),
+        md("## 6. Where the money goes: countries of the other party"),
+        code('''\
+countries = tf.top_countries(calls=calls, messages=messages, n=8)
+ax = tf.plot_top_countries(countries)
+countries[["rank", "country", "calls", "messages", "cost", "share"]]'''),
+        md("""
+## 7. When people call
+Calls by weekday and hour, in UTC (pass `tz=` for local time)."""),
+        code("ax = tf.plot_call_heatmap(calls)"),
+        md("""
+## 8. Prices not yet set
+Twilio fills in a price some time after a call or message ends. `pending=True` rows
+will be charged; the others (busy or failed calls) are never billed."""),
+        code('''\
+unrated = pd.concat([tf.unrated(frame, now=NOW) for frame in (calls, messages, recordings)])
+unrated["account"] = unrated["account_sid"].map(names)
+unrated.sort_values(["pending", "rows"], ascending=False)[
+    ["account", "product", "status", "pending", "rows", "share", "max_age"]].head(10)'''),
+        md("""
+## 9. The whole report as a folder
+`tf.write_report` fetches, summarises, reconciles and writes a folder that opens from
+disk. It is built under a temporary name and renamed at the end, so an interrupted run
+leaves nothing half-written."""),
+        code('''\
+import tempfile
+from pathlib import Path
+
+folder = Path(tempfile.mkdtemp()) / "report"
+result = tf.write_report(client, folder, start=START, end=END, now=NOW)
+print(result.index.name, "and", len(result.files) - 1, "more files in", result.path.name)
+sorted(result.files)'''),
+        code("result.costs"),
+        md("## 10. Clean up"),
+        code(CLOSE),
+    ]
+
+
+def billing() -> list:
+    return [
+        md("""
+# Billing export and reconciliation
+
+Twilio's **Usage Records** are what Twilio bills from. This notebook checks the calls,
+messages and recordings lists against them day by day, then writes the billing and
+line-item CSV files an invoice or a rebilling system would read."""),
+        md("## 1. Setup"),
+        code(SETUP),
+        code(START_SIM.format(days=45, format="json")),
+        md("""
+## 2. Fetch the lists and the daily Usage Records
+`usage_records("daily", accounts="all")` asks every account for its **own** usage
+(`IncludeSubaccounts=false`), so nothing is counted twice. Usage Records dates are
+inclusive UTC days; the client turns the half-open `[START, END)` into them."""),
+        code('''\
+START, END = "2026-10-15", "2026-11-16"
+frames = {name: getattr(client, name)(START, END, accounts="all")
+          for name in ("calls", "messages", "recordings")}
+usage = client.usage_records("daily", start=START, end=END, accounts="all")
+usage[["account_sid", "category", "start_date", "count", "usage", "usage_unit",
+       "price", "price_unit"]].head()'''),
+        md("""
+## 3. Reconcile
+For every daily record of a reconciled category (`calls`, `sms`, `mms`, `recordings`
+and their inbound/outbound parts) the list rows of the same account and UTC day are
+counted, their billed usage summed and their cost summed exactly. A day is `pending`
+while prices are missing or the day is not over (`as_of`), and `mismatch` names what
+differs."""),
+        code('''\
+rec = tf.reconcile(usage, **frames)
+rec["status"].value_counts()'''),
+        code('''\
+rec[rec["status"] != "match"][["account_sid", "category", "start_date", "list_count",
+                                "record_count", "list_price", "record_price", "n_unrated",
+                                "status", "reason"]].head(10)'''),
+        code("ax = tf.plot_reconciliation(rec)"),
+        md("""
+## 4. The account total
+Categories overlap (`calls` = `calls-inbound` + `calls-outbound`), so they are never
+added up: the account total is Twilio's `totalprice` record. It is higher than the list
+cost because it also holds phone-number fees and other products."""),
+        code('''\
+totals = tf.usage_totals(usage)
+list_cost = sum(tf.cost_total(frame) for frame in frames.values())
+print("Usage Records totalprice:     ", tf.format_micros(totals["price_micros"].sum()))
+print("Calls + messages + recordings:", list_cost)'''),
+        md("""
+## 5. The billing CSV
+One row per month, account and product with count, billed usage and cost. Money is
+written exactly with 6 decimals, so the decimal sum of the file equals the total above."""),
+        code('''\
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+
+out = Path(tempfile.mkdtemp())
+tf.write_billing_csv(out / "billing.csv", **frames, freq="M", by="account_sid")
+billing = pd.read_csv(out / "billing.csv", dtype={"cost": str})
+print("sum of the cost column:", sum(Decimal(c) for c in billing["cost"]))
+billing.head()'''),
+        md("""
+## 6. Line items
+One row per call with what it is billed as: category, billed minutes, the other party's
+country and the exact cost."""),
+        code('''\
+tf.write_line_items_csv(frames["calls"], out / "calls.csv")
+pd.read_csv(out / "calls.csv").head()'''),
+        md("## 7. Clean up"),
+        code(CLOSE),
+    ]
+
+
+NOTEBOOKS = {
+    "01-quickstart.ipynb": quickstart,
+    "02-usage-and-cost-report.ipynb": usage_report,
+    "03-billing-export-and-reconciliation.ipynb": billing,
+}
+
+
+def build(name: str) -> nbformat.NotebookNode:
+    """The notebook called ``name``, without outputs."""
+    nb = new_notebook(cells=NOTEBOOKS[name]())
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"{Path(name).stem[:2]}-{i:02d}"     # stable ids: clean diffs
+    return nb
+
+
+def main() -> None:
+    for name in NOTEBOOKS:
+        nbformat.write(build(name), HERE / name)
+        print(f"wrote notebooks/{name}")
+
+
+if __name__ == "__main__":
+    main()
