@@ -172,6 +172,7 @@ def print_summary(result) -> None:
     print("\n".join("  " + x for x in lines))
     s = result.status
     total = sum(s.values())
+    print()
     print(textwrap.fill(
         f"Reconciliation with Usage Records: {s['match']:,} of {total:,} account-days "
         f"match, {s['pending']:,} pending (day not over or prices not set yet), "
@@ -246,7 +247,8 @@ def run_demo(args: argparse.Namespace) -> int:
         with client:
             result = write_report(client, args.out, start=start, end=end, accounts="all",
                                   overwrite=args.overwrite, progress=not args.quiet, now=now,
-                                  title="Twilio usage and cost report (simulated account)")
+                                  title="Twilio usage and cost report (simulated account)",
+                                  source=f"the local simulator (seed {args.seed})")
     print_summary(result)
     return 0
 

@@ -135,7 +135,8 @@ def fetch_report_data(client, *, start, end, accounts="all", progress=None) -> R
 
 def write_report(client, out: str | os.PathLike, *, start, end, accounts="all",
                  overwrite: bool = False, progress=None, now=None,
-                 title: str = "Twilio usage and cost report") -> ReportResult:
+                 title: str = "Twilio usage and cost report",
+                 source: str | None = None) -> ReportResult:
     """Fetch, summarise and reconcile ``[start, end)`` and write a report folder.
 
     Parameters
@@ -158,6 +159,8 @@ def write_report(client, out: str | os.PathLike, *, start, end, accounts="all",
         The present, for the ages of unrated rows (default: the current UTC time).
     title : str
         The page title.
+    source : str, optional
+        How the page names where the data came from (default: the client's base URL).
 
     Returns
     -------
@@ -173,6 +176,8 @@ def write_report(client, out: str | os.PathLike, *, start, end, accounts="all",
     check_output(out, folder=True, overwrite=overwrite)
     data = fetch_report_data(client, start=start, end=end, accounts=accounts,
                              progress=progress)
+    if source:
+        data.source = source
     return render_report(data, out, overwrite=overwrite, progress=progress, now=now,
                          title=title)
 
@@ -186,7 +191,7 @@ def render_report(data: ReportData, out: str | os.PathLike, *, overwrite: bool =
     now = pd.Timestamp.now(tz="UTC") if now is None else to_utc(now)
     tables = report_build.compute(data, now=now)
     with atomic_folder(out, overwrite=overwrite) as tmp:
-        say(f"Writing the report")
+        say("Writing the report")
         files = report_build.write_files(data, tables, tmp)
         page = report_build.page(data, tables, files, title=title, now=now)
         (tmp / "index.html").write_text(page, encoding="utf-8")
