@@ -235,11 +235,11 @@ def _products_cards(tables: Tables) -> list[Card]:
 
 def _cards(data, tables: Tables) -> list[Card]:
     costs = tables.costs[tables.costs["account"] == "total"]
-    cards = [Card("Cost (list endpoints)", f"{cur} {money_text(total, cur)}",
+    cards = [Card(f"Cost, {cur} (list endpoints)", money_text(total, cur),
                   "calls, messages and recordings")
              for cur, total in zip(costs["currency"], costs["total"])]
-    cards += [Card("Usage Records total", f"{cur} {money_text(total, cur)}",
-                   "totalprice: every product, numbers included")
+    cards += [Card(f"Usage Records total, {cur}", money_text(total, cur),
+                   "totalprice: every product, phone numbers included")
               for cur, total in tables.usage_total.items()]
     cards += _products_cards(tables)
     pending = tables.unrated[tables.unrated["pending"]]["rows"].sum() if len(
@@ -249,8 +249,10 @@ def _cards(data, tables: Tables) -> list[Card]:
     s = tables.status
     total = sum(s.values())
     tone = "bad" if s["mismatch"] else "warn" if s["pending"] else "ok"
-    cards.append(Card("Reconciliation", f"{s['match']:,} / {total:,} match",
-                      f"{s['pending']:,} pending, {s['mismatch']:,} mismatch", tone))
+    share = f"{100 * s['match'] / total:.1f} %" if total else "n/a"
+    cards.append(Card("Days reconciled", share,
+                      f"{s['match']:,} of {total:,} account-days match; {s['pending']:,} "
+                      f"pending, {s['mismatch']:,} mismatch", tone))
     return cards
 
 

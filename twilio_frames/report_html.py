@@ -35,7 +35,7 @@ main { padding:20px 40px 40px; max-width:1280px; }
          margin-bottom:20px; }
 .card { background:#fff; border:1px solid var(--line); border-radius:8px; padding:12px 14px; }
 .card .label { color:var(--muted); font-size:13px; }
-.card .value { font-size:22px; font-weight:650; margin-top:2px; white-space:nowrap; }
+.card .value { font-size:21px; font-weight:650; margin-top:2px; white-space:nowrap; }
 .card .note { color:var(--muted); font-size:12px; margin-top:2px; }
 .card.ok .value { color:var(--ok); } .card.warn .value { color:var(--warn); }
 .card.bad .value { color:var(--bad); }
