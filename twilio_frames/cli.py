@@ -83,8 +83,8 @@ def add_sim_command(subparsers) -> None:
     parser.set_defaults(func=_run_sim)
 
 
-from .cli_commands import (add_demo_command, add_export_command,  # noqa: E402
-                           add_fetch_command, add_report_command)
+from .cli_commands import add_demo_command, add_report_command  # noqa: E402
+from .cli_fetch import add_export_command, add_fetch_command  # noqa: E402
 
 #: One registration function per subcommand, in the order ``--help`` lists them.
 COMMANDS: list[Callable] = [add_demo_command, add_report_command, add_fetch_command,

@@ -25,7 +25,6 @@ from .paging import to_utc
 
 __all__ = ["ReportData", "ReportResult", "fetch_report_data", "write_report"]
 
-PRODUCTS = ("calls", "sms", "mms", "recordings")
 LIST_RESOURCES = ("calls", "messages", "recordings")
 
 
