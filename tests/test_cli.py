@@ -234,3 +234,16 @@ def test_python_dash_m_runs_the_cli():
     assert done.returncode == 0
     for command in ("demo", "report", "fetch", "export", "sim"):
         assert command in done.stdout
+
+
+def test_fetch_with_an_api_key_instead_of_the_auth_token(capsys, tmp_path, sim_env,
+                                                        monkeypatch):
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN")
+    monkeypatch.setenv("TWILIO_API_KEY", sim_env.api_key)
+    monkeypatch.setenv("TWILIO_API_SECRET", sim_env.api_secret)
+    code, out, err = run(capsys, "fetch", "recordings", *RANGE, "--out",
+                         str(tmp_path / "r.csv"), "--quiet")
+    assert code == 0, err
+    assert sim_env.api_secret not in out + err
+    expected = _truth_count(sim_env, "recordings", "date_created", "2026-11-01", "2026-11-15")
+    assert len(pd.read_csv(tmp_path / "r.csv")) == expected
