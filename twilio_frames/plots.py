@@ -220,6 +220,8 @@ def plot_message_status(messages: pd.DataFrame, *, ax=None, freq: str = "D",
                width=_bar_width(table.index, freq), align="edge",
                color=colors.get(status), linewidth=0, **kw)
         bottom += table[status].to_numpy()
+    if len(table):
+        ax.set_ylim(0, bottom.max() * 1.06)   # headroom: the tallest day must not touch the frame
     ax.set_title(f"{_FREQ_NAMES[freq]} messages by status ({tz})")
     ax.set_xlabel("Period start")
     ax.set_ylabel("Messages")
