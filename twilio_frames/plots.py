@@ -67,6 +67,22 @@ def _empty(ax, message: str) -> None:
             color="0.4")
 
 
+def _finish_stacked(ax, totals: np.ndarray, title: str, *, ylabel: str, legend: str,
+                    empty: str) -> None:
+    """Titles, date axis, legend and headroom for a stacked bar chart over periods."""
+    ax.set_title(title)
+    ax.set_xlabel("Period start")
+    ax.set_ylabel(ylabel)
+    if len(totals):
+        _date_axis(ax)
+        if totals.max() > 0:   # headroom: the tallest period must not touch the frame
+            ax.set_ylim(0, totals.max() * 1.06)
+        ax.legend(title=legend, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
+    else:
+        _empty(ax, empty)
+    ax.grid(axis="y", alpha=0.3)
+
+
 def _bar_width(periods, freq: str) -> float:
     """Bars with gaps for a few periods; touching bars (no moire) for many."""
     return (1.0 if len(periods) > 60 else 0.8) * _FREQ_DAYS.get(freq, 1)
@@ -100,16 +116,8 @@ def plot_daily_cost(df: pd.DataFrame, *, ax=None, currency: str | None = None,
                linewidth=0, **kw)
         bottom += table[product].to_numpy()
     tz = str(df["period"].dt.tz) if len(df) else "UTC"
-    ax.set_title(f"{_FREQ_NAMES[freq]} cost by product ({currency}, periods in {tz})")
-    ax.set_xlabel("Period start")
-    ax.set_ylabel(f"Cost ({currency})")
-    if len(table):
-        _date_axis(ax)
-        ax.legend(title="Product", loc="upper left", bbox_to_anchor=(1.01, 1),
-                  fontsize="small")
-    else:
-        _empty(ax, "no cost in this range")
-    ax.grid(axis="y", alpha=0.3)
+    _finish_stacked(ax, bottom, f"{_FREQ_NAMES[freq]} cost by product ({currency}, periods in {tz})",
+                    ylabel=f"Cost ({currency})", legend="Product", empty="no cost in this range")
     return ax
 
 
@@ -220,18 +228,8 @@ def plot_message_status(messages: pd.DataFrame, *, ax=None, freq: str = "D",
                width=_bar_width(table.index, freq), align="edge",
                color=colors.get(status), linewidth=0, **kw)
         bottom += table[status].to_numpy()
-    if len(table):
-        ax.set_ylim(0, bottom.max() * 1.06)   # headroom: the tallest day must not touch the frame
-    ax.set_title(f"{_FREQ_NAMES[freq]} messages by status ({tz})")
-    ax.set_xlabel("Period start")
-    ax.set_ylabel("Messages")
-    if len(table):
-        _date_axis(ax)
-        ax.legend(title="Status", loc="upper left", bbox_to_anchor=(1.01, 1),
-                  fontsize="small")
-    else:
-        _empty(ax, "no messages in this range")
-    ax.grid(axis="y", alpha=0.3)
+    _finish_stacked(ax, bottom, f"{_FREQ_NAMES[freq]} messages by status ({tz})",
+                    ylabel="Messages", legend="Status", empty="no messages in this range")
     return ax
 
 
