@@ -141,3 +141,19 @@ def test_fetched_records_validate(sim, http, registry, segment, resource):
     spec_segment = {"IncomingPhoneNumbers": "IncomingPhoneNumbers/{Sid}"}.get(segment,
                                                                              f"{segment}/{{Sid}}")
     validate(registry, f"{API}/Accounts/{{AccountSid}}/{spec_segment}.json", body)
+
+
+@pytest.mark.parametrize("name, schema", [
+    ("CALL_STATUS", "call_enum_status"), ("MESSAGE_STATUS", "message_enum_status"),
+    ("MESSAGE_DIRECTION", "message_enum_direction"),
+    ("RECORDING_SOURCE", "recording_enum_source")])
+def test_simulator_enums_are_the_specs(spec, name, schema):
+    """The simulator's own enum tuples (it imports no client code) are the spec's, in order."""
+    from twilio_frames.simulator import enums
+    assert getattr(enums, name) == tuple(spec["components"]["schemas"][schema]["enum"])
+
+
+def test_simulator_usage_subresources_are_spec_paths(spec):
+    from twilio_frames.simulator.enums import USAGE_SUBRESOURCES
+    for segment in USAGE_SUBRESOURCES.values():
+        assert f"{API}/Accounts/{{AccountSid}}/Usage/Records/{segment}.json" in spec["paths"]

@@ -17,7 +17,7 @@ from datetime import date, datetime, timezone
 
 import numpy as np
 
-from ..resources import CALL_STATUS
+from .enums import CALL_STATUS
 from . import generate_records as gr
 from . import usage
 from .generate_accounts import (account_record, api_keys, build_accounts, build_numbers,

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..resources import CALL_STATUS
+from .enums import CALL_STATUS
 from .pricing import NULL_PRICE
 
 __all__ = ["generate_calls", "LEAF_CALL", "DIRECTIONS"]

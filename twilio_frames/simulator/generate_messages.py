@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..resources import MESSAGE_DIRECTION, MESSAGE_STATUS
+from .enums import MESSAGE_DIRECTION, MESSAGE_STATUS
 from .pricing import NULL_PRICE
 
 __all__ = ["generate_messages", "LEAF_MESSAGE", "ERRORS", "FEE_EXEMPT"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..resources import RECORDING_SOURCE
+from .enums import RECORDING_SOURCE
 from .pricing import NULL_PRICE
 
 __all__ = ["generate_recordings", "ABSENT_ERROR", "REC_STATUS"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..resources import CALL_STATUS, MESSAGE_DIRECTION, MESSAGE_STATUS, RECORDING_SOURCE
+from .enums import CALL_STATUS, MESSAGE_DIRECTION, MESSAGE_STATUS, RECORDING_SOURCE
 from .generate_calls import ANSWERED_BY, DIRECTIONS
 from .generate_messages import ERRORS
 from .generate_recordings import REC_STATUS

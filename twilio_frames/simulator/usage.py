@@ -13,7 +13,7 @@ from datetime import date
 
 import numpy as np
 
-from ..resources import USAGE_SUBRESOURCES
+from .enums import USAGE_SUBRESOURCES
 from .pricing import NULL_PRICE, format_amount
 
 __all__ = ["LEAVES", "CATEGORIES", "UsageCube", "build_cube", "FREE_STORAGE_MINUTES",
