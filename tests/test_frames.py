@@ -6,9 +6,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import twilio_frames as tf
-from twilio_frames.frames import combine_frames, partial_frame, schema_table, sort_frame
+from twilio_frames.frames import (FrameBuilder, combine_frames, partial_frame, schema_table,
+                                  sort_frame)
 from twilio_frames.money import price_to_micros
 from twilio_frames.resources import DTYPES
 
@@ -114,6 +117,35 @@ def test_partial_frames_combine_to_the_same_frame_and_trim():
     trimmed = partial_frame("calls", recs, trim=("start_time", pd.Timestamp("2011-04-04", tz="UTC"),
                                                  pd.Timestamp("2011-04-05", tz="UTC")))
     assert trimmed.sid.tolist() == [recs[0]["sid"]]      # the null start_time is outside
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), lists=st.integers(1, 4), page=st.integers(1, 40), batch=st.integers(10, 90),
+       resource=st.sampled_from(["calls", "usage_records"]))
+def test_frame_builder_is_independent_of_arrival_order_and_batching(sim, data, lists, page, batch,
+                                                                    resource):
+    recs = (sim.dataset.records("calls", sim.account_sid) if resource == "calls"
+            else sim.dataset.usage_records(sim.account_sid, "daily"))[:120]
+    recs = recs + recs[:10]                            # a record fetched twice
+    cut = sorted(data.draw(st.lists(st.integers(0, len(recs)), min_size=lists - 1,
+                                    max_size=lists - 1)))
+    chunks = [recs[a:b] for a, b in zip([0, *cut], [*cut, len(recs)])]
+    day = pd.Timestamp("2026-11-10", tz="UTC")
+    trims = [data.draw(st.sampled_from([None, (day, None), (None, day), (day - pd.Timedelta("36h"), day)]))
+             if resource == "calls" else None for _ in chunks]
+    pages = [[(i, c[k:k + page]) for k in range(0, len(c), page)] for i, c in enumerate(chunks)]
+    order = []                                         # any interleaving, each list in order
+    while any(pages):
+        i = data.draw(st.sampled_from([j for j, p in enumerate(pages) if p]))
+        order.append(pages[i].pop(0))
+    builder = FrameBuilder(resource, trims, batch=batch)
+    for i, records in order:
+        builder.add(i, records)
+    parts = [partial_frame(resource, c, trim=("start_time", *t) if t else None)
+             for c, t in zip(chunks, trims)]
+    expected = combine_frames(resource, parts)
+    sort = resource == "calls"
+    pd.testing.assert_frame_equal(builder.frame(sort=sort), sort_frame(expected) if sort else expected)
 
 
 def test_sort_frame_orders_newest_first_and_dedupes():

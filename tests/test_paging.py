@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 
 import pandas as pd
 import pytest
 
 import twilio_frames as tf
-from twilio_frames.paging import (date_filters, iter_pages, list_url, run_concurrently,
-                                  split_windows, to_utc)
+from twilio_frames.paging import (PageChain, date_filters, iter_chains, iter_pages, list_url,
+                                  run_concurrently, split_windows, to_utc)
+from twilio_frames.parse import parse_page
 
 BASE = "http://127.0.0.1:1"
 
@@ -114,3 +116,86 @@ def test_run_concurrently_keeps_task_order_and_raises_first_error():
         raise tf.APIError("x", status=500)
     with pytest.raises(tf.APIError):
         run_concurrently([lambda: 1, boom, lambda: 2], max_workers=2)
+
+
+def chain_bodies(lengths, size=2):
+    """Chain c has pages /c{c}p0 .. /c{c}p{n-1}; returns (chains, bodies)."""
+    bodies = {}
+    for c, n in enumerate(lengths):
+        for k in range(n):
+            nxt = f"/c{c}p{k + 1}" if k + 1 < n else None
+            bodies[f"{BASE}/c{c}p{k}"] = json.dumps(
+                {"calls": [{"sid": f"CA{c}.{k}.{i}"} for i in range(size)],
+                 "next_page_uri": nxt, "page": k}).encode()
+    return bodies
+
+
+def chains_for(lengths, limit=None):
+    return [PageChain(BASE, f"{BASE}/c{c}p0", limit=limit) for c in range(len(lengths))]
+
+
+def test_chains_share_one_pool_page_by_page_and_keep_each_chain_in_order():
+    lengths = [3, 1, 2]
+    bodies = chain_bodies(lengths)
+    asked = []
+
+    def fetch(url):
+        asked.append(url)
+        return parse_page(bodies[url], "json", "calls")
+    got = list(iter_chains(fetch, chains_for(lengths), max_workers=1))
+    # one worker: every chain's first page, then the next pages as they became known
+    assert asked == [f"{BASE}/c0p0", f"{BASE}/c1p0", f"{BASE}/c2p0", f"{BASE}/c0p1",
+                     f"{BASE}/c2p1", f"{BASE}/c0p2"]
+    for c, n in enumerate(lengths):
+        assert [p.page for i, p in got if i == c] == list(range(n))
+
+
+def test_chains_fill_every_worker_and_never_exceed_the_cap():
+    lengths, cap = [4, 4, 4, 4, 4], 3
+    bodies = chain_bodies(lengths)
+    barrier = threading.Barrier(cap, timeout=10)      # passes only with `cap` fetches at once
+    lock, now, peak, first = threading.Lock(), [0], [0], set()
+
+    def fetch(url):
+        nonlocal now
+        with lock:
+            now[0] += 1
+            peak[0] = max(peak[0], now[0])
+            wait = len(first) < cap and url.endswith("p0")
+            first.add(url)
+        if wait:
+            barrier.wait()
+        with lock:
+            now[0] -= 1
+        return parse_page(bodies[url], "json", "calls")
+    got = list(iter_chains(fetch, chains_for(lengths), max_workers=cap))
+    assert len(got) == sum(lengths) and peak[0] == cap
+
+
+def test_chains_stop_on_the_first_error_and_on_a_repeated_uri():
+    bodies = chain_bodies([3, 3])
+    bodies[f"{BASE}/c1p1"] = page(1, "/c1p0")
+
+    def fetch(url):
+        return parse_page(bodies[url], "json", "calls")
+    with pytest.raises(tf.ParseError, match="repeated"):
+        list(iter_chains(fetch, chains_for([3, 3]), max_workers=2))
+
+    def failing(url):
+        if url.endswith("c0p1"):
+            raise tf.APIError("boom", status=500)
+        return fetch(url)
+    with pytest.raises(tf.APIError, match="boom"):
+        list(iter_chains(failing, chains_for([3, 3]), max_workers=2))
+
+
+def test_chains_apply_the_limit_to_each_chain():
+    lengths = [3, 3]
+    bodies = chain_bodies(lengths, size=2)
+    asked = []
+
+    def fetch(url):
+        asked.append(url)
+        return parse_page(bodies[url], "json", "calls")
+    got = list(iter_chains(fetch, chains_for(lengths, limit=3), max_workers=2))
+    assert sorted(len(p.records) for _, p in got) == [1, 1, 2, 2] and len(asked) == 4

@@ -12,13 +12,11 @@ the API serves them.
 from __future__ import annotations
 
 import email.utils
-import queue
 import re
 import sys
-import threading
 from collections.abc import Iterator
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -26,15 +24,17 @@ from .config import (DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_TIME, DEFAULT_MAX_WO
                      DEFAULT_PAGE_SIZE, DEFAULT_TIMEOUT, FORMATS, resolve_base_url,
                      resolve_credentials)
 from .errors import ConfigurationError
-from .frames import combine_frames, partial_frame, sort_frame
+from .frames import FrameBuilder
 from .http import RetryPolicy, Transport
-from .paging import date_filters, iter_pages, list_url, run_concurrently, split_windows, to_utc
+from .paging import (PageChain, date_filters, fetch_page, iter_chains, iter_pages, list_url,
+                     split_windows, to_utc)
 from .resources import USAGE_SUBRESOURCES, get_resource
 
 __all__ = ["Client"]
 
 _SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
-#: Records converted to a partial frame at a time: bounds memory on long fetches.
+#: Records converted to a partial frame at a time (whichever lists they come from):
+#: bounds the record dicts alive on long fetches.
 BATCH_RECORDS = 5_000
 
 
@@ -60,8 +60,8 @@ class Client:
     timeout : float or (float, float)
         Connect/read timeouts in seconds.
     max_workers : int
-        Threads for windows and accounts, and the cap on requests in flight (shared by
-        every request this client makes).
+        Threads fetching pages (of every window and account at once), and the cap on
+        requests in flight (shared by every request this client makes).
     progress : bool or None
         tqdm progress bars; None shows them only in terminals and notebooks.
 
@@ -160,20 +160,17 @@ class Client:
         if include_subaccounts is not None:
             params["IncludeSubaccounts"] = "true" if include_subaccounts else "false"
         params.update(date_filters("usage_records", to_utc(start), to_utc(end)))
-        jobs = [partial(self._fetch_job, "usage_records", sid, params, None, None, seg)
-                for sid in sids]
-        return self._run("usage_records", jobs, limit=None, sort=False)
+        specs = [_Spec(sid, params, None, seg) for sid in sids]
+        return self._run("usage_records", specs, limit=None, sort=False)
 
     def accounts(self) -> pd.DataFrame:
         """The Accounts list (this account and its subaccounts); ``auth_token`` left out."""
-        job = partial(self._fetch_job, "accounts", None, {}, None, None, None)
-        return self._run("accounts", [job], limit=None, sort=False)
+        return self._run("accounts", [_Spec(None, {})], limit=None, sort=False)
 
     def incoming_phone_numbers(self, *, accounts=None) -> pd.DataFrame:
         """Phone numbers of this account (or ``accounts``), capabilities flattened."""
-        jobs = [partial(self._fetch_job, "incoming_phone_numbers", sid, {}, None, None, None)
-                for sid in self._account_sids(accounts)]
-        return self._run("incoming_phone_numbers", jobs, limit=None, sort=True)
+        specs = [_Spec(sid, {}) for sid in self._account_sids(accounts)]
+        return self._run("incoming_phone_numbers", specs, limit=None, sort=True)
 
     def iter_records(self, resource: str, start=None, end=None, *, accounts=None,
                      limit: int | None = None, subresource: str | None = None,
@@ -209,45 +206,43 @@ class Client:
             raise ConfigurationError(f"start {start} must be before end {end}")
         spans = split_windows(start, end, window) if window is not None else [(start, end)]
         base = self._params(filters)
-        jobs = [partial(self._fetch_job, resource, sid, {**base, **date_filters(resource, s, e)},
-                        (s, e), limit, None)
-                for sid in self._account_sids(accounts) for s, e in spans]
-        return self._run(resource, jobs, limit=limit, sort=True)
+        specs = [_Spec(sid, {**base, **date_filters(resource, s, e)}, (s, e))
+                 for sid in self._account_sids(accounts) for s, e in spans]
+        return self._run(resource, specs, limit=limit, sort=True)
 
-    def _run(self, resource: str, jobs, *, limit, sort: bool) -> pd.DataFrame:
+    def _run(self, resource: str, specs: list[_Spec], *, limit, sort: bool) -> pd.DataFrame:
+        """Fetch every (account, window) list page by page on one pool; build the frame.
+
+        Records are converted in batches on this thread while the workers fetch; the
+        frame never depends on which page arrived first (see :class:`FrameBuilder`).
+        """
+        chains = [PageChain(self.base_url, self._first_url(resource, spec), limit=limit)
+                  for spec in specs]
+        builder = FrameBuilder(resource, [spec.span for spec in specs], batch=BATCH_RECORDS)
+        fetch = partial(self._fetch_page, resource)
         with self._progress_bar(resource) as bar:
-            jobs = [partial(job, bar=bar) for job in jobs]
-            parts = run_concurrently(jobs, max_workers=self.max_workers)
-        frame = combine_frames(resource, [p for ps in parts for p in ps])
-        if sort:
-            frame = sort_frame(frame)
+            for index, page in iter_chains(fetch, chains, max_workers=self.max_workers):
+                builder.add(index, page.records)
+                if bar is not None:
+                    bar.update(len(page.records))
+        frame = builder.frame(sort=sort)
         return frame.head(limit).copy() if limit is not None else frame
 
-    def _fetch_job(self, resource, sid, params, span, limit, subresource, *, bar=None):
-        """Fetch one list (one account, one window) into partial frames.
+    def _fetch_page(self, resource: str, url: str):
+        return fetch_page(self._get, url, format=self.format, resource=resource)
 
-        Pages are fetched and parsed one page ahead on a helper thread, so building the
-        frame overlaps the wait for the next page.
-        """
-        res = get_resource(resource)
-        trim = (res.date_field, *span) if span is not None and span != (None, None) else None
-        parts, batch = [], []
-        for page in _prefetched(self._pages(resource, sid, params, subresource, limit)):
-            batch.extend(page.records)
-            if bar is not None:
-                bar.update(len(page.records))
-            if len(batch) >= BATCH_RECORDS:
-                parts.append(partial_frame(resource, batch, trim=trim))
-                batch = []
-        if batch or not parts:
-            parts.append(partial_frame(resource, batch, trim=trim))
-        return parts
+    def _get(self, url: str) -> bytes:
+        return self.transport.get(url).body
+
+    def _first_url(self, resource: str, spec: _Spec) -> str:
+        return list_url(self.base_url, spec.sid, resource, self.format,
+                        params={**spec.params, "PageSize": self.page_size},
+                        subresource=spec.subresource)
 
     def _pages(self, resource, sid, params, subresource, limit):
-        url = list_url(self.base_url, sid, resource, self.format,
-                       params={**params, "PageSize": self.page_size}, subresource=subresource)
-        return iter_pages(lambda u: self.transport.get(u).body, self.base_url, url,
-                          format=self.format, resource=resource, limit=limit)
+        url = self._first_url(resource, _Spec(sid, params, None, subresource))
+        return iter_pages(self._get, self.base_url, url, format=self.format,
+                          resource=resource, limit=limit)
 
     def _account_sids(self, accounts) -> list[str]:
         if accounts is None:
@@ -290,43 +285,13 @@ class Client:
         return tqdm(desc=resource, unit=" records", leave=False)
 
 
-def _prefetched(pages: Iterator, depth: int = 2) -> Iterator:
-    """Run ``pages`` on a helper thread, ``depth`` items ahead; errors re-raised here."""
-    q: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    done = object()
+class _Spec(NamedTuple):
+    """One list to fetch: the account, its query, the window to trim to, the subresource."""
 
-    def put(entry) -> bool:
-        while not stop.is_set():
-            try:
-                q.put(entry, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for item in pages:
-                if not put((item, None)):
-                    return
-            put((done, None))
-        except BaseException as exc:  # handed to the consumer, raised there
-            put((done, exc))
-
-    worker = threading.Thread(target=produce, name="twilio-frames-prefetch", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item, error = q.get()
-            if item is done:
-                if error is not None:
-                    raise error
-                return
-            yield item
-    finally:
-        stop.set()
-        worker.join()
+    sid: str | None
+    params: dict[str, str]
+    span: tuple[pd.Timestamp | None, pd.Timestamp | None] | None = None
+    subresource: str | None = None
 
 
 class _NoBar:

@@ -33,7 +33,8 @@ from .errors import ParseError
 from .money import price_to_micros
 from .resources import DTYPES, RESOURCES, Column, get_resource
 
-__all__ = ["to_frame", "partial_frame", "combine_frames", "sort_frame", "schema_table"]
+__all__ = ["to_frame", "partial_frame", "combine_frames", "sort_frame", "schema_table",
+           "FrameBuilder"]
 
 RFC2822 = "%a, %d %b %Y %H:%M:%S %z"
 #: pandas' ``str`` dtype is Arrow-backed when pyarrow is installed; then datetimes are
@@ -201,6 +202,74 @@ def _trim(frame: pd.DataFrame, trim) -> pd.DataFrame:
     if end is not None:
         keep &= (frame[column] < end).fillna(False)
     return frame if bool(keep.all()) else frame[keep.to_numpy()]
+
+
+class FrameBuilder:
+    """Records of several lists, arriving page by page in any interleaving -> one frame.
+
+    ``trims[i]`` is ``(start, end)`` for list ``i`` (rows of that list are kept when
+    ``start <= date_column < end``; either bound may be None) or None (keep all). Records
+    are converted ``batch`` at a time whichever list they come from, so at most one
+    batch of record dicts is alive and conversion keeps pace with the fetching. Each row
+    remembers its (list, page) so :meth:`frame` gives the same rows in the same order
+    as fetching the lists one after the other would.
+    """
+
+    def __init__(self, resource: str, trims: Sequence[tuple | None], *,
+                 batch: int = 5_000) -> None:
+        self.resource, self.batch_size = resource, batch
+        self.column = get_resource(resource).date_field
+        self.trimmed = np.array([t is not None and t != (None, None) for t in trims])
+        self.lo = np.array([_bound_us(t and t[0], -1) for t in trims], dtype=np.int64)
+        self.hi = np.array([_bound_us(t and t[1], 1) for t in trims], dtype=np.int64)
+        self.pages = [0] * len(trims)
+        self.records: list[dict[str, Any]] = []
+        self.keys: list[np.ndarray] = []      # per pending page: (list << 32 | page) per row
+        self.parts: list[tuple[pd.DataFrame, np.ndarray]] = []
+
+    def add(self, index: int, records: list[dict[str, Any]]) -> None:
+        """The records of the next page of list ``index``."""
+        self.keys.append(np.full(len(records), index << 32 | self.pages[index], np.int64))
+        self.pages[index] += 1
+        self.records.extend(records)
+        if len(self.records) >= self.batch_size:
+            self._flush()
+
+    def _flush(self) -> None:
+        keys = np.concatenate(self.keys) if self.keys else np.zeros(0, np.int64)
+        frame = partial_frame(self.resource, self.records)
+        keep = self._keep(frame, keys >> 32)
+        if not keep.all():
+            frame, keys = frame[keep], keys[keep]
+        self.parts.append((frame, keys))
+        self.records, self.keys = [], []
+
+    def _keep(self, frame: pd.DataFrame, lists: np.ndarray) -> np.ndarray:
+        trimmed = self.trimmed[lists]
+        if not trimmed.any():
+            return np.ones(len(frame), bool)
+        t = frame[self.column].to_numpy(dtype="datetime64[us]").view(np.int64)
+        inside = (t != np.iinfo(np.int64).min) & (t >= self.lo[lists]) & (t < self.hi[lists])
+        return ~trimmed | inside
+
+    def frame(self, *, sort: bool) -> pd.DataFrame:
+        """Every row, categories set; with ``sort``, :func:`sort_frame` order."""
+        if self.records or not self.parts:
+            self._flush()
+        frame = combine_frames(self.resource, [f for f, _ in self.parts])
+        keys = np.concatenate([k for _, k in self.parts])
+        arrived_in_order = bool(np.all(keys[1:] >= keys[:-1]))
+        if not arrived_in_order and not (sort and frame["sid"].is_unique):
+            frame = frame.take(np.argsort(keys, kind="stable")).reset_index(drop=True)
+        return sort_frame(frame) if sort else frame
+
+
+def _bound_us(ts: pd.Timestamp | None, side: int) -> int:
+    """A bound as epoch microseconds, rounded up (exact for ``>=`` and ``<`` on
+    microsecond data); a missing bound is the far end on ``side``."""
+    if ts is None:
+        return np.iinfo(np.int64).min if side < 0 else np.iinfo(np.int64).max
+    return -(-pd.Timestamp(ts).as_unit("ns").value // 1000)
 
 
 def combine_frames(resource: str, parts: Iterable[pd.DataFrame]) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Paging: follow ``next_page_uri``, split date ranges into windows, run them concurrently.
+"""Paging: follow ``next_page_uri``, split date ranges into windows, fetch pages concurrently.
 
 Paging facts (reference ``twilio-wire-format.md`` §2.4, §8): follow ``next_page_uri``
 exactly as given and never build ``Page=N`` URLs (token-paged lists refuse them);
@@ -14,8 +14,12 @@ UTC"), and their inequality forms differ per resource (``StartTime<`` is "before
 from __future__ import annotations
 
 import datetime as dt
+import queue
+import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
@@ -25,8 +29,8 @@ from .errors import ConfigurationError, ParseError
 from .parse import Page, parse_page
 from .resources import get_resource
 
-__all__ = ["iter_pages", "to_utc", "date_filters", "split_windows", "run_concurrently",
-           "list_url"]
+__all__ = ["iter_pages", "iter_chains", "PageChain", "fetch_page", "to_utc", "date_filters",
+           "split_windows", "run_concurrently", "list_url"]
 
 T = TypeVar("T")
 
@@ -129,6 +133,42 @@ def _next_url(base_url: str, uri: str) -> str:
     return uri
 
 
+class PageChain:
+    """One list stream (an account, a window): its pages, each known only from the last.
+
+    :meth:`follow` applies ``limit`` to a page that just arrived and names the next URL;
+    a server that hands back a URI it already gave raises instead of looping.
+    """
+
+    def __init__(self, base_url: str, first_url: str, *, limit: int | None = None) -> None:
+        self.base_url, self.first_url, self.limit = base_url, first_url, limit
+        self.count, self._seen = 0, {first_url}
+
+    def follow(self, page: Page) -> str | None:
+        """Cut ``page.records`` past the limit; return the next page's URL or None."""
+        self.count += len(page.records)
+        if self.limit is not None and self.count >= self.limit:
+            del page.records[len(page.records) - (self.count - self.limit):]
+            return None
+        if not page.next_page_uri:
+            return None
+        url = _next_url(self.base_url, page.next_page_uri)
+        if url in self._seen:
+            raise ParseError(f"server repeated page URI {page.next_page_uri!r}; "
+                             "stopping instead of looping", url=url)
+        self._seen.add(url)
+        return url
+
+
+def fetch_page(get: Callable[[str], bytes], url: str, *, format: str, resource: str) -> Page:
+    """GET ``url`` and parse it; a :class:`ParseError` names the URL."""
+    body = get(url)
+    try:
+        return parse_page(body, format, resource)
+    except ParseError as exc:
+        raise ParseError(str(exc), url=url) from None
+
+
 def iter_pages(get: Callable[[str], bytes], base_url: str, first_url: str, *, format: str,
                resource: str, limit: int | None = None) -> Iterator[Page]:
     """Yield the pages of one list, following ``next_page_uri`` until it is empty.
@@ -136,26 +176,108 @@ def iter_pages(get: Callable[[str], bytes], base_url: str, first_url: str, *, fo
     ``get(url) -> bytes`` does the HTTP. With ``limit``, records past the limit are cut
     from the last page and no further page is fetched.
     """
-    url, seen, count = first_url, {first_url}, 0
-    while True:
-        body = get(url)
-        try:
-            page = parse_page(body, format, resource)
-        except ParseError as exc:
-            raise ParseError(str(exc), url=url) from None
-        count += len(page.records)
-        if limit is not None and count >= limit:
-            del page.records[len(page.records) - (count - limit):]
-            yield page
-            return
+    chain, url = PageChain(base_url, first_url, limit=limit), first_url
+    while url is not None:
+        page = fetch_page(get, url, format=format, resource=resource)
+        url = chain.follow(page)
         yield page
-        if not page.next_page_uri:
+
+
+def iter_chains(fetch: Callable[[str], Page], chains: Sequence[PageChain], *,
+                max_workers: int, backlog: int | None = None) -> Iterator[tuple[int, Page]]:
+    """Fetch the pages of every chain on one pool of ``max_workers`` threads.
+
+    Yields ``(chain index, page)`` as pages arrive; the pages of one chain arrive in
+    order. Pages, not whole chains, are the unit of work: a free worker takes the first
+    page of a chain not yet started, else the next page of a started chain (known once
+    its previous page is parsed), so no worker idles while any chain has a page to
+    fetch, and the chains advance together and end together (no long chain left alone
+    at the end). ``fetch(url)`` runs on the workers; at most ``backlog`` (default
+    ``2 * max_workers``) fetched pages wait for the consumer. The first error stops the
+    scheduling and is raised here.
+    """
+    if not chains:
+        return
+    sched = _Scheduler(fetch, chains, max_workers, backlog or 2 * max_workers)
+    try:
+        yield from sched.results()
+    finally:
+        sched.stop()
+
+
+class _Scheduler:
+    """The state behind :func:`iter_chains`; every field is guarded by ``_lock``."""
+
+    def __init__(self, fetch, chains, max_workers: int, backlog: int) -> None:
+        self.fetch, self.chains, self.backlog = fetch, chains, backlog
+        self.max_workers = max_workers
+        self.pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="twilio-frames")
+        self.out: queue.SimpleQueue = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self.unstarted = deque(range(len(chains)))
+        self.continuing: deque[tuple[int, str]] = deque()
+        self.running = self.waiting = 0
+        self.open = len(chains)        # chains whose last page has not been handed over
+        self.stopped = False
+        self._submit()
+
+    def _submit(self) -> None:
+        """Start pages while a worker is free and the backlog allows (new chains first).
+        Futures are submitted outside the lock: a callback may run at once."""
+        for index, url in self._take():
+            try:
+                future = self.pool.submit(self.fetch, url)
+            except RuntimeError:       # the pool was shut down: the consumer has gone
+                return
+            future.add_done_callback(partial(self._done, index))
+
+    def _take(self) -> list[tuple[int, str]]:
+        taken = []
+        with self._lock:
+            while (not self.stopped and self.running < self.max_workers
+                   and self.running + self.waiting < self.backlog
+                   and (self.continuing or self.unstarted)):
+                if self.unstarted:
+                    index = self.unstarted.popleft()
+                    taken.append((index, self.chains[index].first_url))
+                else:
+                    taken.append(self.continuing.popleft())
+                self.running += 1
+        return taken
+
+    def _done(self, index: int, future) -> None:
+        try:
+            page = future.result()
+            url = self.chains[index].follow(page)
+        except BaseException as exc:  # handed to the consumer, raised there
+            with self._lock:
+                self.stopped = True
+            self.out.put((None, exc))
             return
-        url = _next_url(base_url, page.next_page_uri)
-        if url in seen:
-            raise ParseError(f"server repeated page URI {page.next_page_uri!r}; "
-                             "stopping instead of looping", url=url)
-        seen.add(url)
+        with self._lock:
+            self.running -= 1
+            self.waiting += 1
+            if url is not None:
+                self.continuing.append((index, url))
+        self.out.put((index, page, url is None))
+        self._submit()
+
+    def results(self) -> Iterator[tuple[int, Page]]:
+        while self.open:
+            item = self.out.get()
+            if item[0] is None:
+                raise item[1]
+            index, page, last = item
+            with self._lock:
+                self.waiting -= 1
+                self.open -= last
+            self._submit()
+            yield index, page
+
+    def stop(self) -> None:
+        with self._lock:
+            self.stopped = True
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def run_concurrently(tasks: Sequence[Callable[[], T]], *, max_workers: int) -> list[T]:
