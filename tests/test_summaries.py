@@ -9,6 +9,7 @@ import pytest
 
 import twilio_frames as tf
 from billing_fixtures import SUB_A, call, frame, message, recording
+from billing_fixtures import rfc2822 as bc_rfc2822
 
 COLUMNS = ["period", "product", "currency", "count", "usage", "usage_unit", "cost",
            "cost_micros", "n_unrated"]
@@ -137,3 +138,24 @@ def test_top_numbers_and_countries():
     assert tf.micros_to_decimal(numbers["cost_micros"].iloc[1]) == Decimal("0.024")
     with pytest.raises(tf.ConfigurationError, match="side"):
         tf.top_numbers(calls=calls, side="theirs")
+
+
+def test_cost_by_period_many_high_cardinality_by_columns():
+    """Five by= columns with a distinct value per row: the mixed-radix group key would be
+    about 5000**5 * 5 * 2 > 2**63; it must not wrap (each row is its own group)."""
+    n = 5000
+    records = [message("2024-01-01T00:00:00Z", to=f"+1415555{i:04d}",
+                       frm=f"+1650555{i:04d}", body=f"hello {i}", price=f"-0.{i + 1000:05d}")
+               for i in range(n)]
+    for i, r in enumerate(records):
+        r["date_created"] = bc_rfc2822(pd.Timestamp("2020-01-01", tz="UTC")
+                                       + pd.Timedelta(seconds=i))
+    msgs = frame("messages", records)
+    by = ["sid", "to", "from", "body", "date_created"]
+    out = tf.cost_by_period(messages=msgs, by=by)
+    assert len(out) == n and (out["count"] == 1).all()
+    expected = msgs.set_index("sid")
+    got = out.set_index("sid")
+    for col in ("to", "from", "body", "date_created"):
+        assert (got[col] == expected.loc[got.index, col]).all(), col
+    assert (got["cost_micros"] == -expected.loc[got.index, "price_micros"]).all()

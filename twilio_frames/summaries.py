@@ -108,18 +108,6 @@ def _check_by(by: list[str], given: dict[str, pd.DataFrame]) -> None:
                 f"(derived columns: {', '.join(_DERIVED)})")
 
 
-def items_for(frame: pd.DataFrame, resource: str, by: list[str],
-              all_frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Derived line items plus the ``by`` columns (missing ones filled with NA)."""
-    _check_by(by, all_frames)
-    items = derive(frame, resource, country="country" in by or "country_approx" in by)
-    for col in by:
-        if col not in items.columns:
-            items[col] = frame[col] if col in frame.columns else pd.Series(
-                pd.NA, index=frame.index, dtype="str")
-    return items
-
-
 def period_codes(when_us: np.ndarray, freq: str, tz: str) -> tuple[np.ndarray, pd.Series]:
     """Period of each UTC-microsecond time as codes into a Series of period starts.
 
@@ -160,6 +148,30 @@ def _by_codes(frame: pd.DataFrame, a: dict, col: str) -> tuple[np.ndarray, pd.In
     return codes, pd.Index(labels)
 
 
+def _digit(codes: np.ndarray, labels: pd.Index) -> np.ndarray:
+    """Codes with the NA sentinel (-1) moved onto the NA label (or one past the end)."""
+    return np.where(codes < 0, len(labels) - 1 if labels.hasnans else len(labels), codes)
+
+
+def _group_ids(columns, n: int) -> tuple[np.ndarray, int]:
+    """Dense group ids over several code columns (mixed radix keys in int64).
+
+    When the key space would pass 2**62 (several high-cardinality ``by`` columns), the
+    partial key is made dense first (``pd.factorize``: at most ``n`` values), so the
+    int64 key never overflows and two groups never share a key.
+    """
+    key, space = np.zeros(n, np.int64), 1
+    for codes, labels in columns:
+        radix = len(labels) + 1
+        if space * radix > 2 ** 62:
+            key, uniques = pd.factorize(key)
+            key, space = key.astype(np.int64), max(len(uniques), 1)
+        key = key * radix + _digit(codes, labels)
+        space *= radix
+    ids, keys = pd.factorize(key)
+    return ids, len(keys)
+
+
 def _aggregate_fast(frame, resource, by, freq, tz) -> pd.DataFrame:
     a = arrays(frame, resource, category="category" in by)
     pcodes, periods = period_codes(a["when"], freq, tz)
@@ -168,19 +180,12 @@ def _aggregate_fast(frame, resource, by, freq, tz) -> pd.DataFrame:
         _by_codes(frame, a, col) for col in by),
         (a["product"].astype(np.int64), pd.Index(PRODUCTS)),
         (a["currency"], cur_labels)]
-    key = np.zeros(len(frame), np.int64)
-    for codes, labels in columns:
-        key = key * (len(labels) + 1) + np.where(codes < 0, len(labels) - 1
-                                                 if labels.hasnans else len(labels), codes)
-    ids, keys = pd.factorize(key)
-    size = len(keys)
-    out = {}
-    rest = keys.astype(np.int64)
-    for name, (codes, labels) in reversed(list(zip(["period", *by, "product", "currency"],
-                                                   columns))):
-        rest, digit = np.divmod(rest, len(labels) + 1)
-        out[name] = labels.take(np.minimum(digit, len(labels) - 1))
-    table = pd.DataFrame({name: out[name] for name in ["period", *by, "product", "currency"]})
+    ids, size = _group_ids(columns, len(frame))
+    first = np.zeros(size, np.int64)
+    first[ids[::-1]] = np.arange(len(frame) - 1, -1, -1)      # first row of each group
+    out = {name: labels.take(np.minimum(_digit(codes, labels)[first], len(labels) - 1))
+           for name, (codes, labels) in zip(["period", *by, "product", "currency"], columns)}
+    table = pd.DataFrame(out)
     table["count"] = np.bincount(ids, minlength=size)
     table["usage"] = exact_group_sums(ids, a["usage"].astype(np.int64), size)
     table["cost_micros"] = exact_group_sums(ids, a["cost"], size)
@@ -295,7 +300,7 @@ def unrated(frame: pd.DataFrame, *, resource: str | None = None,
                 "newest", "max_age"]]
 
 
-def _top(given: dict, key: str, n: int, count_name: dict) -> pd.DataFrame:
+def _top(given: dict, key: str, n: int) -> pd.DataFrame:
     parts = []
     for resource, frame in given.items():
         items = derive(frame, resource, country=key == "country")
@@ -334,7 +339,7 @@ def top_numbers(calls: pd.DataFrame | None = None, messages: pd.DataFrame | None
     if side not in ("our", "remote"):
         raise ConfigurationError(f"side must be 'our' or 'remote', got {side!r}")
     given = frames_given(calls=calls, messages=messages)
-    out = _top(given, f"{side}_number", _check_n(n), {})
+    out = _top(given, f"{side}_number", _check_n(n))
     return out.rename(columns={f"{side}_number": "number"})
 
 
@@ -347,4 +352,4 @@ def top_countries(calls: pd.DataFrame | None = None, messages: pd.DataFrame | No
     ``currency, rank, country, calls, messages, cost, cost_micros, share``.
     """
     given = frames_given(calls=calls, messages=messages)
-    return _top(given, "country", _check_n(n), {})
+    return _top(given, "country", _check_n(n))
