@@ -107,3 +107,29 @@ def test_bad_usage_frame_names_the_missing_columns():
     with pytest.raises(tf.ConfigurationError, match="usage_records frame is missing.*as_of"):
         tf.reconcile(frame("usage_records", [usage("calls", "2024-01-10")]).drop(
             columns="as_of"), calls=calls)
+
+
+@pytest.mark.parametrize("categories", [
+    ["sms", "sms-messages-carrierfees"],          # separate records (billing-rules §2.2)
+    ["mms", "mms-messages-carrierfees"],
+    ["calls", "calls-transfers", "calls-text-to-speech", "calls-recordings"],
+    ["calls", "calls-client", "calls-sip"],
+    ["sms-inbound", "sms-outbound", "calls-inbound", "calls-outbound"],
+])
+def test_usage_totals_separate_categories_do_not_warn(categories):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tf.usage_totals(frame("usage_records", [usage(c, "2024-01-01") for c in categories]),
+                        categories=categories)
+
+
+@pytest.mark.parametrize("categories", [
+    ["calls", "calls-inbound-local"], ["calls-inbound", "calls-inbound-tollfree-mobile"],
+    ["sms", "sms-outbound-shortcode"], ["sms", "authy-sms-outbound"],
+    ["mms-outbound-longcode-canada", "mms"], ["totalprice", "recordings"],
+])
+def test_usage_totals_rollup_and_member_warn(categories):
+    with pytest.warns(tf.OverlappingCategoriesWarning):
+        tf.usage_totals(frame("usage_records", [usage(c, "2024-01-01") for c in categories]),
+                        categories=categories)

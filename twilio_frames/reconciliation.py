@@ -33,8 +33,8 @@ from .errors import ConfigurationError
 from .money import exact_group_sums, require_columns, tolerance_micros
 from .summaries import frames_given
 
-__all__ = ["OverlappingCategoriesWarning", "RECONCILED_CATEGORIES", "reconcile",
-           "usage_totals"]
+__all__ = ["CATEGORY_ROLLUPS", "OverlappingCategoriesWarning", "RECONCILED_CATEGORIES",
+           "reconcile", "usage_totals"]
 
 #: Reconciled Usage Records category -> the line-item categories it covers.
 RECONCILED_CATEGORIES: dict[str, tuple[str, ...]] = {
@@ -277,14 +277,45 @@ def _uncovered_rows(rec: pd.DataFrame, daily: pd.DataFrame) -> pd.DataFrame:
         "foreign": 0})
 
 
+#: Usage Records rollups: category -> the categories Twilio documents as included in it
+#: (billing-rules.md §4.4, from the Usage Records docs: "calls-inbound: All inbound voice
+#: calls, to mobile, toll-free and local numbers"; "sms: All SMS messages, both inbound and
+#: outbound"; authy-*-outbound "is also included in the Voice / SMS categories").
+#: Inclusion is followed transitively; ``totalprice`` includes every category. Categories
+#: not listed (``calls-client``, ``calls-sip``, ``calls-transfers``, the carrier-fee
+#: records ``sms-messages-carrierfees`` / ``mms-messages-carrierfees``...) are separate
+#: records: whether ``sms`` already holds carrier fees is an open question (§2.2), so
+#: adding them is not flagged.
+CATEGORY_ROLLUPS: dict[str, tuple[str, ...]] = {
+    "calls": ("calls-inbound", "calls-outbound"),
+    "calls-inbound": ("calls-inbound-local", "calls-inbound-mobile", "calls-inbound-tollfree"),
+    "calls-inbound-tollfree": ("calls-inbound-tollfree-local", "calls-inbound-tollfree-mobile"),
+    "calls-outbound": ("authy-calls-outbound",),
+    "sms": ("sms-inbound", "sms-outbound"),
+    "sms-inbound": ("sms-inbound-longcode", "sms-inbound-shortcode", "sms-inbound-tollfree"),
+    "sms-outbound": ("sms-outbound-longcode", "sms-outbound-shortcode",
+                     "sms-outbound-tollfree", "authy-sms-outbound"),
+    "mms": ("mms-inbound", "mms-outbound"),
+    "mms-inbound": ("mms-inbound-longcode", "mms-inbound-shortcode", "mms-inbound-toll-free"),
+    "mms-inbound-longcode": ("mms-inbound-longcode-canada",
+                             "mms-inbound-longcode-unitedstates"),
+    "mms-outbound": ("mms-outbound-longcode", "mms-outbound-shortcode",
+                     "mms-outbound-toll-free", "mms-outbound-tollfree"),
+    "mms-outbound-longcode": ("mms-outbound-longcode-canada",
+                              "mms-outbound-longcode-unitedstates"),
+}
+
+
+def _inside(inner: str, outer: str) -> bool:
+    """Whether Usage Records category ``outer`` includes ``inner`` (per CATEGORY_ROLLUPS)."""
+    if outer == "totalprice":
+        return inner != outer
+    members = CATEGORY_ROLLUPS.get(outer, ())
+    return inner in members or any(_inside(inner, m) for m in members)
+
+
 def _overlaps(a: str, b: str) -> bool:
-    if "totalprice" in (a, b):
-        return True
-    not_inside = {"calls": ("calls-client", "calls-sip")}
-    for outer, inner in ((a, b), (b, a)):
-        if inner.startswith(outer + "-") and inner not in not_inside.get(outer, ()):
-            return True
-    return False
+    return a == b or _inside(a, b) or _inside(b, a)
 
 
 def usage_totals(usage: pd.DataFrame, *, categories: str | list[str] = "totalprice"
@@ -293,7 +324,8 @@ def usage_totals(usage: pd.DataFrame, *, categories: str | list[str] = "totalpri
 
     The default takes the ``totalprice`` record, Twilio's account total; summing
     categories double-counts their rollups (``calls`` holds ``calls-inbound``), so
-    asking for overlapping ``categories`` warns with OverlappingCategoriesWarning.
+    asking for categories of which one includes another (:data:`CATEGORY_ROLLUPS`;
+    ``totalprice`` includes all) warns with OverlappingCategoriesWarning.
 
     Returns columns ``account_sid, start_date, end_date, currency, price,
     price_micros``.
