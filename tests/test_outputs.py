@@ -87,3 +87,19 @@ def test_outputs_get_the_usual_permissions_not_private_temp_ones(tmp_path):
         os.umask(mask)
     assert stat.S_IMODE((tmp_path / "a.csv").stat().st_mode) == 0o644
     assert stat.S_IMODE((tmp_path / "report").stat().st_mode) == 0o755
+
+
+def test_outputs_never_touch_the_process_umask(tmp_path, monkeypatch):
+    """Reading the umask means setting it (os.umask) for a moment: another thread creating
+    a file then would get the wrong mode. Creation modes must come from the kernel."""
+    def forbidden(_mask):
+        raise AssertionError("os.umask called")
+    monkeypatch.setattr(os, "umask", forbidden)
+    with atomic_file(tmp_path / "a.csv") as tmp:
+        tmp.write_text("x")
+    with atomic_folder(tmp_path / "report") as tmp:
+        (tmp / "index.html").write_text("x")
+    with atomic_folder(tmp_path / "report", overwrite=True) as tmp:
+        (tmp / "index.html").write_text("y")
+    assert (tmp_path / "report" / "index.html").read_text() == "y"
+    assert (tmp_path / "a.csv").read_text() == "x"

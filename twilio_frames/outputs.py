@@ -9,6 +9,7 @@ at the final name before is untouched. An existing output is replaced only when 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -18,16 +19,30 @@ from pathlib import Path
 __all__ = ["atomic_file", "atomic_folder", "check_output"]
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+def _unique(parent: Path, prefix: str, suffix: str, create) -> Path:
+    """Create a new entry ``parent/prefix<random>suffix`` with ``create(path)``; retry on
+    a name clash."""
+    for _ in range(100):
+        path = parent / f"{prefix}{secrets.token_hex(4)}{suffix}"
+        try:
+            create(path)
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(f"no free temporary name in {parent}")
 
 
-def _usual_mode(path: Path, *, folder: bool) -> None:
-    """mkstemp/mkdtemp create private (0600/0700) entries; give the final output the
-    mode an ordinary ``open``/``mkdir`` would (0666/0777 less the umask)."""
-    os.chmod(path, (0o777 if folder else 0o666) & ~_umask())
+def _new_file(parent: Path, prefix: str, suffix: str) -> Path:
+    """A new empty file with the mode an ordinary ``open`` gives (0666 less the umask:
+    the kernel applies it, so the process-wide umask is never read or changed)."""
+    def create(path: Path) -> None:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    return _unique(parent, prefix, suffix, create)
+
+
+def _new_folder(parent: Path, prefix: str) -> Path:
+    """A new empty folder with the mode an ordinary ``mkdir`` gives (0777 less the umask)."""
+    return _unique(parent, prefix, "", lambda path: os.mkdir(path, 0o777))
 
 
 def check_output(path: str | os.PathLike, *, folder: bool, overwrite: bool = False) -> Path:
@@ -61,11 +76,7 @@ def atomic_file(path: str | os.PathLike, *, overwrite: bool = False) -> Iterator
     """
     final = check_output(path, folder=False, overwrite=overwrite)
     final.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=final.parent, prefix=f".{final.stem}.",
-                                suffix=f".part{final.suffix}")
-    os.close(fd)
-    tmp = Path(name)
-    _usual_mode(tmp, folder=False)
+    tmp = _new_file(final.parent, f".{final.stem}.", f".part{final.suffix}")
     try:
         yield tmp
         check_output(final, folder=False, overwrite=overwrite)
@@ -84,8 +95,7 @@ def atomic_folder(path: str | os.PathLike, *, overwrite: bool = False) -> Iterat
     """
     final = check_output(path, folder=True, overwrite=overwrite)
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.partial-"))
-    _usual_mode(tmp, folder=True)
+    tmp = _new_folder(final.parent, f".{final.name}.partial-")
     try:
         yield tmp
         check_output(final, folder=True, overwrite=overwrite)
