@@ -88,6 +88,21 @@ def test_demo_json_quiet_and_refusal_to_overwrite(capsys, tmp_path, no_credentia
     assert code == 0 and not (out_dir / "note.txt").exists()
 
 
+def test_demo_overwrite_never_replaces_a_folder_it_did_not_write(capsys, tmp_path):
+    """``--out ~/Documents --overwrite`` must not delete the user's folder."""
+    documents = tmp_path / "Documents"
+    documents.mkdir()
+    (documents / "thesis.odt").write_text("years of work")
+    code, out, err = run(capsys, "demo", "--days", "2", "--now", NOW, "--quiet",
+                         "--out", str(documents), "--overwrite")
+    line = one_error_line(err)
+    assert code == 1 and out == ""
+    assert "is not a folder this program wrote; refusing to replace it" in line
+    assert "pass --overwrite" not in line
+    assert [p.name for p in documents.iterdir()] == ["thesis.odt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["Documents"]
+
+
 def test_demo_refuses_a_file_as_output_folder(capsys, tmp_path):
     target = tmp_path / "report"
     target.write_text("precious")

@@ -103,3 +103,38 @@ def test_outputs_never_touch_the_process_umask(tmp_path, monkeypatch):
         (tmp / "index.html").write_text("y")
     assert (tmp_path / "report" / "index.html").read_text() == "y"
     assert (tmp_path / "a.csv").read_text() == "x"
+
+
+def test_marked_folder_is_replaced_unmarked_non_empty_one_is_not(tmp_path):
+    mine, theirs, empty = tmp_path / "mine", tmp_path / "theirs", tmp_path / "empty"
+    with atomic_folder(mine, marker=".made-by-us") as tmp:
+        (tmp / "a").write_text("1")
+    assert sorted(p.name for p in mine.iterdir()) == [".made-by-us", "a"]
+    with atomic_folder(mine, overwrite=True, marker=".made-by-us") as tmp:
+        (tmp / "b").write_text("2")
+    assert sorted(p.name for p in mine.iterdir()) == [".made-by-us", "b"]
+    theirs.mkdir()
+    (theirs / "photo.jpg").write_text("x")
+    with pytest.raises(FileExistsError, match="refusing to replace it"):
+        with atomic_folder(theirs, overwrite=True, marker=".made-by-us"):
+            pytest.fail("must not start writing")
+    assert [p.name for p in theirs.iterdir()] == ["photo.jpg"]
+    empty.mkdir()
+    with atomic_folder(empty, overwrite=True, marker=".made-by-us") as tmp:
+        (tmp / "c").write_text("3")
+    assert (empty / "c").read_text() == "3"
+
+
+def test_overwriting_a_file_replaces_only_that_name(tmp_path):
+    """A symlink named as the output is replaced by the new file; its target and the
+    neighbours stay as they were."""
+    target = tmp_path / "elsewhere.csv"
+    target.write_text("precious")
+    (tmp_path / "neighbour.csv").write_text("n")
+    link = tmp_path / "out.csv"
+    link.symlink_to(target)
+    with atomic_file(link, overwrite=True) as tmp:
+        tmp.write_text("new")
+    assert not link.is_symlink() and link.read_text() == "new"
+    assert target.read_text() == "precious"
+    assert (tmp_path / "neighbour.csv").read_text() == "n"

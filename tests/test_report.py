@@ -45,7 +45,7 @@ def _dataset_cost_micros(sim, resource: str) -> int:
 
 def test_folder_holds_every_listed_file_and_nothing_else(report):
     names = sorted(p.name for p in report.path.iterdir())
-    assert names == sorted(report.files)
+    assert names == sorted([*report.files, tf.REPORT_MARKER])
     assert {"index.html", "billing.csv", "calls.csv", "messages.csv", "recordings.csv",
             "reconciliation.csv", "daily_cost.png", "reconciliation.png"} <= set(names)
     for name in names:
@@ -107,13 +107,26 @@ def test_existing_folder_is_refused_and_kept(sim, tmp_path):
     out.mkdir()
     (out / "keep.txt").write_text("mine")
     client = tf.Client(sim.account_sid, sim.auth_token, base_url=sim.base_url, progress=False)
-    with pytest.raises(FileExistsError):
+    with pytest.raises(FileExistsError, match="already exists"):
         tf.write_report(client, out, start=START, end=END)
+    with pytest.raises(FileExistsError, match="not a folder this program wrote"):
+        tf.write_report(client, out, start=START, end=END, overwrite=True)
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
-    result = tf.write_report(client, out, start="2026-11-10", end="2026-11-12",
+    assert [p.name for p in tmp_path.iterdir()] == ["report"]
+
+
+def test_overwrite_replaces_only_an_empty_folder_or_an_earlier_report(sim, tmp_path):
+    out = tmp_path / "report"
+    out.mkdir()
+    client = tf.Client(sim.account_sid, sim.auth_token, base_url=sim.base_url, progress=False)
+    first = tf.write_report(client, out, start="2026-11-10", end="2026-11-12",
+                            overwrite=True, now=NOW)
+    assert (out / tf.REPORT_MARKER).is_file() and first.index.is_file()
+    (out / "extra.txt").write_text("left in an earlier report")
+    result = tf.write_report(client, out, start="2026-11-10", end="2026-11-13",
                              overwrite=True, now=NOW)
-    assert "keep.txt" not in {p.name for p in out.iterdir()}
-    assert result.index.is_file()
+    assert "extra.txt" not in {p.name for p in out.iterdir()}
+    assert result.index.is_file() and (out / tf.REPORT_MARKER).is_file()
     assert [p.name for p in tmp_path.iterdir()] == ["report"]
 
 

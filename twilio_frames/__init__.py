@@ -32,7 +32,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "client": ("Client",),
     "parse": ("Page", "parse_page"),
     "frames": ("to_frame",),
-    "report": ("ReportResult", "write_report"),
+    "report": ("REPORT_MARKER", "ReportResult", "write_report"),
 }
 
 _NAME_TO_MODULE = {name: mod for mod, names in _EXPORTS.items() for name in names}

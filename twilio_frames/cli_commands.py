@@ -17,7 +17,7 @@ import sys
 import textwrap
 
 from .errors import ConfigurationError, TransportError, TwilioFramesError
-from .outputs import check_output
+from .outputs import REPORT_MARKER, check_output
 
 __all__ = ["add_demo_command", "add_report_command", "guarded", "print_summary"]
 
@@ -48,7 +48,8 @@ def guarded(command):
                   file=sys.stderr, flush=True)
             return 130
         except FileExistsError as exc:
-            return _fail(f"{exc.args[0] if exc.args else exc}; pass --overwrite to replace it")
+            hint = "" if getattr(args, "overwrite", False) else "; pass --overwrite to replace it"
+            return _fail(f"{exc.args[0] if exc.args else exc}{hint}")
         except OSError as exc:
             where = f": {exc.filename}" if exc.filename else ""
             return _fail(f"{exc.strerror or exc}{where}")
@@ -104,7 +105,9 @@ def _add_output_options(parser, *, what: str, default: str | None) -> None:
     group.add_argument("--out", metavar=what.upper(), default=default, required=default is None,
                        help=f"the {what} to write" + (f" (default: {default})" if default else ""))
     group.add_argument("--overwrite", action="store_true",
-                       help=f"replace an existing {what} (only once the new one is complete)")
+                       help=f"replace an existing {what} (only once the new one is complete"
+                            + ("; only an empty folder or an earlier report)" if what == "folder"
+                               else ")"))
     group.add_argument("--quiet", action="store_true", help="no progress output")
 
 
@@ -222,7 +225,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from . import simulator
     from .client import Client
     from .report import write_report
-    check_output(args.out, folder=True, overwrite=args.overwrite)
+    check_output(args.out, folder=True, overwrite=args.overwrite, marker=REPORT_MARKER)
     now = _demo_now(args.now)
     end = now.normalize() + dt.timedelta(days=1)
     start = end - dt.timedelta(days=args.days)
@@ -259,7 +262,7 @@ def add_report_command(subparsers) -> None:
 def run_report(args: argparse.Namespace) -> int:
     from .report import write_report
     start, end = _range(args)
-    check_output(args.out, folder=True, overwrite=args.overwrite)
+    check_output(args.out, folder=True, overwrite=args.overwrite, marker=REPORT_MARKER)
     with _client(args) as client:
         result = write_report(client, args.out, start=start, end=end,
                               accounts=_accounts(args.accounts), overwrite=args.overwrite,

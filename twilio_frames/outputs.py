@@ -16,7 +16,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_file", "atomic_folder", "check_output"]
+__all__ = ["MARKER_TEXT", "REPORT_MARKER", "atomic_file", "atomic_folder", "check_output"]
+
+#: The file every report folder holds: ``overwrite=True`` replaces a folder only if it is
+#: empty or holds this file, so a mistyped ``--out ~/Documents --overwrite`` deletes nothing.
+REPORT_MARKER = ".twilio-frames-report"
+
+#: What a marker file says to a person who finds it.
+MARKER_TEXT = ("This folder was written by twilio-frames; '--overwrite' may replace it "
+               "(a folder without this file is never replaced).\n")
 
 
 def _unique(parent: Path, prefix: str, suffix: str, create) -> Path:
@@ -45,13 +53,16 @@ def _new_folder(parent: Path, prefix: str) -> Path:
     return _unique(parent, prefix, "", lambda path: os.mkdir(path, 0o777))
 
 
-def check_output(path: str | os.PathLike, *, folder: bool, overwrite: bool = False) -> Path:
+def check_output(path: str | os.PathLike, *, folder: bool, overwrite: bool = False,
+                 marker: str | None = None) -> Path:
     """Refuse an output path that exists (unless ``overwrite``) or has the wrong kind.
 
     Returns the path. Raises :class:`FileExistsError` when something is already there and
     ``overwrite`` is false, :class:`NotADirectoryError` / :class:`IsADirectoryError` when a
     folder is asked for where a file is (or the reverse); both are refused even with
-    ``overwrite`` so a file is never swapped for a folder by accident.
+    ``overwrite`` so a file is never swapped for a folder by accident. With ``marker`` (a
+    file name), an existing folder is replaced only if it is empty or holds that marker
+    file (it was written by us): ``--out ~/Documents --overwrite`` must not delete it.
     """
     path = Path(path)
     if folder and path.exists() and not path.is_dir():
@@ -60,6 +71,10 @@ def check_output(path: str | os.PathLike, *, folder: bool, overwrite: bool = Fal
         raise IsADirectoryError(f"{path} is a folder; give a file name")
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} already exists")
+    if folder and marker and path.is_dir() and not (path / marker).is_file() and any(
+            path.iterdir()):
+        raise FileExistsError(f"{path} is not empty and is not a folder this program "
+                              "wrote; refusing to replace it (give a new or empty folder)")
     return path
 
 
@@ -86,19 +101,24 @@ def atomic_file(path: str | os.PathLike, *, overwrite: bool = False) -> Iterator
 
 
 @contextmanager
-def atomic_folder(path: str | os.PathLike, *, overwrite: bool = False) -> Iterator[Path]:
+def atomic_folder(path: str | os.PathLike, *, overwrite: bool = False,
+                  marker: str | None = None) -> Iterator[Path]:
     """Yield an empty hidden sibling folder; on success rename it to ``path``.
 
     With ``overwrite`` an existing folder at ``path`` is moved aside first and deleted only
     after the new one is in place. On any exception the half-built folder is removed and
-    ``path`` is untouched.
+    ``path`` is untouched. With ``marker`` (a file name) the new folder gets that empty
+    file and an existing folder is replaced only if it is empty or holds it (see
+    :func:`check_output`).
     """
-    final = check_output(path, folder=True, overwrite=overwrite)
+    final = check_output(path, folder=True, overwrite=overwrite, marker=marker)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = _new_folder(final.parent, f".{final.name}.partial-")
     try:
+        if marker:
+            (tmp / marker).write_text(MARKER_TEXT, encoding="utf-8")
         yield tmp
-        check_output(final, folder=True, overwrite=overwrite)
+        check_output(final, folder=True, overwrite=overwrite, marker=marker)
         _swap_in(tmp, final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

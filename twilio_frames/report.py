@@ -20,10 +20,11 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import ConfigurationError
-from .outputs import atomic_folder, check_output
+from .outputs import REPORT_MARKER, atomic_folder, check_output
 from .paging import to_utc
 
-__all__ = ["ReportData", "ReportResult", "fetch_report_data", "write_report"]
+__all__ = ["REPORT_MARKER", "ReportData", "ReportResult", "fetch_report_data",
+           "write_report"]
 
 LIST_RESOURCES = ("calls", "messages", "recordings")
 
@@ -144,14 +145,16 @@ def write_report(client, out: str | os.PathLike, *, start, end, accounts="all",
         Where the data comes from.
     out : path
         The report folder to create. It must not exist unless ``overwrite``; a file
-        there is always refused.
+        there is always refused, and so is a folder that is neither empty nor an earlier
+        report (every report holds the empty file :data:`REPORT_MARKER`).
     start, end : str, date or Timestamp
         Half-open UTC interval (``end`` exclusive); Usage Records are asked for the
         inclusive days ``start`` .. ``end - 1 day``.
     accounts : "all" or list of str
         Which accounts to report on (default: the account and all its subaccounts).
     overwrite : bool
-        Replace an existing folder (only once the new one is complete).
+        Replace an existing empty folder or earlier report (only once the new one is
+        complete).
     progress : bool or callable, optional
         Progress lines while fetching and writing (True: to stderr).
     now : Timestamp or str, optional
@@ -172,7 +175,7 @@ def write_report(client, out: str | os.PathLike, *, start, end, accounts="all",
     ...     client = tf.Client(sim.account_sid, sim.auth_token, base_url=sim.base_url)
     ...     result = tf.write_report(client, "report", start="2026-10-01", end="2026-10-15")
     """
-    check_output(out, folder=True, overwrite=overwrite)
+    check_output(out, folder=True, overwrite=overwrite, marker=REPORT_MARKER)
     data = fetch_report_data(client, start=start, end=end, accounts=accounts,
                              progress=progress)
     if source:
@@ -189,7 +192,7 @@ def render_report(data: ReportData, out: str | os.PathLike, *, overwrite: bool =
     say = _progress_printer(progress)
     now = pd.Timestamp.now(tz="UTC") if now is None else to_utc(now)
     tables = report_build.compute(data, now=now)
-    with atomic_folder(out, overwrite=overwrite) as tmp:
+    with atomic_folder(out, overwrite=overwrite, marker=REPORT_MARKER) as tmp:
         say("Writing the report")
         files = report_build.write_files(data, tables, tmp)
         page = report_build.page(data, tables, files, title=title, now=now)
