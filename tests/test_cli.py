@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from decimal import Decimal
 
 import pandas as pd
 import pytest
@@ -194,6 +195,50 @@ def test_fetch_writes_by_extension(capsys, tmp_path, sim_env, ext):
     if ext == "jsonl":
         first = json.loads(path.read_text().splitlines()[0])
         assert first["sid"].startswith("CA") and first["start_time"].endswith("Z")
+
+
+def test_fetch_csv_neutralises_formulas_and_keeps_money_exact(capsys, tmp_path, sim_env):
+    """Message bodies come from strangers: a cell starting with = + - @ tab or CR must not
+    run as a spreadsheet formula (issue 4); the CSV follows the billing CSV's rules."""
+    import csv
+    path = tmp_path / "messages.csv"
+    code, _, err = run(capsys, "fetch", "messages", *RANGE, "--out", str(path), "--quiet")
+    assert code == 0, err
+    raw = path.read_bytes()
+    assert raw.count(b"\r\n") >= raw.count(b"\n") - raw.count(b'"')   # CRLF line ends
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    truth = {r["sid"]: r for a in sim_env.dataset.accounts
+             for r in sim_env.dataset.records("messages", a["sid"])}
+    risky = 0
+    for row in rows:
+        body = truth[row["sid"]]["body"]
+        if body.startswith(("=", "+", "-", "@", "\t", "\r")):
+            risky += 1
+            assert row["body"] == "'" + body
+        else:
+            assert row["body"] == body
+        for cell in row.values():
+            assert not cell.startswith(("=", "@", "\t", "\r")) and not (
+                cell.startswith(("+", "-")) and not cell[1:].replace(".", "").isdigit())
+        price = truth[row["sid"]]["price"]
+        assert (row["price"] == "") if price is None else Decimal(row["price"]) == Decimal(price)
+        assert row["date_created"].endswith("Z")
+    assert risky > 0
+
+
+def test_fetch_jsonl_is_plain_json_lines(capsys, tmp_path, sim_env):
+    path = tmp_path / "messages.jsonl"
+    code, _, err = run(capsys, "fetch", "messages", *RANGE, "--out", str(path), "--quiet")
+    assert code == 0, err
+    text = path.read_text(encoding="utf-8")
+    assert "\\/" not in text and '"uri":"/2010-04-01/Accounts/' in text
+    rows = [json.loads(line) for line in text.splitlines()]
+    truth = {r["sid"]: r for a in sim_env.dataset.accounts
+             for r in sim_env.dataset.records("messages", a["sid"])}
+    assert rows and all((r["body"] or "") == truth[r["sid"]]["body"] for r in rows)
+    assert any(not b.isascii() for b in (r["body"] for r in rows))
+    assert not any("\\u00" in line for line in text.splitlines())   # UTF-8, not \u escapes
 
 
 def test_fetch_usage_records_and_accounts(capsys, tmp_path, sim_env):

@@ -8,6 +8,7 @@ into place, so Ctrl-C or an error never leaves half a file.
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from .cli_commands import (PROG, _accounts, _add_output_options, _add_source_options,
@@ -37,8 +38,10 @@ examples:
   {PROG} fetch usage_records --subresource daily --start 2026-10-01 --end 2026-11-01 \\
       --out usage.jsonl
 
-The file type follows the extension: .csv, .jsonl (one JSON object per line) or .parquet
-(needs pyarrow: pip install 'twilio-frames[parquet]'). Times are UTC; --end is exclusive."""
+The file type follows the extension: .csv (exact money, ISO 8601 UTC times, cells that
+would run as a spreadsheet formula prefixed with a quote), .jsonl (one JSON object per
+line) or .parquet (needs pyarrow: pip install 'twilio-frames[parquet]'). Times are UTC;
+--end is exclusive."""
 
 EXPORT_EPILOG = f"""\
 examples:
@@ -104,9 +107,22 @@ def _writer(path: Path):
                                      "pip install 'twilio-frames[parquet]'") from None
         return lambda frame, tmp: frame.to_parquet(tmp, index=False)
     if ext == ".jsonl":
-        return lambda frame, tmp: frame.to_json(tmp, orient="records", lines=True,
-                                                date_format="iso", date_unit="s")
-    return lambda frame, tmp: frame.to_csv(tmp, index=False, lineterminator="\n")
+        return write_jsonl
+    from .export import write_frame_csv
+    return lambda frame, tmp: write_frame_csv(frame, tmp, overwrite=True)
+
+
+#: pandas (ujson) escapes every "/" as "\/"; an escape is a backslash and the next
+#: character, so a "\/" preceded by an even run of backslashes is an escaped slash.
+_ESCAPED_SLASH = re.compile(r"(?<!\\)((?:\\\\)*)\\/")
+
+
+def write_jsonl(frame, path) -> None:
+    """One plain JSON object per line, UTF-8: JSON field names, times as ISO 8601 UTC
+    (``2026-10-01T12:00:00Z``), missing values as null, slashes unescaped."""
+    text = frame.to_json(orient="records", lines=True, date_format="iso", date_unit="s",
+                         force_ascii=False)
+    Path(path).write_text(_ESCAPED_SLASH.sub(r"\1/", text), encoding="utf-8")
 
 
 def run_fetch(args: argparse.Namespace) -> int:

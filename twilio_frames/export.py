@@ -37,8 +37,8 @@ from .money import infer_resource
 from .outputs import atomic_file
 from .summaries import as_list, check_freq, cost_by_period
 
-__all__ = ["BILLING_COLUMNS", "LINE_ITEM_COLUMNS", "write_billing_csv",
-           "write_line_items_csv"]
+__all__ = ["BILLING_COLUMNS", "LINE_ITEM_COLUMNS", "cell_text", "write_billing_csv",
+           "write_frame_csv", "write_line_items_csv"]
 
 #: Columns of the billing CSV, after ``period_start, period_end`` and the ``by`` columns.
 BILLING_COLUMNS = ("product", "count", "usage", "usage_unit", "cost", "currency",
@@ -106,6 +106,24 @@ def _cell_column(frame: pd.DataFrame, name: str) -> pd.Series:
     return neutralise(col).fillna("")
 
 
+def cell_text(frame: pd.DataFrame, name: str) -> pd.Series:
+    """Column ``name`` of any frame as CSV cell text, by the rules above.
+
+    ``price`` / ``cost`` come exact from ``price_micros`` / ``cost_micros`` when the frame
+    has them, and so does any ``*_micros``-backed money column; other floats (usage
+    records' ``usage``) are written as the shortest text that reads back to the same
+    float; timedeltas as hours (a number); text is neutralised. Missing values are empty.
+    """
+    col = frame[name]
+    if name not in _MONEY and pd.api.types.is_float_dtype(col.dtype):
+        text = col.astype("float64").astype("str")
+        return text.where(col.notna(), "")
+    if pd.api.types.is_timedelta64_dtype(col.dtype):
+        hours = col.dt.total_seconds() / 3600
+        return hours.round(6).astype("str").where(col.notna(), "")
+    return _cell_column(frame, name)
+
+
 def _write(table: pd.DataFrame, path, overwrite: bool) -> Path:
     with atomic_file(path, overwrite=overwrite) as tmp:
         table.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\r\n")
@@ -168,4 +186,20 @@ def write_line_items_csv(frame: pd.DataFrame, path: str | os.PathLike, *,
         raise ConfigurationError(f"unknown column(s) {missing} for {resource} line items")
     table = pd.DataFrame({c: _cell_column(items, c).to_numpy() for c in columns},
                          columns=columns)
+    return _write(table, path, overwrite)
+
+
+def write_frame_csv(frame: pd.DataFrame, path: str | os.PathLike, *,
+                    overwrite: bool = False) -> Path:
+    """Write any frame of the client (every column, in order) as a safe, exact CSV.
+
+    Same rules as the billing CSV: UTF-8, CRLF, RFC 4180 quoting, ISO 8601 UTC times,
+    money exact from its ``*_micros`` column, and text cells that a spreadsheet would run
+    as a formula neutralised (message bodies and caller names come from strangers). This
+    is what ``twilio-frames fetch ... --out x.csv`` writes.
+
+    Returns the path written. Raises FileExistsError if it exists and not ``overwrite``.
+    """
+    table = pd.DataFrame({c: cell_text(frame, c).to_numpy() for c in frame.columns},
+                         columns=list(frame.columns))
     return _write(table, path, overwrite)
