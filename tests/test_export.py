@@ -94,3 +94,19 @@ def test_failed_write_leaves_nothing_half_written(tmp_path, calls):
         tf.write_line_items_csv(calls.assign(extra=1.5), tmp_path / "x.csv",
                                 columns=["extra"])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_write_cells_csv_money_from_micros_dates_and_hours(tmp_path):
+    from twilio_frames.export import write_cells_csv
+    frame = pd.DataFrame({
+        "day": pd.to_datetime(["2026-08-31", None]).tz_localize("UTC"),
+        "price": [0.1 + 0.2, None], "price_m": pd.array([300_000, None], dtype="Int64"),
+        "age": pd.to_timedelta(["87 days 21:16:58", None]),
+        "share": [0.25, None], "note": ["=cmd|' /C calc'!A0", "ok"]})
+    path = write_cells_csv(frame, tmp_path / "t.csv", columns=["day", "price", "age",
+                                                              "share", "note"],
+                           micros={"price": "price_m"}, dates=("day",))
+    assert path.read_bytes().decode("utf-8").split("\r\n") == [
+        "day,price,age,share,note",
+        "2026-08-31,0.300000,2109.282778,0.25,'=cmd|' /C calc'!A0",
+        ",,,,ok", ""]

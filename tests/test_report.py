@@ -70,6 +70,37 @@ def test_billing_csv_adds_up_to_the_same_total(report):
     assert total == report.costs[report.costs["account"] == "total"].iloc[0]["total"]
 
 
+def test_reconciliation_and_unrated_csv_follow_the_export_rules(report):
+    """Exact 6-decimal money from micros (not floats), ISO UTC dates, ages in hours."""
+    with open(report.path / "reconciliation.csv", newline="", encoding="utf-8") as f:
+        rec = list(csv.DictReader(f))
+    money = re.compile(r"^-?[0-9]+\.[0-9]{6}$")
+    assert len(rec) == len(report.reconciliation)
+    for row in rec:
+        assert re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", row["start_date"]), row
+        assert re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", row["end_date"]), row
+        assert row["as_of"] == "" or row["as_of"].endswith("Z")
+        for col in ("list_price", "price_diff"):
+            assert money.match(row[col]), (col, row[col])
+        assert row["record_price"] == "" or money.match(row["record_price"])
+    exact = report.reconciliation["list_price_micros"].sum()
+    assert sum(Decimal(r["list_price"]) for r in rec) == Decimal(int(exact)).scaleb(-6)
+    with open(report.path / "unrated.csv", newline="", encoding="utf-8") as f:
+        unrated = list(csv.DictReader(f))
+    assert unrated and "max_age_hours" in unrated[0] and "max_age" not in unrated[0]
+    for row, age in zip(unrated, report_unrated_ages(report)):
+        assert float(row["max_age_hours"]) == pytest.approx(age, abs=1e-6)
+        assert row["oldest"].endswith("Z") and "days" not in row["max_age_hours"]
+
+
+def report_unrated_ages(report):
+    frame = tf.unrated(report.data.calls, now=NOW)
+    for name in ("messages", "recordings"):
+        part = tf.unrated(report.data.lists[name], now=NOW)
+        frame = pd.concat([frame, part], ignore_index=True) if len(part) else frame
+    return (frame["max_age"].dt.total_seconds() / 3600).tolist()
+
+
 def test_reconciliation_matches_except_days_still_being_rated(report):
     rec = report.reconciliation
     assert report.status["mismatch"] == 0

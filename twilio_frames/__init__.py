@@ -25,7 +25,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "summaries": ("cost_by_period", "top_countries", "top_numbers", "unrated"),
     "breakdowns": ("call_summary", "conversations", "message_summary", "recording_summary"),
     "reconciliation": ("OverlappingCategoriesWarning", "reconcile", "usage_totals"),
-    "export": ("write_billing_csv", "write_line_items_csv"),
+    "export": ("write_billing_csv", "write_frame_csv", "write_line_items_csv"),
     "plots": ("plot_call_durations", "plot_call_heatmap", "plot_cost_by_subaccount",
               "plot_daily_cost", "plot_message_status", "plot_reconciliation",
               "plot_top_countries"),

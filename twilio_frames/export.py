@@ -38,7 +38,7 @@ from .outputs import atomic_file
 from .summaries import as_list, check_freq, cost_by_period
 
 __all__ = ["BILLING_COLUMNS", "LINE_ITEM_COLUMNS", "cell_text", "write_billing_csv",
-           "write_frame_csv", "write_line_items_csv"]
+           "write_cells_csv", "write_frame_csv", "write_line_items_csv"]
 
 #: Columns of the billing CSV, after ``period_start, period_end`` and the ``by`` columns.
 BILLING_COLUMNS = ("product", "count", "usage", "usage_unit", "cost", "currency",
@@ -106,15 +106,21 @@ def _cell_column(frame: pd.DataFrame, name: str) -> pd.Series:
     return neutralise(col).fillna("")
 
 
-def cell_text(frame: pd.DataFrame, name: str) -> pd.Series:
+def cell_text(frame: pd.DataFrame, name: str, *, micros: str | None = None,
+              date_only: bool = False) -> pd.Series:
     """Column ``name`` of any frame as CSV cell text, by the rules above.
 
     ``price`` / ``cost`` come exact from ``price_micros`` / ``cost_micros`` when the frame
-    has them, and so does any ``*_micros``-backed money column; other floats (usage
-    records' ``usage``) are written as the shortest text that reads back to the same
-    float; timedeltas as hours (a number); text is neutralised. Missing values are empty.
+    has them, any other money column from the micro-units column named by ``micros``;
+    other floats (usage records' ``usage``) are written as the shortest text that reads
+    back to the same float; times as ISO 8601 UTC (``date_only``: ``2024-01-31``);
+    timedeltas as hours (a number); text is neutralised. Missing values are empty.
     """
     col = frame[name]
+    if micros is not None:
+        return micros_text(frame[micros].astype("Int64"))
+    if date_only and isinstance(col.dtype, pd.DatetimeTZDtype):
+        return _timestamps(col, date_only=True)
     if name not in _MONEY and pd.api.types.is_float_dtype(col.dtype):
         text = col.astype("float64").astype("str")
         return text.where(col.notna(), "")
@@ -200,6 +206,19 @@ def write_frame_csv(frame: pd.DataFrame, path: str | os.PathLike, *,
 
     Returns the path written. Raises FileExistsError if it exists and not ``overwrite``.
     """
-    table = pd.DataFrame({c: cell_text(frame, c).to_numpy() for c in frame.columns},
-                         columns=list(frame.columns))
+    return write_cells_csv(frame, path, overwrite=overwrite)
+
+
+def write_cells_csv(frame: pd.DataFrame, path: str | os.PathLike, *,
+                    columns: list[str] | None = None, micros: dict[str, str] | None = None,
+                    dates: tuple[str, ...] = (), overwrite: bool = False) -> Path:
+    """Write ``columns`` of ``frame`` (default all) through :func:`cell_text`.
+
+    ``micros`` maps a money column to its exact micro-units column; ``dates`` names
+    datetime columns written as dates (``2024-01-31``). Used by the report's tables.
+    """
+    columns, micros = list(columns or frame.columns), micros or {}
+    table = pd.DataFrame({c: cell_text(frame, c, micros=micros.get(c),
+                                       date_only=c in dates).to_numpy() for c in columns},
+                         columns=columns)
     return _write(table, path, overwrite)

@@ -183,10 +183,28 @@ def _csvs(data, tables: Tables, folder: Path, files: list[str]) -> None:
     for name, frame in data.lists.items():
         write_line_items_csv(frame, folder / f"{name}.csv")
         files.append(f"{name}.csv")
-    tables.reconciliation.to_csv(folder / "reconciliation.csv", index=False,
-                                 lineterminator="\n")
-    tables.unrated.to_csv(folder / "unrated.csv", index=False, lineterminator="\n")
+    _reconciliation_csv(tables.reconciliation, folder / "reconciliation.csv")
+    _unrated_csv(tables.unrated, folder / "unrated.csv")
     files += ["reconciliation.csv", "unrated.csv"]
+
+
+def _reconciliation_csv(rec: pd.DataFrame, path: Path) -> None:
+    """reconcile()'s frame with money exact from micros, UTC dates; micros columns dropped
+    (the decimal strings hold every digit)."""
+    from .export import write_cells_csv
+    rec = rec.assign(price_diff_micros=(rec["list_price_micros"]
+                                        - rec["record_price_micros"]).astype("Int64"))
+    columns = [c for c in rec.columns if not c.endswith("_micros")]
+    write_cells_csv(rec, path, columns=columns, dates=("start_date", "end_date"), micros={
+        "list_price": "list_price_micros", "record_price": "record_price_micros",
+        "price_diff": "price_diff_micros"})
+
+
+def _unrated_csv(table: pd.DataFrame, path: Path) -> None:
+    """unrated() per account, product and status; the age of the oldest row in hours."""
+    from .export import write_cells_csv
+    table = table.rename(columns={"max_age": "max_age_hours"})
+    write_cells_csv(table, path)
 
 
 def write_files(data, tables: Tables, folder: Path) -> list[str]:
