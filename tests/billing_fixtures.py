@@ -67,11 +67,16 @@ def _fallback_to_frame(resource: str, records: list[dict]) -> pd.DataFrame:
 
 
 def frame(resource: str, records: list[dict]) -> pd.DataFrame:
-    """A typed frame for ``records`` (JSON-equivalent dicts) of ``resource``."""
+    """A typed frame for ``records`` (JSON-equivalent dicts) of ``resource``.
+
+    Usage records are marked as fetched per account (``attrs["include_subaccounts"]`` is
+    False, as the client records it), which is what these fixture records stand for."""
     to_frame = getattr(tf, "to_frame", None) if "to_frame" in dir(tf) else None
-    if to_frame is not None:
-        return to_frame(resource, records)
-    return _fallback_to_frame(resource, records)
+    out = (to_frame(resource, records) if to_frame is not None
+           else _fallback_to_frame(resource, records))
+    if resource == "usage_records":
+        out.attrs["include_subaccounts"] = False
+    return out
 
 
 _counter = iter(range(1, 10**9))

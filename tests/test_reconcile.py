@@ -22,6 +22,9 @@ def account():
                  for name in ("calls", "messages", "recordings")}
         daily = client.usage_records("daily", accounts="all")
         monthly = client.usage_records("monthly", accounts="all")
+    for usage_frame in (daily, monthly):     # accounts="all" asks IncludeSubaccounts=false
+        assert usage_frame.attrs.get("include_subaccounts") in (False, None)
+        usage_frame.attrs["include_subaccounts"] = False
     return lists, daily, monthly
 
 
@@ -133,3 +136,40 @@ def test_usage_totals_rollup_and_member_warn(categories):
     with pytest.warns(tf.OverlappingCategoriesWarning):
         tf.usage_totals(frame("usage_records", [usage(c, "2024-01-01") for c in categories]),
                         categories=categories)
+
+
+def _master_usage_with_subaccounts():
+    """A master's calls and its usage fetched with IncludeSubaccounts left at true: the
+    record holds the subaccount's call too."""
+    calls = frame("calls", [call("2024-01-10T10:00:00Z", duration=60, price="-0.0085")])
+    usage_frame = frame("usage_records", [usage("calls", "2024-01-10", count="2",
+                                                usage_="2", price="0.5")])
+    return calls, usage_frame
+
+
+@pytest.mark.parametrize("flag", [True, None])
+def test_mismatch_on_usage_that_may_include_subaccounts_gets_a_hint(flag):
+    calls, usage_frame = _master_usage_with_subaccounts()
+    usage_frame.attrs["include_subaccounts"] = flag
+    with pytest.warns(tf.SubaccountUsageWarning, match="IncludeSubaccounts") as caught:
+        out = tf.reconcile(usage_frame, calls=calls)
+    assert len(caught) == 1 and issubclass(tf.SubaccountUsageWarning, UserWarning)
+    assert out.loc[0, "status"] == "mismatch"
+    assert out.loc[0, "reason"] == ("count; usage; price; usage may include subaccounts: "
+                                    "fetch with accounts='all' (IncludeSubaccounts=false)")
+
+
+def test_no_hint_when_usage_was_fetched_per_account_or_everything_matches():
+    import warnings
+    calls, usage_frame = _master_usage_with_subaccounts()
+    usage_frame.attrs["include_subaccounts"] = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = tf.reconcile(usage_frame, calls=calls)
+    assert out.loc[0, "reason"] == "count; usage; price"
+    matching = frame("usage_records", [usage("calls", "2024-01-10", count="1", usage_="1",
+                                             price="0.0085")])
+    matching.attrs["include_subaccounts"] = True
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert tf.reconcile(matching, calls=calls).loc[0, "status"] == "match"

@@ -19,6 +19,11 @@ Rules (``reference/billing-rules.md`` §4, §5, §10):
   cost against the record's price within one minor unit of the currency.
 * ``pending``: the period holds rows still waiting for a price, or the record's
   ``as_of`` is before the period's end (not closed). Pending wins over mismatch.
+* Usage fetched with ``IncludeSubaccounts`` left at Twilio's default (true) holds the
+  subaccounts' usage too and a master's rows then mismatch. The client records the flag
+  in ``usage.attrs["include_subaccounts"]`` (True, False, or None when not sent); unless
+  it is False, mismatching rows get the hint :data:`SUBACCOUNT_HINT` in ``reason`` and one
+  :class:`SubaccountUsageWarning` is emitted.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from .money import exact_group_sums, require_columns, tolerance_micros
 from .summaries import frames_given
 
 __all__ = ["CATEGORY_ROLLUPS", "OverlappingCategoriesWarning", "RECONCILED_CATEGORIES",
-           "reconcile", "usage_totals"]
+           "SUBACCOUNT_HINT", "SubaccountUsageWarning", "reconcile", "usage_totals"]
 
 #: Reconciled Usage Records category -> the line-item categories it covers.
 RECONCILED_CATEGORIES: dict[str, tuple[str, ...]] = {
@@ -60,6 +65,15 @@ COLUMNS = ["account_sid", "category", "start_date", "end_date", "currency", "lis
 
 class OverlappingCategoriesWarning(UserWarning):
     """Usage categories that contain one another were added together."""
+
+
+class SubaccountUsageWarning(UserWarning):
+    """:func:`reconcile` found mismatches in usage that may include subaccounts (fetched
+    without ``IncludeSubaccounts=false``); refetch with ``accounts="all"``."""
+
+
+SUBACCOUNT_HINT = ("usage may include subaccounts: fetch with accounts='all' "
+                   "(IncludeSubaccounts=false)")
 
 
 def _days(ts: pd.Series) -> np.ndarray:
@@ -215,7 +229,9 @@ def reconcile(usage: pd.DataFrame, *, calls: pd.DataFrame | None = None,
     usage : DataFrame
         Usage Records (any subresource: daily, monthly...), fetched per account with
         ``include_subaccounts=False``. Categories outside :data:`RECONCILED_CATEGORIES`
-        (and those whose list was not given) are skipped.
+        (and those whose list was not given) are skipped. Unless
+        ``usage.attrs["include_subaccounts"]`` is False, mismatches get a hint in
+        ``reason`` and a :class:`SubaccountUsageWarning` (see the module notes).
     calls, messages, recordings : DataFrame, optional
         The list frames of the same accounts and dates; at least one.
 
@@ -255,7 +271,20 @@ def reconcile(usage: pd.DataFrame, *, calls: pd.DataFrame | None = None,
     out["record_price"] = out["record_price_micros"].astype("float64") / 1e6
     out = out.sort_values(["account_sid", "start_date", "category"], kind="stable",
                           ignore_index=True)
-    return out[COLUMNS]
+    return _subaccount_hint(out[COLUMNS], usage.attrs.get("include_subaccounts"))
+
+
+def _subaccount_hint(out: pd.DataFrame, include_subaccounts) -> pd.DataFrame:
+    """Name the likely cause when usage may hold subaccounts and something mismatches."""
+    bad = (out["status"] == "mismatch").to_numpy(bool)
+    if include_subaccounts is False or not bad.any():
+        return out
+    out["reason"] = out["reason"].where(~bad, out["reason"] + "; " + SUBACCOUNT_HINT)
+    flag = "true" if include_subaccounts else "not known"
+    warnings.warn(f"{int(bad.sum()):,} reconciliation rows mismatch and the usage records' "
+                  f"IncludeSubaccounts was {flag}: {SUBACCOUNT_HINT}",
+                  SubaccountUsageWarning, stacklevel=3)
+    return out
 
 
 _SERVES = {"calls": ("calls", "calls-inbound", "calls-outbound"),
