@@ -228,16 +228,23 @@ rec[rec["status"] != "match"][["account_sid", "category", "start_date", "list_co
 ## 4. The account total
 Categories overlap (`calls` = `calls-inbound` + `calls-outbound`), so they are never
 added up: the account total is Twilio's `totalprice` record. It is higher than the list
-cost because it also holds phone-number fees and other products."""),
+cost because it also holds phone-number fees and other products. Accounts may bill in
+different currencies, and amounts in different currencies are never added: every total
+is per currency."""),
         code('''\
-totals = tf.usage_totals(usage)
-list_cost = sum(tf.cost_total(frame) for frame in frames.values())
-print("Usage Records totalprice:     ", tf.format_micros(totals["price_micros"].sum()))
-print("Calls + messages + recordings:", list_cost)'''),
+totals = tf.usage_totals(usage).groupby("currency")["price_micros"].sum()
+list_cost = {}
+for frame in frames.values():
+    for currency, amount in tf.cost_totals(frame).items():
+        list_cost[currency] = list_cost.get(currency, 0) + amount
+for currency, micros in totals.items():
+    print(f"{currency}  Usage Records totalprice:      {tf.format_micros(micros)}")
+    print(f"{currency}  calls + messages + recordings: {list_cost.get(currency, 0)}")'''),
         md("""
 ## 5. The billing CSV
-One row per month, account and product with count, billed usage and cost. Money is
-written exactly with 6 decimals, so the decimal sum of the file equals the total above."""),
+One row per month, account and product with count, billed usage, cost and currency.
+Money is written exactly with 6 decimals, so the decimal sum of the file's cost column,
+per currency, equals the list total above."""),
         code('''\
 import tempfile
 from decimal import Decimal
@@ -246,7 +253,8 @@ from pathlib import Path
 out = Path(tempfile.mkdtemp())
 tf.write_billing_csv(out / "billing.csv", **frames, freq="M", by="account_sid")
 billing = pd.read_csv(out / "billing.csv", dtype={"cost": str})
-print("sum of the cost column:", sum(Decimal(c) for c in billing["cost"]))
+for currency, costs in billing.groupby("currency")["cost"]:
+    print(f"{currency}  sum of the cost column:", sum(Decimal(c) for c in costs))
 billing.head()'''),
         md("""
 ## 6. Line items

@@ -69,3 +69,12 @@ def test_notebook_runs_top_to_bottom(name, tmp_path):
     images = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code"
                  for o in c.outputs)
     assert images >= 1
+
+
+def test_billing_notebook_keeps_totals_per_currency():
+    """Accounts can bill in different currencies: notebook 03 must not add a total across
+    them (a bare ``sum`` of ``cost_total`` or of every totalprice row would)."""
+    code = "\n".join(c.source for c in make_notebooks.build(NAMES[2]).cells
+                     if c.cell_type == "code")
+    assert "sum(tf.cost_total(" not in code and '["price_micros"].sum())' not in code
+    assert 'groupby("currency")' in code and "tf.cost_totals(" in code
