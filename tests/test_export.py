@@ -110,3 +110,24 @@ def test_write_cells_csv_money_from_micros_dates_and_hours(tmp_path):
         "day,price,age,share,note",
         "2026-08-31,0.300000,2109.282778,0.25,'=cmd|' /C calc'!A0",
         ",,,,ok", ""]
+
+
+def test_billing_periods_are_calendar_periods_or_clipped_to_the_range(tmp_path, calls):
+    """calls run 2024-01-31 .. 2024-02-02: a fetch of [01-31, 02-03) must not be labelled
+    as if it covered all of January and February."""
+    def labels(path):
+        with open(path, encoding="utf-8", newline="") as f:
+            return sorted({(r["period_start"], r["period_end"]) for r in csv.DictReader(f)})
+    calendar = tf.write_billing_csv(tmp_path / "m.csv", calls=calls, freq="M")
+    assert labels(calendar) == [("2024-01-01", "2024-01-31"), ("2024-02-01", "2024-02-29")]
+    clipped = tf.write_billing_csv(tmp_path / "c.csv", calls=calls, freq="M",
+                                   start="2024-01-31", end="2024-02-03")
+    assert labels(clipped) == [("2024-01-31", "2024-01-31"), ("2024-02-01", "2024-02-02")]
+    weekly = tf.write_billing_csv(tmp_path / "w.csv", calls=calls, freq="W",
+                                  start=pd.Timestamp("2024-01-31", tz="UTC"),
+                                  end=pd.Timestamp("2024-02-03", tz="UTC"))
+    assert labels(weekly) == [("2024-01-31", "2024-02-02")]
+    with pytest.raises(tf.ConfigurationError, match="outside"):
+        tf.write_billing_csv(tmp_path / "x.csv", calls=calls, start="2024-02-01",
+                             end="2024-03-01")
+    assert not (tmp_path / "x.csv").exists()

@@ -68,6 +68,8 @@ def test_billing_csv_adds_up_to_the_same_total(report):
         rows = list(csv.DictReader(f))
     total = sum(Decimal(r["cost"]) for r in rows)
     assert total == report.costs[report.costs["account"] == "total"].iloc[0]["total"]
+    assert min(r["period_start"] for r in rows) == "2026-10-28"   # clipped to the range,
+    assert max(r["period_end"] for r in rows) == "2026-11-15"     # not whole months
 
 
 def test_reconciliation_and_unrated_csv_follow_the_export_rules(report):

@@ -169,8 +169,8 @@ def run_export(args: argparse.Namespace) -> int:
         else:
             frames = {name: getattr(client, name)(start, end, accounts=accounts)
                       for name in ("calls", "messages", "recordings")}
-            write_billing_csv(args.out, **frames, freq=args.freq, by=args.by,
-                              overwrite=args.overwrite)
+            write_billing_csv(args.out, **frames, freq=args.freq, by=args.by, start=start,
+                              end=end, overwrite=args.overwrite)
             what = "billing for " + ", ".join(f"{len(f):,} {n}" for n, f in frames.items())
     print(f"Wrote {what} to {args.out}")
     return 0

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .billing import line_items
+from .billing import arrays, line_items
 from .errors import ConfigurationError
 from .money import infer_resource
 from .outputs import atomic_file
@@ -139,7 +139,7 @@ def _write(table: pd.DataFrame, path, overwrite: bool) -> Path:
 def write_billing_csv(path: str | os.PathLike, *, calls: pd.DataFrame | None = None,
                       messages: pd.DataFrame | None = None,
                       recordings: pd.DataFrame | None = None, freq: str = "M",
-                      by: str | list[str] | None = "account_sid",
+                      by: str | list[str] | None = "account_sid", start=None, end=None,
                       overwrite: bool = False) -> Path:
     """Write billed usage and cost per ``by`` x product x UTC period to a CSV file.
 
@@ -150,6 +150,12 @@ def write_billing_csv(path: str | os.PathLike, *, calls: pd.DataFrame | None = N
     for a price. Rows are sorted by period, by, product, currency. See
     :func:`twilio_frames.cost_by_period` for what count and usage mean.
 
+    Periods are calendar periods (days; weeks from Monday; months) unless the range the
+    frames were fetched for is given: with ``start`` / ``end`` (a half-open UTC interval,
+    as passed to the client) the first and last labels are clipped to it, so data
+    fetched from 2026-08-31 is labelled ``2026-08-31..2026-08-31``, not
+    ``2026-08-01..2026-08-31``; a row outside the range raises ConfigurationError.
+
     Returns the path written. Raises FileExistsError if it exists and not ``overwrite``.
     """
     by, freq = as_list(by), check_freq(freq)
@@ -157,6 +163,9 @@ def write_billing_csv(path: str | os.PathLike, *, calls: pd.DataFrame | None = N
     starts = table["period"].dt.tz_localize(None)
     ends = {"D": starts, "W": starts + pd.Timedelta(days=6),
             "M": starts + pd.offsets.MonthEnd(0)}[freq]
+    if start is not None or end is not None:
+        starts, ends = _clip_periods(starts, ends, start, end,
+                                     calls=calls, messages=messages, recordings=recordings)
     out = pd.DataFrame({"period_start": starts.dt.strftime("%Y-%m-%d"),
                         "period_end": ends.dt.strftime("%Y-%m-%d")})
     for col in by:
@@ -169,6 +178,34 @@ def write_billing_csv(path: str | os.PathLike, *, calls: pd.DataFrame | None = N
     out["currency"] = table["currency"].astype("str")
     out["unrated"] = table["n_unrated"].astype("Int64")
     return _write(out, path, overwrite)
+
+
+def _utc_day(value) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    ts = pd.Timestamp(value)
+    return (ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")).tz_localize(
+        None)
+
+
+def _clip_periods(starts: pd.Series, ends: pd.Series, start, end, **frames):
+    """Clip period labels to ``[start, end)``; every row must lie inside it."""
+    first, stop = _utc_day(start), _utc_day(end)
+    for resource, frame in frames.items():
+        if frame is None or not len(frame):
+            continue
+        when = arrays(frame, resource, category=False)["when"]
+        when = when[when != np.iinfo(np.int64).min].astype("datetime64[us]")
+        if len(when) and ((first is not None and when.min() < first.to_datetime64())
+                          or (stop is not None and when.max() >= stop.to_datetime64())):
+            raise ConfigurationError(f"{resource} has rows outside [{start}, {end}); "
+                                     "the billing periods would be mislabelled")
+    if first is not None:
+        starts = starts.where(starts >= first.normalize(), first.normalize())
+    if stop is not None:
+        last = (stop - pd.Timedelta(microseconds=1)).normalize()
+        ends = ends.where(ends <= last, last)
+    return starts, ends
 
 
 def write_line_items_csv(frame: pd.DataFrame, path: str | os.PathLike, *,

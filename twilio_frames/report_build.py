@@ -177,8 +177,9 @@ def _plots(data, tables: Tables, folder: Path, files: list[str]) -> None:
 
 def _csvs(data, tables: Tables, folder: Path, files: list[str]) -> None:
     from .export import write_billing_csv, write_line_items_csv
-    write_billing_csv(folder / "billing.csv", **data.lists, freq="M", by="account_sid")
-    write_billing_csv(folder / "billing_daily.csv", **data.lists, freq="D", by="account_sid")
+    for name, freq in (("billing.csv", "M"), ("billing_daily.csv", "D")):
+        write_billing_csv(folder / name, **data.lists, freq=freq, by="account_sid",
+                          start=data.start, end=data.end)
     files += ["billing.csv", "billing_daily.csv"]
     for name, frame in data.lists.items():
         write_line_items_csv(frame, folder / f"{name}.csv")
