@@ -28,7 +28,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
+from . import columns
 from .errors import ParseError
 from .money import price_to_micros
 from .resources import DTYPES, RESOURCES, Column, get_resource
@@ -37,9 +39,6 @@ __all__ = ["to_frame", "partial_frame", "combine_frames", "sort_frame", "schema_
            "FrameBuilder"]
 
 RFC2822 = "%a, %d %b %Y %H:%M:%S %z"
-#: pandas' ``str`` dtype is Arrow-backed when pyarrow is installed; then datetimes are
-#: parsed with Arrow's strptime.
-_ARROW_STRINGS = getattr(pd.StringDtype(na_value=np.nan), "storage", "") == "pyarrow"
 _NESTED_FLATTENED = {"capabilities": ("voice", "sms", "mms", "fax")}
 _BOOL = {True: True, False: False, "true": True, "false": False, "True": True,
          "False": False, 1: True, 0: False}
@@ -82,16 +81,15 @@ def partial_frame(resource: str, records: Sequence[dict[str, Any]], *,
     res = get_resource(resource)
     data: dict[str, Any] = {}
     for col in res.columns:
-        if col.name == "price_micros":
+        if col.kind == "micros":
             continue
-        data[col.name] = _convert(col, _values(records, col.name))
-        if col.name == "price":
-            micros = price_to_micros(data["price"])
-            data["price"] = (micros.astype("float64") / 1e6).astype("float64")
-            data["price_micros"] = micros
+        if col.kind == "money":
+            data[col.name], data["price_micros"] = _money(_values(records, col.name), col.name)
+        else:
+            data[col.name] = _convert(col, _values(records, col.name))
     for name in _unknown_fields(res, records):
         data[name] = _strings(_values(records, name))
-    frame = pd.DataFrame(data, index=pd.RangeIndex(len(records)))
+    frame = pd.DataFrame(data, index=pd.RangeIndex(len(records)), copy=False)
     frame = frame[[*res.column_names, *sorted(set(frame.columns) - set(res.column_names))]]
     return _trim(frame, trim) if trim else frame
 
@@ -121,8 +119,31 @@ def _strings(values: list) -> pd.Series:
 
 
 def _convert(col: Column, values: list) -> pd.Series:
+    """One column: the Arrow fast path of :mod:`columns` when the values have Twilio's
+    usual shape, else the general pandas conversion (same result, or ParseError)."""
+    if col.kind == "bool":
+        return _booleans(pd.Series(values, dtype=object), col.name)
+    arr = columns.string_array(values)
+    if arr is None:
+        return _convert_general(col, _strings(values))
+    fast = _convert_fast(col, arr)
+    return fast if fast is not None else _convert_general(col, columns.as_strings(arr))
+
+
+def _convert_fast(col: Column, arr) -> pd.Series | None:
+    if col.kind == "str":
+        return columns.as_strings(columns.strip_format(arr) if col.name == "uri" else arr)
+    if col.kind == "category":
+        return columns.as_strings(pc.utf8_upper(arr) if col.name == "price_unit" else arr)
+    if col.kind == "datetime" and len(arr):
+        return columns.rfc2822(arr)
+    if col.kind == "int":
+        return columns.integers(arr)
+    return None
+
+
+def _convert_general(col: Column, s: pd.Series) -> pd.Series:
     kind = col.kind
-    s = _strings(values) if kind != "bool" else pd.Series(values, dtype=object)
     if kind == "str":
         return _strip_format(s) if col.name == "uri" else s
     if kind in ("category",):
@@ -133,9 +154,23 @@ def _convert(col: Column, values: list) -> pd.Series:
         return _parse_times(s, "%Y-%m-%d", col.name)
     if kind in ("int", "float", "money"):
         return _numbers(s, col.name, DTYPES[kind])
-    if kind == "bool":
-        return _booleans(s, col.name)
     raise ValueError(f"unknown column kind {kind!r} for {col.name}")
+
+
+def _money(values: list, name: str) -> tuple[pd.Series, pd.Series]:
+    """``price`` (float64, Twilio's sign) and ``price_micros`` (exact, from the strings
+    as sent, not from the float)."""
+    arr = columns.string_array(values)
+    fast = columns.prices(arr) if arr is not None else None
+    if fast is not None:
+        return fast
+    s = _strings(values) if arr is None else columns.as_strings(arr)
+    price = _numbers(s, name, DTYPES["money"])
+    try:
+        micros = price_to_micros(s)
+    except ParseError:        # not plain decimals ("1e3"): as read into the float column
+        micros = price_to_micros(price)
+    return (micros.astype("float64") / 1e6).astype("float64"), micros
 
 
 def _strip_format(s: pd.Series) -> pd.Series:
@@ -150,7 +185,7 @@ def _datetimes(s: pd.Series, name: str) -> pd.Series:
 
 
 def _parse_times(s: pd.Series, fmt: str, name: str) -> pd.Series:
-    if fmt == RFC2822 and _ARROW_STRINGS:
+    if fmt == RFC2822:
         return _arrow_rfc2822(s, name)
     try:
         out = pd.to_datetime(s, format=fmt, utc=True)
@@ -163,7 +198,6 @@ def _arrow_rfc2822(s: pd.Series, name: str) -> pd.Series:
     """RFC 2822 with Arrow's strptime: about 4x pandas' ``%a``/``%z`` path, same result
     (the offset applied, UTC out). The weekday is dropped before parsing."""
     import pyarrow as pa
-    import pyarrow.compute as pc
     try:
         arr = pc.utf8_slice_codeunits(pa.array(s.array), 5)
         parsed = pc.strptime(arr, format="%d %b %Y %H:%M:%S %z", unit="us")
