@@ -161,7 +161,8 @@ Calls by weekday and hour, in UTC (pass `tz=` for local time)."""),
         md("""
 ## 8. Prices not yet set
 Twilio fills in a price some time after a call or message ends. `pending=True` rows
-will be charged; the others (busy or failed calls) are never billed."""),
+may still be charged (a ringing or in-progress call can also end unbilled); the others
+(busy or failed calls) are never billed."""),
         code('''\
 unrated = pd.concat([tf.unrated(frame, now=NOW) for frame in (calls, messages, recordings)])
 unrated["account"] = unrated["account_sid"].map(names)

@@ -67,7 +67,9 @@ def test_demo_writes_the_report_and_prints_a_summary(capsys, tmp_path, no_creden
     assert f"Report: {out_dir / 'index.html'}" in out
     assert "Cost by account and product, 2026-11-02 to 2026-11-15 (UTC days)" in out
     assert "total" in out and "Reconciliation with Usage Records:" in out
-    assert "0 mismatch" in out
+    assert "0 mismatch" in " ".join(out.split())
+    assert "comparisons (one per account, UTC day and usage category)" in " ".join(out.split())
+    assert "account-days" not in out        # the rows are account x day x category
     for step in ("Starting the simulator", "calls", "messages", "recordings",
                  "usage records", "Writing the report"):
         assert step in err                                   # progress while fetching

@@ -125,6 +125,8 @@ def test_page_is_self_contained_and_shows_the_key_figures(report):
     assert "Cost, USD (list endpoints)" in page
     assert f">{total.quantize(Decimal('0.01')):,}<" in page
     assert "2026-10-28 to 2026-11-15 (UTC days)" in page
+    assert "account-day-category rows match" in page and "account-days match" not in page
+    assert "they may be charged" in page and "will be charged" not in page
 
 
 def test_no_secret_in_any_file(sim, report):

@@ -56,7 +56,7 @@ def test_no_console_errors_or_failed_loads(page):
 def test_page_shows_the_key_figures_and_is_laid_out(page):
     result, browser = page
     text = browser.evaluate("document.body.innerText")
-    assert "Cost, USD (list endpoints)" in text and "Days reconciled" in text
+    assert "Cost, USD (list endpoints)" in text and "Reconciled" in text
     width = browser.evaluate("document.documentElement.scrollWidth")
     assert width <= 1280                   # no sideways scrolling at a laptop's width
 

@@ -165,9 +165,10 @@ def print_summary(result) -> None:
     total = sum(s.values())
     print()
     print(textwrap.fill(
-        f"Reconciliation with Usage Records: {s['match']:,} of {total:,} account-days "
-        f"match, {s['pending']:,} pending (day not over or prices not set yet), "
-        f"{s['mismatch']:,} mismatch.", 88, subsequent_indent="  "))
+        f"Reconciliation with Usage Records: of {total:,} comparisons (one per account, "
+        f"UTC day and usage category), {s['match']:,} match, {s['pending']:,} pending "
+        f"(day not over or prices not set yet), {s['mismatch']:,} mismatch.", 88,
+        subsequent_indent="  "))
     if s["mismatch"]:
         print("  The mismatches are listed in the report and in reconciliation.csv.")
 

@@ -269,9 +269,9 @@ def _cards(data, tables: Tables) -> list[Card]:
     total = sum(s.values())
     tone = "bad" if s["mismatch"] else "warn" if s["pending"] else "ok"
     share = f"{100 * s['match'] / total:.1f} %" if total else "n/a"
-    cards.append(Card("Days reconciled", share,
-                      f"{s['match']:,} of {total:,} account-days match; {s['pending']:,} "
-                      f"pending, {s['mismatch']:,} mismatch", tone))
+    cards.append(Card("Reconciled", share,
+                      f"{s['match']:,} of {total:,} account-day-category rows match; "
+                      f"{s['pending']:,} pending, {s['mismatch']:,} mismatch", tone))
     return cards
 
 
@@ -354,8 +354,9 @@ def _unrated_section(data, tables: Tables) -> str:
         '<p class="empty">Every billable row has its price.</p>',
         "<h3>Not billed (the price stays empty)</h3>", html_table(never),
         anchor="unrated",
-        intro="Rows waiting for a price: they will be charged (a completed call, a sent "
-              "message) and keep their day pending until Twilio rates them.")
+        intro="Rows waiting for a price: they may be charged (a completed call, a sent "
+              "message; a ringing or in-progress call can still end unbilled) and keep "
+              "their day pending until Twilio rates them.")
 
 
 def page(data, tables: Tables, files: list[str], *, title: str, now: pd.Timestamp) -> str:
