@@ -55,8 +55,7 @@ def test_every_command_has_help_with_an_example(capsys, command):
     out = capsys.readouterr().out
     assert exit_.value.code == 0
     assert f"twilio-frames {command}" in out
-    if command != "sim":
-        assert "examples:" in out
+    assert "examples:" in out
 
 
 def test_demo_writes_the_report_and_prints_a_summary(capsys, tmp_path, no_credentials):
@@ -161,6 +160,12 @@ def test_report_with_unreachable_base_url(capsys, tmp_path, sim_env):
     ["report", "--start", "2026-11-01", "--out", "x"],                  # no --end
     ["report", "--start", "2026-13-01", "--end", "2026-11-02", "--out", "x"],
     ["demo", "--days", "0"],
+    ["demo", "--now", "garbage"],
+    ["sim", "--days", "0"],
+    ["sim", "--currency", "ZZZ"],
+    ["sim", "--now", "yesterday-ish"],
+    ["sim", "--port", "70000"],
+    ["sim", "--subaccounts", "-1"],
     ["fetch", "faxes", "--out", "x.csv"],
     ["export", "invoices", *RANGE, "--out", "x.csv"],
     [],
@@ -172,10 +177,40 @@ def test_usage_errors_exit_2(capsys, argv):
     assert "usage: twilio-frames" in capsys.readouterr().err
 
 
-def test_start_after_end_is_one_line(capsys, tmp_path, sim_env):
-    code, _, err = run(capsys, "report", "--start", "2026-11-05", "--end", "2026-11-01",
-                       "--out", str(tmp_path / "r"))
-    assert code == 1 and "must be before --end" in one_error_line(err)
+def test_sim_on_a_port_in_use_is_one_line(capsys):
+    import socket
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code, out, err = run(capsys, "sim", "--port", str(port), "--days", "1")
+    assert code == 1 and out == ""
+    assert f"cannot serve on 127.0.0.1:{port}" in one_error_line(err)
+
+
+def test_sim_currency_is_checked_before_serving(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["sim", "--currency", "ZZZ"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "unknown currency 'ZZZ'; choose from" in err
+    assert "EUR" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv", [
+    ["report", "--start", "2026-11-05", "--end", "2026-11-01", "--out", "r"],
+    ["export", "billing", "--start", "2026-11-05", "--end", "2026-11-05", "--out", "b.csv"],
+    ["fetch", "calls", "--start", "2026-11-05", "--end", "2026-11-01", "--out", "c.csv"],
+    ["fetch", "calls", "--subresource", "daily", "--out", "c.csv"],
+    ["fetch", "accounts", "--start", "2026-11-01", "--out", "a.csv"],
+])
+def test_options_that_do_not_fit_together_are_usage_errors(capsys, tmp_path, sim_env,
+                                                            monkeypatch, argv):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "usage: twilio-frames" in err
+    assert "Traceback" not in err and list(tmp_path.iterdir()) == []
 
 
 def _truth_count(sim, resource, field, start, end) -> int:

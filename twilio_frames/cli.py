@@ -12,7 +12,10 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from .errors import TwilioFramesError
+from .cli_commands import (_positive_int, add_demo_command, add_report_command, guarded,
+                           instant)
+from .cli_fetch import add_export_command, add_fetch_command
+from .errors import ConfigurationError, TwilioFramesError
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -39,9 +42,9 @@ def _add_fault_options(parser: argparse.ArgumentParser) -> None:
                        help="extra random delay, uniform in [0, SECONDS]")
     group.add_argument("--rate-429", type=_rate, default=0.0, metavar="P",
                        help="probability of a 429 / 20429 answer")
-    group.add_argument("--concurrency-limit", type=int, default=None, metavar="N",
+    group.add_argument("--concurrency-limit", type=_count, default=None, metavar="N",
                        help="429 / 20429 when more than N requests are in flight")
-    group.add_argument("--retry-after", type=int, default=None, metavar="SECONDS",
+    group.add_argument("--retry-after", type=_count, default=None, metavar="SECONDS",
                        help="send Retry-After on 429 and 503 answers")
     group.add_argument("--rate-500", type=_rate, default=0.0, metavar="P")
     group.add_argument("--rate-503", type=_rate, default=0.0, metavar="P")
@@ -49,7 +52,37 @@ def _add_fault_options(parser: argparse.ArgumentParser) -> None:
                        help="probability of a body cut off half way")
     group.add_argument("--rate-drop", type=_rate, default=0.0, metavar="P",
                        help="probability of a connection closed without an answer")
-    group.add_argument("--fault-seed", type=int, default=0, metavar="SEED")
+    group.add_argument("--fault-seed", type=_int, default=0, metavar="SEED")
+
+
+def _port(text: str) -> int:
+    value = _int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0..65535, got {text}")
+    return value
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
+def _count(text: str) -> int:
+    value = _int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
+def _currency(text: str) -> str:
+    from .simulator.pricing import known_currencies
+    known = known_currencies()
+    if text.upper() not in known:
+        raise argparse.ArgumentTypeError(f"unknown currency {text!r}; choose from "
+                                         f"{', '.join(known)}")
+    return text.upper()
 
 
 def _run_sim(args: argparse.Namespace) -> int:
@@ -63,7 +96,23 @@ def _run_sim(args: argparse.Namespace) -> int:
                "currency": args.currency}
     if args.now:
         options["now"] = args.now
-    return simulator.serve(port=args.port, faults=faults, **options)
+    try:
+        return simulator.serve(port=args.port, faults=faults, **options)
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot serve on 127.0.0.1:{args.port}: "
+                      f"{exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise ConfigurationError(str(exc).splitlines()[0]) from None
+
+
+SIM_EPILOG = """\
+examples:
+  twilio-frames sim                                # a free port, 90 days, 3 subaccounts
+  twilio-frames sim --port 8099 --days 30 --currency EUR --now 2026-11-15T12:00Z
+  twilio-frames sim --rate-429 0.2 --retry-after 1 --latency 0.05
+
+It prints export lines for TWILIO_API_BASE and throwaway credentials; paste them into
+another shell and use the client or the other commands against it."""
 
 
 def add_sim_command(subparsers) -> None:
@@ -71,20 +120,20 @@ def add_sim_command(subparsers) -> None:
     parser = subparsers.add_parser(
         "sim", help="serve a simulated Twilio account on 127.0.0.1",
         description="Serve the local Twilio API simulator and print its base URL and "
-                    "(throwaway) credentials. Runs until Ctrl-C.")
-    parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--days", type=int, default=90, help="days of history")
-    parser.add_argument("--subaccounts", type=int, default=3)
-    parser.add_argument("--currency", default="USD", help="account currency, e.g. EUR")
-    parser.add_argument("--now", default=None,
+                    "(throwaway) credentials. Runs until Ctrl-C.", epilog=SIM_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=_port, default=0, help="port (default: a free one)")
+    parser.add_argument("--seed", type=_int, default=0)
+    parser.add_argument("--days", type=_positive_int, default=90, help="days of history")
+    parser.add_argument("--subaccounts", type=_count, default=3)
+    parser.add_argument("--currency", type=_currency, default="USD",
+                        help="account currency, e.g. EUR")
+    parser.add_argument("--now", type=instant, default=None, metavar="ISO",
                         help="the simulated present, ISO 8601 (default: now, to the minute)")
     _add_fault_options(parser)
-    parser.set_defaults(func=_run_sim)
+    parser.set_defaults(func=guarded(_run_sim))
 
 
-from .cli_commands import add_demo_command, add_report_command  # noqa: E402
-from .cli_fetch import add_export_command, add_fetch_command  # noqa: E402
 
 #: One registration function per subcommand, in the order ``--help`` lists them.
 COMMANDS: list[Callable] = [add_demo_command, add_report_command, add_fetch_command,

@@ -19,7 +19,8 @@ import textwrap
 from .errors import ConfigurationError, TransportError, TwilioFramesError
 from .outputs import REPORT_MARKER, check_output
 
-__all__ = ["add_demo_command", "add_report_command", "guarded", "print_summary"]
+__all__ = ["add_demo_command", "add_report_command", "guarded", "instant", "print_summary",
+           "usage_error"]
 
 PROG = "twilio-frames"
 NO_CREDENTIALS = (
@@ -69,6 +70,16 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
 
 
+def instant(text: str) -> str:
+    """An ISO 8601 date or time (``2026-11-27``, ``2026-11-27T12:00Z``); returned as given."""
+    try:
+        dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an ISO 8601 time such as 2026-11-27T12:00Z, got {text!r}") from None
+    return text
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -80,9 +91,16 @@ def _positive_int(text: str) -> int:
 
 
 def _parser(subparsers, name: str, *, help: str, description: str, epilog: str):
-    return subparsers.add_parser(name, help=help, description=textwrap.fill(description, 79),
-                                 epilog=epilog,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = subparsers.add_parser(name, help=help,
+                                   description=textwrap.fill(description, 79), epilog=epilog,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.set_defaults(parser=parser)
+    return parser
+
+
+def usage_error(args, text: str):
+    """Options that parse but do not fit together: argparse's usage line, exit 2."""
+    args.parser.error(text)
 
 
 def _add_source_options(parser, *, accounts: bool = True) -> None:
@@ -129,7 +147,7 @@ def _client(args, **options):
 
 def _range(args) -> tuple[dt.date, dt.date]:
     if args.start is not None and args.end is not None and not args.start < args.end:
-        raise ConfigurationError(f"--start {args.start} must be before --end {args.end}")
+        usage_error(args, f"--start {args.start} must be before --end {args.end}")
     return args.start, args.end
 
 
@@ -205,7 +223,7 @@ def add_demo_command(subparsers) -> None:
     parser.add_argument("--days", type=_positive_int, default=90,
                         help="days of history, ending today (default: 90)")
     parser.add_argument("--seed", type=int, default=0, help="simulated data seed (default: 0)")
-    parser.add_argument("--now", default=None, metavar="ISO",
+    parser.add_argument("--now", type=instant, default=None, metavar="ISO",
                         help="the simulated present, e.g. 2026-11-27T12:00Z "
                              "(default: the current time)")
     group = parser.add_argument_group("where the data comes from")

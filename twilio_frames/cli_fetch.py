@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from .cli_commands import (PROG, _accounts, _add_output_options, _add_source_options,
-                           _client, _date, _parser, _range, guarded)
+                           _client, _date, _parser, _range, guarded, usage_error)
 from .errors import ConfigurationError
 from .outputs import atomic_file, check_output
 
@@ -78,17 +78,23 @@ def add_fetch_command(subparsers) -> None:
     parser.set_defaults(func=guarded(run_fetch))
 
 
+def _check_fetch_args(args) -> None:
+    """Options that do not fit together are usage errors (exit 2), found before fetching."""
+    _range(args)
+    name = args.resource
+    if args.subresource and name != "usage_records":
+        usage_error(args, "--subresource applies to usage_records only")
+    if name in ("accounts", "incoming_phone_numbers") and (args.start or args.end):
+        usage_error(args, f"{name} has no date filter; drop --start/--end")
+
+
 def _fetch_frame(client, args):
     name, (start, end) = args.resource, _range(args)
     accounts = _accounts(args.accounts)
-    if args.subresource and name != "usage_records":
-        raise ConfigurationError("--subresource applies to usage_records only")
     if name == "usage_records":
         return client.usage_records(args.subresource, start=start, end=end,
                                     accounts=accounts)
     if name in ("accounts", "incoming_phone_numbers"):
-        if start or end:
-            raise ConfigurationError(f"{name} has no date filter; drop --start/--end")
         return (client.accounts() if name == "accounts"
                 else client.incoming_phone_numbers(accounts=accounts))
     return getattr(client, name)(start, end, accounts=accounts)
@@ -126,6 +132,7 @@ def write_jsonl(frame, path) -> None:
 
 
 def run_fetch(args: argparse.Namespace) -> int:
+    _check_fetch_args(args)
     out = Path(args.out)
     write = _writer(out)
     check_output(out, folder=False, overwrite=args.overwrite)

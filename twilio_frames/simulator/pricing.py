@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["COUNTRIES", "NUMBER_TYPES", "PriceList", "load_price_list", "format_prices",
-           "format_amount", "NULL_PRICE"]
+__all__ = ["COUNTRIES", "NUMBER_TYPES", "PriceList", "known_currencies", "load_price_list",
+           "format_prices", "format_amount", "NULL_PRICE"]
 
 #: Countries the simulator uses, in a fixed order (their index is the country code).
 COUNTRIES = ("US", "CA", "GB", "DE", "FR", "AU", "BR", "JP")
@@ -74,6 +74,11 @@ class PriceList:
 def _convert(usd: str, rate: Decimal, places: int) -> int:
     q = (Decimal(usd) * rate).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
     return int(q * MICRO)
+
+
+def known_currencies() -> list[str]:
+    """The currency codes ``data/currencies.csv`` can convert the price list to."""
+    return sorted(r["currency"] for r in _read_csv("currencies.csv"))
 
 
 def load_price_list(currency: str = "USD") -> PriceList:
