@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from decimal import Decimal
@@ -144,7 +145,10 @@ def test_report_for_chosen_accounts_over_json(capsys, tmp_path, sim_env):
 def test_report_with_wrong_credentials(capsys, tmp_path, sim_env, monkeypatch):
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", "f" * 32)
     code, _, err = run(capsys, "report", *RANGE, "--out", str(tmp_path / "r"), "--quiet")
-    assert code == 1 and "HTTP 401" in one_error_line(err)
+    line = one_error_line(err)
+    assert code == 1 and "HTTP 401" in line
+    assert line.endswith("(check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, or "
+                         "TWILIO_API_KEY/TWILIO_API_SECRET)")
     assert "f" * 32 not in err
     assert list(tmp_path.iterdir()) == []
 
@@ -296,6 +300,32 @@ def test_fetch_parquet_without_pyarrow_says_how_to_install(capsys, tmp_path, sim
     monkeypatch.setitem(sys.modules, "pyarrow", None)
     code, _, err = run(capsys, "fetch", "calls", *RANGE, "--out", str(tmp_path / "c.parquet"))
     assert code == 1 and "pip install 'twilio-frames[parquet]'" in one_error_line(err)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", [["fetch", "calls"], ["export", "billing"], ["demo"]])
+def test_unwritable_output_names_the_real_target(capsys, tmp_path, sim_env, monkeypatch,
+                                                 command):
+    """The folder refuses new entries (as for a user without write permission; the test
+    runs as root, so the refusal is injected where the temporary is created)."""
+    from twilio_frames import outputs
+    real_open, real_mkdir = os.open, os.mkdir
+
+    def refuse(create):
+        def wrapped(path, *args, **kwargs):
+            if os.path.basename(path).startswith("."):
+                raise PermissionError(13, "Permission denied", str(path))
+            return create(path, *args, **kwargs)
+        return wrapped
+    monkeypatch.setattr(outputs.os, "open", refuse(real_open))
+    monkeypatch.setattr(outputs.os, "mkdir", refuse(real_mkdir))
+    demo = command == ["demo"]
+    target = tmp_path / ("r" if demo else "out.csv")
+    argv = [*command, *([] if demo else RANGE), "--out", str(target), "--quiet",
+            *(["--days", "2", "--now", NOW] if demo else [])]
+    code, _, err = run(capsys, *argv)
+    line = one_error_line(err)
+    assert code == 1 and line == f"twilio-frames: error: Permission denied: {target}"
     assert list(tmp_path.iterdir()) == []
 
 

@@ -16,7 +16,8 @@ import os
 import sys
 import textwrap
 
-from .errors import ConfigurationError, TransportError, TwilioFramesError
+from .errors import (AuthenticationError, ConfigurationError, TransportError,
+                     TwilioFramesError)
 from .outputs import REPORT_MARKER, check_output
 
 __all__ = ["add_demo_command", "add_report_command", "guarded", "instant", "print_summary",
@@ -27,6 +28,10 @@ NO_CREDENTIALS = (
     "no Twilio credentials: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or "
     "TWILIO_ACCOUNT_SID, TWILIO_API_KEY and TWILIO_API_SECRET) in the environment; "
     f"'{PROG} demo' needs none")
+
+
+AUTH_HINT = ("check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, or "
+             "TWILIO_API_KEY/TWILIO_API_SECRET")
 
 
 def _say(text: str = "") -> None:
@@ -56,6 +61,8 @@ def guarded(command):
             return _fail(f"{exc.strerror or exc}{where}")
         except TransportError as exc:
             return _fail(f"{str(exc).splitlines()[0]} (is the base URL right and reachable?)")
+        except AuthenticationError as exc:
+            return _fail(f"{str(exc).splitlines()[0]} ({AUTH_HINT})")
         except TwilioFramesError as exc:
             return _fail(str(exc).splitlines()[0])
     return run

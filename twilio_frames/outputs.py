@@ -91,13 +91,15 @@ def atomic_file(path: str | os.PathLike, *, overwrite: bool = False) -> Iterator
     """
     final = check_output(path, folder=False, overwrite=overwrite)
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _new_file(final.parent, f".{final.stem}.", f".part{final.suffix}")
-    try:
-        yield tmp
-        check_output(final, folder=False, overwrite=overwrite)
-        os.replace(tmp, final)
-    finally:
-        tmp.unlink(missing_ok=True)
+    prefix = f".{final.stem}."
+    with _blame_final(final, prefix):
+        tmp = _new_file(final.parent, prefix, f".part{final.suffix}")
+        try:
+            yield tmp
+            check_output(final, folder=False, overwrite=overwrite)
+            os.replace(tmp, final)
+        finally:
+            tmp.unlink(missing_ok=True)
 
 
 @contextmanager
@@ -107,21 +109,36 @@ def atomic_folder(path: str | os.PathLike, *, overwrite: bool = False,
 
     With ``overwrite`` an existing folder at ``path`` is moved aside first and deleted only
     after the new one is in place. On any exception the half-built folder is removed and
-    ``path`` is untouched. With ``marker`` (a file name) the new folder gets that empty
-    file and an existing folder is replaced only if it is empty or holds it (see
+    ``path`` is untouched. With ``marker`` (a file name) the new folder gets that small
+    file (:data:`MARKER_TEXT`) and an existing folder is replaced only if it is empty or holds it (see
     :func:`check_output`).
     """
     final = check_output(path, folder=True, overwrite=overwrite, marker=marker)
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _new_folder(final.parent, f".{final.name}.partial-")
+    with _blame_final(final, f".{final.name}."):
+        tmp = _new_folder(final.parent, f".{final.name}.partial-")
+        try:
+            if marker:
+                (tmp / marker).write_text(MARKER_TEXT, encoding="utf-8")
+            yield tmp
+            check_output(final, folder=True, overwrite=overwrite, marker=marker)
+            _swap_in(tmp, final)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextmanager
+def _blame_final(final: Path, prefix: str) -> Iterator[None]:
+    """An OSError about one of our hidden temporaries (``<parent>/<prefix>...``) is
+    re-raised naming ``final``: the user never asked for the temporary name."""
+    hidden = str(final.parent / prefix)
     try:
-        if marker:
-            (tmp / marker).write_text(MARKER_TEXT, encoding="utf-8")
-        yield tmp
-        check_output(final, folder=True, overwrite=overwrite, marker=marker)
-        _swap_in(tmp, final)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        yield
+    except OSError as exc:
+        names = [n for n in (exc.filename, getattr(exc, "filename2", None)) if n]
+        if not any(str(n).startswith(hidden) for n in names) or exc.errno is None:
+            raise
+        raise type(exc)(exc.errno, exc.strerror, str(final)) from None
 
 
 def _swap_in(new: Path, final: Path) -> None:

@@ -146,7 +146,7 @@ def write_report(client, out: str | os.PathLike, *, start, end, accounts="all",
     out : path
         The report folder to create. It must not exist unless ``overwrite``; a file
         there is always refused, and so is a folder that is neither empty nor an earlier
-        report (every report holds the empty file :data:`REPORT_MARKER`).
+        report (every report holds the marker file :data:`REPORT_MARKER`).
     start, end : str, date or Timestamp
         Half-open UTC interval (``end`` exclusive); Usage Records are asked for the
         inclusive days ``start`` .. ``end - 1 day``.
