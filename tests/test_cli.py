@@ -70,6 +70,8 @@ def test_demo_writes_the_report_and_prints_a_summary(capsys, tmp_path, no_creden
     assert "0 mismatch" in " ".join(out.split())
     assert "comparisons (one per account, UTC day and usage category)" in " ".join(out.split())
     assert "account-days" not in out        # the rows are account x day x category
+    assert "Failed-message processing fees (Usage Records): USD 0.0" in out
+    assert "a date-bounded Messages list filters on DateSent" in " ".join(out.split())
     for step in ("Starting the simulator", "calls", "messages", "recordings",
                  "usage records", "Writing the report"):
         assert step in err                                   # progress while fetching

@@ -129,6 +129,24 @@ def test_page_is_self_contained_and_shows_the_key_figures(report):
     assert "they may be charged" in page and "will be charged" not in page
 
 
+def test_failed_message_fee_is_shown_next_to_the_list_cost(sim, report):
+    """Failed messages have no date_sent, so the date-bounded Messages list misses them
+    and their fee: the page shows the Usage Records fee with the reason."""
+    start, end = pd.Timestamp(START, tz="UTC"), pd.Timestamp(END, tz="UTC")
+    failed = [r for a in sim.dataset.accounts for r in sim.dataset.records("messages", a["sid"])
+              if r["status"] == "failed" and r["price"] is not None
+              and start <= pd.Timestamp(r["date_created"]) < end]
+    assert failed and all(r["date_sent"] is None for r in failed)
+    assert not (report.data.messages["status"] == "failed").any()
+    count, fee = report.failed_fees["USD"]
+    assert count == len(failed) and fee == -sum(Decimal(r["price"]) for r in failed)
+    page = report.index.read_text(encoding="utf-8")
+    assert "Failed-message fees, USD" in page and f">{fee.normalize()}<" in page
+    assert ("Failed messages that never left Twilio have no date_sent, and a date-bounded "
+            "Messages list filters on DateSent, so it does not return them") in page
+    assert "failed-message-processing-fee" not in set(report.reconciliation["category"])
+
+
 def test_no_secret_in_any_file(sim, report):
     secrets = [sim.auth_token, sim.api_secret, *sim.dataset.auth_tokens.values()]
     for path in report.path.iterdir():

@@ -121,9 +121,17 @@ def message_summary(messages: pd.DataFrame, *, by: str | list[str] | None = "sta
     ``by`` may include ``status``, ``direction``, ``country``, ``segments``, ``media``,
     ``encoding`` (estimated from the body; the API's ``num_segments`` is what is billed)
     and ``error_code``; ``segments`` and ``media`` group by ``num_segments`` and
-    ``num_media`` and are named so in the result. Returns columns ``*by, currency, messages, segments, media,
-    failed, undelivered, failure_rate, cost, cost_micros, n_unrated``; ``failure_rate``
+    ``num_media`` and are named so in the result. Returns columns ``*by, currency,
+    messages, segments, media, failed, undelivered, failure_rate, cost, cost_micros,
+    n_unrated``; ``failure_rate``
     is (failed + undelivered) / messages; ``segments`` sums ``num_segments`` as sent.
+
+    Bias: a message that failed before leaving Twilio has a null ``date_sent``, and the
+    Messages list can only be filtered by ``DateSent``, so a date-bounded fetch
+    (``client.messages(start, end)``) never returns it. Such a frame undercounts
+    ``failed`` and the failure rate, and misses the $0.001 processing fee those messages
+    carry (Usage Records category ``failed-message-processing-fee``); fetch without dates
+    to see them, or read that category from Usage Records.
     """
     by = [_MSG_ALIASES.get(col, col) for col in as_list(by)]
     items = _with_by(messages, "messages", by)

@@ -172,7 +172,7 @@ def text_table(rows: list[list[str]], header: list[str], *, right: set[int]) -> 
 
 def print_summary(result) -> None:
     """Where the report is, cost by account and product, and the reconciliation status."""
-    from .report_build import PRODUCTS, money_text
+    from .report_build import FAILED_FEE_NOTE, PRODUCTS, exact_text, money_text
     data, index = result.data, result.index.resolve()
     last = data.end - dt.timedelta(microseconds=1)
     print(f"\nReport: {index}")
@@ -186,6 +186,11 @@ def print_summary(result) -> None:
                        right=set(range(2, 3 + len(PRODUCTS))))
     lines.insert(len(lines) - sum(result.costs["account"] == "total"), lines[1])
     print("\n".join("  " + x for x in lines))
+    for cur, (count, fee) in result.failed_fees.items():
+        print(f"\n  Failed-message processing fees (Usage Records): {cur} "
+              f"{exact_text(fee, cur)} for {count:,} messages.")
+        print(textwrap.fill(FAILED_FEE_NOTE, 88, initial_indent="  ",
+                            subsequent_indent="  "))
     s = result.status
     total = sum(s.values())
     print()

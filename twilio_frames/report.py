@@ -55,7 +55,10 @@ class ReportResult:
 
     ``costs`` has one row per account and currency with a column per product and a
     ``total`` (exact :class:`decimal.Decimal` amounts); ``reconciliation`` is the frame
-    :func:`twilio_frames.reconcile` returned; ``status`` counts its rows per status.
+    :func:`twilio_frames.reconcile` returned; ``status`` counts its rows per status;
+    ``failed_fees`` maps a currency to (failed messages, exact fee) of the Usage Records
+    category ``failed-message-processing-fee``: failed messages that never left Twilio
+    have no ``date_sent``, so a date-bounded Messages list misses them and their fee.
     """
 
     path: Path
@@ -64,6 +67,7 @@ class ReportResult:
     costs: pd.DataFrame
     reconciliation: pd.DataFrame
     status: dict[str, int]
+    failed_fees: dict = field(default_factory=dict)
 
     @property
     def index(self) -> Path:
@@ -199,4 +203,4 @@ def render_report(data: ReportData, out: str | os.PathLike, *, overwrite: bool =
         (tmp / "index.html").write_text(page, encoding="utf-8")
         files.append("index.html")
     return ReportResult(Path(out), files, data, tables.costs, tables.reconciliation,
-                        tables.status)
+                        tables.status, tables.failed_fees)

@@ -8,6 +8,7 @@ the CSV files keep every digit.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -34,6 +35,7 @@ class Tables:
     costs: pd.DataFrame            # account, sid, currency, per-product Decimal, total
     products: pd.DataFrame         # product, currency, count, usage, usage_unit, cost
     usage_total: dict[str, Decimal]  # currency -> Usage Records totalprice
+    failed_fees: dict[str, tuple[int, Decimal]]  # currency -> (messages, fee) from usage
     reconciliation: pd.DataFrame   # reconcile() as returned
     recon_summary: pd.DataFrame    # per account and category
     status: dict[str, int]
@@ -48,6 +50,33 @@ def money_text(amount: Decimal, currency: str) -> str:
 
 def _decimal(micros) -> Decimal:
     return micros_to_decimal(0 if pd.isna(micros) else int(micros))
+
+
+def exact_text(amount: Decimal, currency: str) -> str:
+    """Every digit of ``amount`` (at least the currency's minor unit): ``0.006``."""
+    places = max(minor_unit(currency), -amount.normalize().as_tuple().exponent)
+    return f"{amount.quantize(Decimal(1).scaleb(-places)):,.{places}f}"
+
+
+#: Usage Records category of the fee on failed messages (billing-rules §2.2).
+FAILED_FEE = "failed-message-processing-fee"
+
+#: Why that fee is not in the list cost (shown by the page and the CLI summary).
+FAILED_FEE_NOTE = (
+    "Failed messages that never left Twilio have no date_sent, and a date-bounded "
+    "Messages list filters on DateSent, so it does not return them: their processing "
+    "fee is in Usage Records only, not in the list cost.")
+
+
+def _failed_fees(usage: pd.DataFrame) -> dict[str, tuple[int, Decimal]]:
+    """Currency -> (messages, exact fee) of the failed-message-processing-fee records."""
+    rows = usage[usage["category"].astype("str").str.lower() == FAILED_FEE]
+    if not len(rows):
+        return {}
+    currency = rows["price_unit"].astype("str").str.upper()
+    grouped = rows.assign(currency=currency).groupby("currency", sort=True).agg(
+        count=("count", "sum"), micros=("price_micros", "sum"))
+    return {str(c): (int(r["count"]), _decimal(r["micros"])) for c, r in grouped.iterrows()}
 
 
 def _costs_table(data, by_acct: pd.DataFrame) -> pd.DataFrame:
@@ -126,6 +155,7 @@ def compute(data, *, now: pd.Timestamp) -> Tables:
     return Tables(
         daily=daily, costs=_costs_table(data, by_acct), products=_products_table(daily),
         usage_total={str(c): _decimal(m) for c, m in totals.items()},
+        failed_fees=_failed_fees(data.usage),
         reconciliation=rec, recon_summary=_recon_summary(rec),
         status={s: int(status.get(s, 0)) for s in STATUSES}, unrated=_unrated(data, now))
 
@@ -257,6 +287,9 @@ def _cards(data, tables: Tables) -> list[Card]:
     cards = [Card(f"Cost, {cur} (list endpoints)", money_text(total, cur),
                   "calls, messages and recordings")
              for cur, total in zip(costs["currency"], costs["total"])]
+    cards += [Card(f"Failed-message fees, {cur}", exact_text(fee, cur),
+                   f"{count:,} failed messages, in Usage Records only (see below)")
+              for cur, (count, fee) in tables.failed_fees.items()]
     cards += [Card(f"Usage Records total, {cur}", money_text(total, cur),
                    "totalprice: every product, phone numbers included")
               for cur, total in tables.usage_total.items()]
@@ -289,6 +322,20 @@ def _products_display(tables: Tables) -> pd.DataFrame:
                                                     out["currency"].astype("str"))]
     return out.rename(columns={"usage": "billed usage", "usage_unit": "unit",
                                "n_unrated": "waiting for a price"})
+
+
+def _failed_fee_html(tables: Tables) -> str:
+    """The failed-message fee from Usage Records next to the list cost, and why it is
+    not in the list cost."""
+    if not tables.failed_fees:
+        return ""
+    costs = tables.costs[tables.costs["account"] == "total"].set_index("currency")["total"]
+    rows = [{"currency": cur, "list cost": money_text(costs.get(cur, Decimal(0)), cur),
+             "failed-message fees (Usage Records)": exact_text(fee, cur),
+             "failed messages": count}
+            for cur, (count, fee) in tables.failed_fees.items()]
+    return ("<h3>Failed-message processing fees</h3>" + html_table(pd.DataFrame(rows))
+            + f'<p class="note">{html.escape(FAILED_FEE_NOTE)}</p>')
 
 
 def _figures(files: list[str], names: list[tuple[str, str]]) -> str:
@@ -366,7 +413,7 @@ def page(data, tables: Tables, files: list[str], *, title: str, now: pd.Timestam
         html_section("Cost by product and account", html_table(_costs_display(tables),
                                                                total_row=True),
                      "<h3>Per product, all accounts</h3>", html_table(_products_display(tables)),
-                     anchor="costs",
+                     _failed_fee_html(tables), anchor="costs",
                      intro="Positive costs from the prices of calls, messages and "
                            "recordings, per account (the master and each subaccount)."),
         html_section("Cost over time", _figures(files, [

@@ -60,6 +60,7 @@ figcaption { color:var(--muted); font-size:13px; margin-top:4px; }
 ul.files { columns:2; margin:0; padding-left:18px; }
 footer { color:var(--muted); font-size:12.5px; padding:0 40px 30px; max-width:1280px; }
 .empty { color:var(--muted); font-style:italic; }
+p.note { color:var(--muted); margin:0 0 8px; max-width:900px; }
 """
 
 #: Text that reads as a number (pre-formatted money, percentages, hours): right-aligned.
