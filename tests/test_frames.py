@@ -155,6 +155,16 @@ def test_sort_frame_orders_newest_first_and_dedupes():
     assert out.sid.tolist() == [r["sid"] for r in recs]
 
 
+def test_sort_frame_equals_a_stable_pandas_sort_with_ties_and_missing_dates(sim):
+    df = tf.to_frame("calls", sim.dataset.records("calls", sim.account_sid)[:300])
+    df.loc[5:9, "date_created"] = df.loc[10, "date_created"]          # ties broken by sid
+    df.loc[20:24, "date_created"] = pd.NaT                            # missing: last
+    shuffled = df.sample(frac=1, random_state=3).reset_index(drop=True)
+    expected = shuffled.sort_values(["date_created", "sid"], ascending=False, na_position="last",
+                                    kind="stable").reset_index(drop=True)
+    pd.testing.assert_frame_equal(sort_frame(shuffled), expected)
+
+
 def test_bad_datetime_is_a_parse_error():
     with pytest.raises(tf.ParseError, match="date_created"):
         tf.to_frame("calls", [{"sid": "CA1", "date_created": "yesterday"}])

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import columns
@@ -197,7 +198,6 @@ def _parse_times(s: pd.Series, fmt: str, name: str) -> pd.Series:
 def _arrow_rfc2822(s: pd.Series, name: str) -> pd.Series:
     """RFC 2822 with Arrow's strptime: about 4x pandas' ``%a``/``%z`` path, same result
     (the offset applied, UTC out). The weekday is dropped before parsing."""
-    import pyarrow as pa
     try:
         arr = pc.utf8_slice_codeunits(pa.array(s.array), 5)
         parsed = pc.strptime(arr, format="%d %b %Y %H:%M:%S %z", unit="us")
@@ -287,11 +287,14 @@ class FrameBuilder:
         return ~trimmed | inside
 
     def frame(self, *, sort: bool) -> pd.DataFrame:
-        """Every row, categories set; with ``sort``, :func:`sort_frame` order."""
+        """Every row, categories set; with ``sort``, :func:`sort_frame` order. Call once:
+        the partial frames are released as they are combined."""
         if self.records or not self.parts:
             self._flush()
-        frame = combine_frames(self.resource, [f for f, _ in self.parts])
-        keys = np.concatenate([k for _, k in self.parts])
+        parts, self.parts = self.parts, []      # let the parts go once combined
+        keys = np.concatenate([k for _, k in parts])
+        frame = combine_frames(self.resource, [f for f, _ in parts])
+        del parts
         arrived_in_order = bool(np.all(keys[1:] >= keys[:-1]))
         if not arrived_in_order and not (sort and frame["sid"].is_unique):
             frame = frame.take(np.argsort(keys, kind="stable")).reset_index(drop=True)
@@ -334,19 +337,31 @@ def sort_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows newest first by ``date_created``, ties by ``sid`` descending (the API's
     served order), duplicates of a ``sid`` dropped. A frame already in that order is
     returned without sorting."""
-    if frame["sid"].duplicated().any():
-        frame = frame[~frame["sid"].duplicated().to_numpy()]
+    dup = frame["sid"].duplicated().to_numpy()
+    if dup.any():
+        frame = frame[~dup]
     if not _in_served_order(frame):
-        frame = frame.sort_values(["date_created", "sid"], ascending=False,
-                                  na_position="last", kind="stable")
+        frame = frame.take(_served_order(frame))
     return frame.reset_index(drop=True)
+
+
+def _served_order(frame: pd.DataFrame) -> np.ndarray:
+    """Positions sorting ``frame`` by ``date_created`` then ``sid``, both descending,
+    missing last: Arrow's sort (about 3x pandas' two-key ``sort_values`` on 100k rows).
+    With sids unique this is a total order, so the result is that of any stable sort."""
+    table = pa.table({
+        "date": pa.array(frame["date_created"].to_numpy(dtype="datetime64[us]"), from_pandas=True),
+        "sid": pa.array(frame["sid"].array),
+    })
+    order = pc.sort_indices(table, sort_keys=[("date", "descending"), ("sid", "descending")])
+    return order.to_numpy()
 
 
 def _in_served_order(frame: pd.DataFrame) -> bool:
     dates = frame["date_created"]
     if dates.isna().any():
         return False
-    d = dates.to_numpy()
+    d = dates.to_numpy(dtype="datetime64[us]")      # not to_numpy(): objects when tz-aware
     if len(d) < 2:
         return True
     if (d[1:] > d[:-1]).any():
@@ -354,8 +369,9 @@ def _in_served_order(frame: pd.DataFrame) -> bool:
     ties = np.flatnonzero(d[1:] == d[:-1])
     if not len(ties):
         return True
-    sid = frame["sid"].to_numpy(dtype=object)
-    return bool(np.all(sid[ties + 1] < sid[ties]))
+    sid = frame["sid"]
+    after = sid.iloc[ties + 1].to_numpy(dtype=object)
+    return bool(np.all(after < sid.iloc[ties].to_numpy(dtype=object)))
 
 
 def schema_table() -> str:
