@@ -147,6 +147,26 @@ def test_failed_message_fee_is_shown_next_to_the_list_cost(sim, report):
     assert "failed-message-processing-fee" not in set(report.reconciliation["category"])
 
 
+def test_top_countries_and_numbers_section(report):
+    expected = tf.top_countries(report.data.calls, report.data.messages, n=10)
+    numbers = tf.top_numbers(report.data.calls, report.data.messages, n=10)
+    assert len(expected) > 3 and len(numbers) == 10
+    page = report.index.read_text(encoding="utf-8")
+    top = page[page.index('<section id="top">'):]
+    top = top[:top.index("</section>")]
+    assert '<img src="top_countries.png"' in top
+    for row in expected.itertuples():
+        label = "non-PSTN" if pd.isna(row.country) else row.country
+        assert f"<td>{label}</td>" in top
+    for number in numbers["number"]:
+        assert f"<td>{number}</td>" in top
+    with open(report.path / "top_countries.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [Decimal(r["cost"]) for r in rows] == [
+        Decimal(int(m)).scaleb(-6) for m in expected["cost_micros"]]
+    assert {"top_countries.png", "top_countries.csv", "top_numbers.csv"} <= set(report.files)
+
+
 def test_no_secret_in_any_file(sim, report):
     secrets = [sim.auth_token, sim.api_secret, *sim.dataset.auth_tokens.values()]
     for path in report.path.iterdir():

@@ -192,14 +192,14 @@ def render_report(data: ReportData, out: str | os.PathLike, *, overwrite: bool =
                   progress=None, now=None,
                   title: str = "Twilio usage and cost report") -> ReportResult:
     """Write the report folder for already-fetched ``data`` (see :func:`write_report`)."""
-    from . import report_build
+    from . import report_build, report_page
     say = _progress_printer(progress)
     now = pd.Timestamp.now(tz="UTC") if now is None else to_utc(now)
     tables = report_build.compute(data, now=now)
     with atomic_folder(out, overwrite=overwrite, marker=REPORT_MARKER) as tmp:
         say("Writing the report")
         files = report_build.write_files(data, tables, tmp)
-        page = report_build.page(data, tables, files, title=title, now=now)
+        page = report_page.page(data, tables, files, title=title, now=now)
         (tmp / "index.html").write_text(page, encoding="utf-8")
         files.append("index.html")
     return ReportResult(Path(out), files, data, tables.costs, tables.reconciliation,

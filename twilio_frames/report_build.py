@@ -1,4 +1,5 @@
-"""The report's content: the tables it shows, the files it writes, the page it renders.
+"""The report's content: the tables it shows and the files it writes (the page is
+:mod:`twilio_frames.report_page`).
 
 Called by :func:`twilio_frames.report.render_report`; everything here works on frames
 already fetched (nothing touches the network) and writes into a folder it is given.
@@ -8,23 +9,22 @@ the CSV files keep every digit.
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 
-from . import __version__
 from .money import micros_to_decimal, minor_unit
 from .reconciliation import reconcile, usage_totals
-from .report_html import Card, html_figure, html_list, html_section, html_table, render_page
-from .summaries import cost_by_period, unrated
+from .summaries import cost_by_period, top_countries, top_numbers, unrated
 
-__all__ = ["Tables", "compute", "write_files", "page", "money_text"]
+__all__ = ["Tables", "account_names", "compute", "exact_text", "money_text", "write_files"]
 
 PRODUCTS = ("calls", "sms", "mms", "recordings")
 STATUSES = ("match", "pending", "mismatch")
+#: Rows of the top-countries and top-numbers tables, per currency.
+TOP_N = 10
 
 
 @dataclass
@@ -36,6 +36,8 @@ class Tables:
     products: pd.DataFrame         # product, currency, count, usage, usage_unit, cost
     usage_total: dict[str, Decimal]  # currency -> Usage Records totalprice
     failed_fees: dict[str, tuple[int, Decimal]]  # currency -> (messages, fee) from usage
+    top_countries: pd.DataFrame    # top_countries(n=TOP_N)
+    top_numbers: pd.DataFrame      # top_numbers(n=TOP_N), our numbers
     reconciliation: pd.DataFrame   # reconcile() as returned
     recon_summary: pd.DataFrame    # per account and category
     status: dict[str, int]
@@ -156,6 +158,8 @@ def compute(data, *, now: pd.Timestamp) -> Tables:
         daily=daily, costs=_costs_table(data, by_acct), products=_products_table(daily),
         usage_total={str(c): _decimal(m) for c, m in totals.items()},
         failed_fees=_failed_fees(data.usage),
+        top_countries=top_countries(data.calls, data.messages, n=TOP_N),
+        top_numbers=top_numbers(data.calls, data.messages, n=TOP_N),
         reconciliation=rec, recon_summary=_recon_summary(rec),
         status={s: int(status.get(s, 0)) for s in STATUSES}, unrated=_unrated(data, now))
 
@@ -197,6 +201,12 @@ def _plots(data, tables: Tables, folder: Path, files: list[str]) -> None:
             k = max(1, rec["category"].nunique())
             _save(plots.plot_reconciliation(rec, currency=cur, ax=_axes(6.4, 1.2 + 0.5 * k)),
                   folder, f"reconciliation{tag}.png", files)
+    for cur in sorted(tables.top_countries["currency"].astype("str").unique()):
+        tag = "" if len(currencies) == 1 else f"_{cur.lower()}"
+        k = int((tables.top_countries["currency"] == cur).sum())
+        _save(plots.plot_top_countries(tables.top_countries, currency=cur,
+                                       ax=_axes(6.4, 1.2 + 0.32 * max(1, k))),
+              folder, f"top_countries{tag}.png", files)
     _save(plots.plot_message_status(data.messages, ax=_axes(6.4, 3.6)), folder,
           "message_status.png", files)
     _save(plots.plot_call_heatmap(data.calls, ax=_axes(6.4, 3.2)), folder,
@@ -206,13 +216,18 @@ def _plots(data, tables: Tables, folder: Path, files: list[str]) -> None:
 
 
 def _csvs(data, tables: Tables, folder: Path, files: list[str]) -> None:
-    from .export import write_billing_csv, write_line_items_csv
+    from .export import write_billing_csv, write_cells_csv, write_line_items_csv
     for name, freq in (("billing.csv", "M"), ("billing_daily.csv", "D")):
         write_billing_csv(folder / name, **data.lists, freq=freq, by="account_sid",
                           start=data.start, end=data.end)
     files += ["billing.csv", "billing_daily.csv"]
     for name, frame in data.lists.items():
         write_line_items_csv(frame, folder / f"{name}.csv")
+        files.append(f"{name}.csv")
+    for name in ("top_countries", "top_numbers"):
+        write_cells_csv(getattr(tables, name), folder / f"{name}.csv",
+                        columns=[c for c in getattr(tables, name).columns
+                                 if c != "cost_micros"])
         files.append(f"{name}.csv")
     _reconciliation_csv(tables.reconciliation, folder / "reconciliation.csv")
     _unrated_csv(tables.unrated, folder / "unrated.csv")
@@ -244,195 +259,3 @@ def write_files(data, tables: Tables, folder: Path) -> list[str]:
     _csvs(data, tables, folder, files)
     _plots(data, tables, folder, files)
     return files
-
-
-# ---------------------------------------------------------------- page
-
-_NOTES = (
-    "Days are UTC calendar days, as in Twilio's Usage Records: a call belongs to the day "
-    "its start_time falls on in UTC, a message to its date_sent, a recording to its "
-    "date_created. The period is half-open: the end date is not included.",
-    "Costs are summed exactly from the prices Twilio sent (in millionths of the currency) "
-    "and shown rounded to the currency's minor unit; the CSV files keep every digit. "
-    "Call prices cover connectivity only (no text-to-speech, answering machine detection "
-    "or recording storage), so the account's totalprice can be higher.",
-    "A price can stay empty for a while after a call or message ends (for messages up to "
-    "24 hours). Such rows are counted as unrated and make their day 'pending' rather than "
-    "a mismatch. Compare closed periods only.",
-    "Twilio keeps message records in the list API for about 13 months (400 days) and "
-    "deletes a closed subaccount's data 30 days after closure, so old periods can no "
-    "longer be reconciled.",
-)
-
-
-def _period_text(data) -> str:
-    last = data.end - pd.Timedelta(microseconds=1)
-    return f"{data.start:%Y-%m-%d} to {last:%Y-%m-%d} (UTC days)"
-
-
-def _products_cards(tables: Tables) -> list[Card]:
-    p = tables.products.groupby("product", observed=True)[["count", "usage"]].sum()
-    get = lambda prod, col: int(p[col].get(prod, 0))   # noqa: E731
-    return [
-        Card("Calls", f"{get('calls', 'count'):,}", f"{get('calls', 'usage'):,} billed minutes"),
-        Card("Messages", f"{get('sms', 'count') + get('mms', 'count'):,}",
-             f"{get('sms', 'usage'):,} SMS segments, {get('mms', 'count'):,} MMS"),
-        Card("Recordings", f"{get('recordings', 'count'):,}",
-             f"{get('recordings', 'usage'):,} billed minutes"),
-    ]
-
-
-def _cards(data, tables: Tables) -> list[Card]:
-    costs = tables.costs[tables.costs["account"] == "total"]
-    cards = [Card(f"Cost, {cur} (list endpoints)", money_text(total, cur),
-                  "calls, messages and recordings")
-             for cur, total in zip(costs["currency"], costs["total"])]
-    cards += [Card(f"Failed-message fees, {cur}", exact_text(fee, cur),
-                   f"{count:,} failed messages, in Usage Records only (see below)")
-              for cur, (count, fee) in tables.failed_fees.items()]
-    cards += [Card(f"Usage Records total, {cur}", money_text(total, cur),
-                   "totalprice: every product, phone numbers included")
-              for cur, total in tables.usage_total.items()]
-    cards += _products_cards(tables)
-    pending = tables.unrated[tables.unrated["pending"]]["rows"].sum() if len(
-        tables.unrated) else 0
-    cards.append(Card("Waiting for a price", f"{int(pending):,}", "calls, messages, recordings",
-                      "warn" if pending else "ok"))
-    s = tables.status
-    total = sum(s.values())
-    tone = "bad" if s["mismatch"] else "warn" if s["pending"] else "ok"
-    share = f"{100 * s['match'] / total:.1f} %" if total else "n/a"
-    cards.append(Card("Reconciled", share,
-                      f"{s['match']:,} of {total:,} account-day-category rows match; "
-                      f"{s['pending']:,} pending, {s['mismatch']:,} mismatch", tone))
-    return cards
-
-
-def _costs_display(tables: Tables) -> pd.DataFrame:
-    out = tables.costs.copy()
-    for col in (*PRODUCTS, "total"):
-        out[col] = [money_text(v, c) for v, c in zip(out[col], out["currency"])]
-    return out.rename(columns={"sid": "account SID"})
-
-
-def _products_display(tables: Tables) -> pd.DataFrame:
-    out = tables.products[["product", "currency", "count", "usage", "usage_unit", "cost",
-                           "n_unrated"]].copy()
-    out["cost"] = [money_text(v, c) for v, c in zip(out["cost"],
-                                                    out["currency"].astype("str"))]
-    return out.rename(columns={"usage": "billed usage", "usage_unit": "unit",
-                               "n_unrated": "waiting for a price"})
-
-
-def _failed_fee_html(tables: Tables) -> str:
-    """The failed-message fee from Usage Records next to the list cost, and why it is
-    not in the list cost."""
-    if not tables.failed_fees:
-        return ""
-    costs = tables.costs[tables.costs["account"] == "total"].set_index("currency")["total"]
-    rows = [{"currency": cur, "list cost": money_text(costs.get(cur, Decimal(0)), cur),
-             "failed-message fees (Usage Records)": exact_text(fee, cur),
-             "failed messages": count}
-            for cur, (count, fee) in tables.failed_fees.items()]
-    return ("<h3>Failed-message processing fees</h3>" + html_table(pd.DataFrame(rows))
-            + f'<p class="note">{html.escape(FAILED_FEE_NOTE)}</p>')
-
-
-def _figures(files: list[str], names: list[tuple[str, str]]) -> str:
-    parts = [html_figure(f, alt=alt, caption=alt) for f, alt in names if f in files]
-    return f'<div class="figures">{"".join(parts)}</div>' if parts else ""
-
-
-def _odd_days(rec: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
-    """Days that are not a match and have something on them, mismatches first."""
-    odd = rec[rec["status"].astype("str") != "match"]
-    busy = (odd["list_count"].fillna(0) > 0) | (odd["record_count"].fillna(0) > 0) | (
-        odd["list_price_micros"].fillna(0) > 0) | (odd["record_price_micros"].fillna(0) > 0)
-    odd = odd[busy | (odd["status"].astype("str") == "mismatch")]
-    out = pd.DataFrame({
-        "account": odd["account_sid"].map(names), "category": odd["category"],
-        "day": odd["start_date"], "list count": odd["list_count"],
-        "record count": odd["record_count"], "list cost": odd["list_price"],
-        "record cost": odd["record_price"], "difference": odd["price_diff"],
-        "unrated": odd["n_unrated"], "status": odd["status"].astype("str"),
-        "reason": odd["reason"]})
-    return out.sort_values(["status", "day", "account", "category"],
-                           ascending=[True, False, True, True], kind="stable")
-
-
-def _recon_section(data, tables: Tables, files: list[str]) -> str:
-    summary = tables.recon_summary.copy()
-    for col in ("list_cost", "usage_records", "difference"):
-        summary[col] = [money_text(v, c) for v, c in zip(summary[col], summary["currency"])]
-    summary = summary.rename(columns={"list_cost": "list cost", "usage_records":
-                                      "Usage Records", "days": "account-days"})
-    plots = [f for f in files if f.startswith("reconciliation") and f.endswith(".png")]
-    odd = _odd_days(tables.reconciliation, account_names(data.accounts))
-    return html_section(
-        "Reconciliation with Usage Records",
-        "<h3>Per usage category, all accounts</h3>", html_table(summary),
-        _figures(files, [(f, "List-endpoint cost next to Usage Records, per category")
-                         for f in plots]),
-        "<h3>Days that do not match (yet)</h3>",
-        html_table(odd, digits=4, max_rows=60, wrap=["reason"]) if len(odd) else
-        '<p class="empty">Every day with activity matches.</p>',
-        anchor="reconciliation",
-        intro="Each daily Usage Record of each account (fetched with IncludeSubaccounts="
-              "false) is compared with that account's calls, messages and recordings of "
-              "the same UTC day: billable count, billed usage and cost. 'pending' means "
-              "prices are still missing or the day is not over; a mismatch names what "
-              "differs. Categories overlap (calls = calls-inbound + calls-outbound) and "
-              "are never added together.")
-
-
-def _unrated_section(data, tables: Tables) -> str:
-    table = tables.unrated.copy()
-    table.insert(0, "account", table["account_sid"].map(account_names(data.accounts)))
-    waiting = table[table["pending"]].copy()
-    waiting["age of oldest"] = waiting["max_age"].map(
-        lambda d: f"{d.total_seconds() / 3600:,.1f} h" if pd.notna(d) else "")
-    waiting = waiting[["account", "product", "status", "rows", "oldest", "newest",
-                       "age of oldest"]]
-    never = table[~table["pending"]].groupby(["product", "status"], observed=True).agg(
-        rows=("rows", "sum")).reset_index()
-    return html_section(
-        "Prices not yet set",
-        html_table(waiting) if len(waiting) else
-        '<p class="empty">Every billable row has its price.</p>',
-        "<h3>Not billed (the price stays empty)</h3>", html_table(never),
-        anchor="unrated",
-        intro="Rows waiting for a price: they may be charged (a completed call, a sent "
-              "message; a ringing or in-progress call can still end unbilled) and keep "
-              "their day pending until Twilio rates them.")
-
-
-def page(data, tables: Tables, files: list[str], *, title: str, now: pd.Timestamp) -> str:
-    """The ``index.html`` text."""
-    n = len(data.accounts)
-    sections = [
-        html_section("Cost by product and account", html_table(_costs_display(tables),
-                                                               total_row=True),
-                     "<h3>Per product, all accounts</h3>", html_table(_products_display(tables)),
-                     _failed_fee_html(tables), anchor="costs",
-                     intro="Positive costs from the prices of calls, messages and "
-                           "recordings, per account (the master and each subaccount)."),
-        html_section("Cost over time", _figures(files, [
-            (f, "Daily cost by product") for f in files if f.startswith("daily_cost")] + [
-            (f, "Cost by account and product") for f in files
-            if f.startswith("cost_by_account")]), anchor="trend"),
-        _recon_section(data, tables, files),
-        html_section("Activity", _figures(files, [
-            ("message_status.png", "Messages per day by status"),
-            ("call_heatmap.png", "Calls by weekday and hour (UTC)"),
-            ("call_durations.png", "Duration of completed calls")]), anchor="activity"),
-        _unrated_section(data, tables),
-        html_section("Files", html_list([(f, f) for f in sorted(files)], css_class="files"),
-                     intro="Every table above as CSV (money exact to 6 decimals, times "
-                           "in UTC) and every picture as PNG, in this folder."),
-    ]
-    accounts = f"{n} (master + {n - 1} subaccounts)" if n > 1 else "1"
-    meta = [("Period", _period_text(data)), ("Accounts", accounts),
-            ("Source", data.source), ("Format", data.format.upper()),
-            ("Generated", f"{now:%Y-%m-%d %H:%M} UTC by twilio-frames {__version__}")]
-    return render_page(title=title, meta=meta, cards=_cards(data, tables),
-                       sections=sections, footer=_NOTES)

@@ -31,7 +31,7 @@ h3 { margin:18px 0 8px; font-size:15px; }
         flex-wrap:wrap; gap:4px 24px; }
 .meta b { color:var(--ink); font-weight:600; }
 main { padding:20px 40px 40px; max-width:1280px; }
-.cards { display:grid; grid-template-columns:repeat(auto-fill,minmax(150px,1fr)); gap:12px;
+.cards { display:grid; grid-template-columns:repeat(auto-fill,minmax(130px,1fr)); gap:10px;
          margin-bottom:20px; }
 .card { background:#fff; border:1px solid var(--line); border-radius:8px; padding:12px 14px; }
 .card .label { color:var(--muted); font-size:13px; }
