@@ -11,7 +11,7 @@ import pytest
 
 import twilio_frames as tf
 from twilio_frames.paging import (PageChain, date_filters, iter_chains, iter_pages, list_url,
-                                  run_concurrently, split_windows, to_utc)
+                                  split_windows, to_utc)
 from twilio_frames.parse import parse_page
 
 BASE = "http://127.0.0.1:1"
@@ -107,15 +107,6 @@ def test_list_url_encodes_inequality_keys():
     assert list_url(BASE, None, "accounts", "xml", params={}) == BASE + "/2010-04-01/Accounts.xml"
     assert list_url(BASE, "AC1", "usage_records", "json", params={}, subresource="Daily").endswith(
         "/Accounts/AC1/Usage/Records/Daily.json")
-
-
-def test_run_concurrently_keeps_task_order_and_raises_first_error():
-    assert run_concurrently([lambda i=i: i * i for i in range(6)], max_workers=3) == [0, 1, 4, 9, 16, 25]
-
-    def boom():
-        raise tf.APIError("x", status=500)
-    with pytest.raises(tf.APIError):
-        run_concurrently([lambda: 1, boom, lambda: 2], max_workers=2)
 
 
 def chain_bodies(lengths, size=2):

@@ -18,9 +18,9 @@ import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pandas as pd
@@ -30,9 +30,7 @@ from .parse import Page, parse_page
 from .resources import get_resource
 
 __all__ = ["iter_pages", "iter_chains", "PageChain", "fetch_page", "to_utc", "date_filters",
-           "split_windows", "run_concurrently", "list_url"]
-
-T = TypeVar("T")
+           "split_windows", "list_url"]
 
 #: Per resource: (greater-or-equal key, less-than key) of its day-granular date filter.
 _RANGE_KEYS = {
@@ -278,22 +276,3 @@ class _Scheduler:
         with self._lock:
             self.stopped = True
         self.pool.shutdown(wait=True, cancel_futures=True)
-
-
-def run_concurrently(tasks: Sequence[Callable[[], T]], *, max_workers: int) -> list[T]:
-    """Run ``tasks`` on up to ``max_workers`` threads; results in task order.
-
-    The first exception cancels the tasks not yet started and is raised.
-    """
-    if len(tasks) <= 1 or max_workers <= 1:
-        return [task() for task in tasks]
-    with ThreadPoolExecutor(max_workers=min(max_workers, len(tasks)),
-                            thread_name_prefix="twilio-frames") as pool:
-        futures = [pool.submit(task) for task in tasks]
-        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
-        for f in pending:
-            f.cancel()
-        for f in futures:
-            if f.done() and not f.cancelled() and f.exception() is not None:
-                raise f.exception()
-        return [f.result() for f in futures]
