@@ -244,8 +244,9 @@ def test_fetch_csv_neutralises_formulas_and_keeps_money_exact(capsys, tmp_path, 
     """Message bodies come from strangers: a cell starting with = + - @ tab or CR must not
     run as a spreadsheet formula (issue 4); the CSV follows the billing CSV's rules."""
     import csv
-    path = tmp_path / "messages.csv"
-    code, _, err = run(capsys, "fetch", "messages", *RANGE, "--out", str(path), "--quiet")
+    path = tmp_path / "messages.csv"       # JSON: the bodies exactly as sent (XML is the
+    code, _, err = run(capsys, "fetch", "messages", *RANGE, "--out", str(path), "--quiet",
+                       "--format", "json")  # client's to parse; its tests compare the two)
     assert code == 0, err
     raw = path.read_bytes()
     assert raw.count(b"\r\n") >= raw.count(b"\n") - raw.count(b'"')   # CRLF line ends
@@ -272,7 +273,8 @@ def test_fetch_csv_neutralises_formulas_and_keeps_money_exact(capsys, tmp_path, 
 
 def test_fetch_jsonl_is_plain_json_lines(capsys, tmp_path, sim_env):
     path = tmp_path / "messages.jsonl"
-    code, _, err = run(capsys, "fetch", "messages", *RANGE, "--out", str(path), "--quiet")
+    code, _, err = run(capsys, "fetch", "messages", *RANGE, "--out", str(path), "--quiet",
+                       "--format", "json")
     assert code == 0, err
     text = path.read_text(encoding="utf-8")
     assert "\\/" not in text and '"uri":"/2010-04-01/Accounts/' in text

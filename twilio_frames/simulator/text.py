@@ -88,7 +88,9 @@ def body_pool(rng: np.random.Generator, size: int = 240) -> tuple[list[str], np.
     """Build ``size`` message bodies of varied length and encoding, with their segments.
 
     About a third are UCS-2. Lengths spread from a few characters to ~5 segments, with
-    some placed right at the 160/161, 306/307, 70/71 and 134/135 boundaries.
+    some placed right at the 160/161, 306/307, 70/71 and 134/135 boundaries. About one
+    in eight of the others has leading or trailing spaces, a trailing newline or line
+    breaks inside, as real bodies do.
     """
     edges = [160, 161, 306, 307, 70, 71, 134, 135, 153, 67]
     bodies: list[str] = []
@@ -101,8 +103,41 @@ def body_pool(rng: np.random.Generator, size: int = 240) -> tuple[list[str], np.
         else:
             target = int(np.clip(rng.lognormal(4.3, 0.7), 8, 700))
         bodies.append(_compose(rng, opener, target))
+    _add_whitespace(rng, bodies, first=2 * len(edges))
     segments = np.array([num_segments(b) for b in bodies], dtype=np.int16)
     return bodies, segments
+
+
+#: Whitespace people leave in messages (the API returns bodies as sent, untrimmed):
+#: share of the pool -> how the body is changed. Spaces and LF are GSM-7 characters, so
+#: the segment rules still apply to the changed body as it stands.
+_WHITESPACE = (
+    (0.03, lambda b: "  " + b),                                     # leading spaces
+    (0.03, lambda b: b + " "),                                      # trailing space
+    (0.02, lambda b: b + "\n"),                                     # trailing newline
+    (0.04, lambda b: _break_lines(b)),                              # embedded newlines
+)
+
+
+def _break_lines(body: str) -> str:
+    """Put a line break (a blank line after a sentence) inside ``body``."""
+    cut = body.find(". ")
+    if cut > 0:
+        return body[:cut + 1] + "\n\n" + body[cut + 2:]
+    cut = body.find(" ", len(body) // 2)
+    return body[:cut] + "\n" + body[cut + 1:] if cut > 0 else body + "\nOK"
+
+
+def _add_whitespace(rng: np.random.Generator, bodies: list[str], *, first: int) -> None:
+    """Change a small share of ``bodies[first:]`` in place (the boundary-length bodies
+    before ``first`` keep their exact lengths). Draws come after every body is composed,
+    so the other bodies are the same as without this step."""
+    draw = rng.random(len(bodies))
+    edges = np.cumsum([share for share, _ in _WHITESPACE])
+    for i in range(first, len(bodies)):
+        kind = int(np.searchsorted(edges, draw[i], side="right"))
+        if kind < len(_WHITESPACE):
+            bodies[i] = _WHITESPACE[kind][1](bodies[i])
 
 
 # ---------------------------------------------------------------------------- dates
