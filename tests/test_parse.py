@@ -106,6 +106,20 @@ def test_xml_integers_are_coerced_like_json():
     assert rec == {"sid": "RE1", "channels": 2, "error_code": None, "price": "-0.0025"}
 
 
+def test_xml_keeps_a_body_as_sent_and_strips_indentation_elsewhere():
+    xml = (b"<TwilioResponse>\n  <Messages page='0' nextpageuri=''>\n    <Message>\n"
+           b"      <Sid>\n        SM1\n      </Sid>\n      <Body>  hi there\n</Body>\n"
+           b"      <ErrorCode> 30007 </ErrorCode>\n      <NumMedia>   </NumMedia>\n"
+           b"    </Message>\n    <Message><Sid>SM2</Sid><Body>   </Body><ErrorCode/></Message>\n"
+           b"  </Messages>\n</TwilioResponse>")
+    js = json.dumps({"messages": [
+        {"sid": "SM1", "body": "  hi there\n", "error_code": 30007, "num_media": None},
+        {"sid": "SM2", "body": "   ", "error_code": None}], "next_page_uri": None, "page": 0})
+    page = tf.parse_page(xml, "xml", "messages")
+    assert page.records == tf.parse_page(js, "json", "messages").records
+    assert page.next_page_uri is None and page.page == 0
+
+
 def test_snake_case_of_acronyms():
     assert snake_case("SMS") == "sms" and snake_case("MMS") == "mms"
     assert snake_case("SMSMessages") == "sms_messages"

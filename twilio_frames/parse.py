@@ -10,7 +10,9 @@ attributes (``nextpageuri=""`` where JSON has ``null``; legacy ``numpages``/``to
 empty element is null; ``capabilities`` children are ``<Voice>``, ``<SMS>``, ``<MMS>``;
 arrays of scalars are ``<Flags><Flag>..</Flag></Flags>``. Because XML values are all text,
 :data:`WIRE_TYPES` carries the JSON types (reference §6, generated from the OpenAPI spec)
-so that XML records equal JSON records.
+so that XML records equal JSON records. Text is stripped (indented documents put
+whitespace inside elements) except in the free-text fields of :data:`VERBATIM_TEXT`
+(a message body keeps its leading spaces or trailing newline, as in JSON).
 """
 
 from __future__ import annotations
@@ -46,6 +48,16 @@ WIRE_TYPES: dict[str, dict[str, str]] = {
         "capabilities.voice": "bool", "capabilities.sms": "bool",
         "capabilities.mms": "bool", "capabilities.fax": "bool",
     },
+}
+
+#: Free-text fields whose XML text is kept exactly as sent (JSON keeps a message body's
+#: leading spaces or trailing newline, so XML must too). Every other field is stripped:
+#: whitespace never belongs in a sid, date, number, enum or URI, and an indented
+#: document puts it there (reference §3: "strip text values").
+VERBATIM_TEXT: dict[str, frozenset[str]] = {
+    "messages": frozenset({"body"}),
+    "accounts": frozenset({"friendly_name"}),
+    "incoming_phone_numbers": frozenset({"friendly_name"}),
 }
 
 #: Envelope keys every SDK treats as "meta" (twilio-python ``page.py`` ``META_KEYS``).
@@ -199,16 +211,32 @@ class _HardenedExpat:
         return parser
 
 
-def _load_xml(body: bytes | str, item: str) -> dict:
+def _load_xml(body: bytes | str, item: str, *, strip: bool = False) -> dict:
+    """Parse with element text kept as sent (a message body may start or end with
+    spaces or a newline, and JSON keeps them; :data:`VERBATIM_TEXT`); whitespace
+    between the elements of an indented document comes back as ``#text`` and is
+    skipped by :func:`_fields`."""
     try:
-        doc = xmltodict.parse(body, expat=_HardenedExpat, force_list=(item,))
+        doc = xmltodict.parse(body, expat=_HardenedExpat, force_list=(item,),
+                              strip_whitespace=strip)
     except (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden) as exc:
         raise ParseError(f"XML body refused: {exc}") from None
     except (_pyexpat.ExpatError, ValueError) as exc:
         raise ParseError(f"body is not well-formed XML ({exc}); starts {_snippet(body)!r}") from None
     if not isinstance(doc, dict) or "TwilioResponse" not in doc:
         raise ParseError(f"XML root is not <TwilioResponse>; starts {_snippet(body)!r}")
-    return doc["TwilioResponse"] or {}
+    root = doc["TwilioResponse"]
+    return dict(_fields(root)) if isinstance(root, dict) else {}
+
+
+def _fields(element: dict):
+    """(name, value) of an element's children: attributes (``@``) and whitespace-only
+    text between child elements (``#text`` of an indented document) left out."""
+    for key, value in element.items():
+        first = key[:1]
+        if first == "@" or (first == "#" and key == "#text" and not value.strip()):
+            continue
+        yield key, value
 
 
 def _parse_xml_page(body: bytes | str, resource: str) -> Page:
@@ -218,7 +246,7 @@ def _parse_xml_page(body: bytes | str, resource: str) -> Page:
         raise ParseError("XML body is a <RestException> error, not a page")
     if res.xml_list not in root:
         raise ParseError(f"XML page has no <{res.xml_list}> list (found: {sorted(root)[:8]})")
-    lst = root[res.xml_list] or {}
+    lst = _blank_to_none(root[res.xml_list]) or {}
     if not isinstance(lst, dict):
         raise ParseError(f"<{res.xml_list}> holds text, not <{res.xml_item}> elements")
     meta, extra = _xml_envelope(lst)
@@ -260,15 +288,25 @@ def snake_case(name: str) -> str:
 def _nested(tag: str, value: Any) -> Any:
     """A nested element: an object, or an array of scalars (``<Flags><Flag>``)."""
     if not isinstance(value, dict):
-        return value
-    keys = [k for k in value if k[:1] != "@"]
+        return _text(value)
+    keys = [k for k, _ in _fields(value)]
     if len(keys) == 1 and tag in (keys[0] + "s", keys[0] + "es"):
         inner = value[keys[0]]
-        return inner if isinstance(inner, list) else [inner]
-    return {snake_case(k): _nested(k, v) for k, v in value.items() if k[:1] != "@"}
+        return [_text(v) for v in inner] if isinstance(inner, list) else [_text(inner)]
+    return {snake_case(k): _nested(k, v) for k, v in _fields(value)}
+
+
+def _text(value: Any) -> Any:
+    """Element text with surrounding whitespace dropped; nothing left is null."""
+    return (value.strip() or None) if type(value) is str else value
 
 
 _TRUE = {"true": True, "false": False, "True": True, "False": False}
+
+
+def _blank_to_none(value: Any) -> Any:
+    """Whitespace-only text of an element that should hold elements: nothing."""
+    return None if isinstance(value, str) and not value.strip() else value
 
 
 def _coerce(value: Any, kind: str) -> Any:
@@ -284,12 +322,29 @@ def _record_converter(resource: str):
     """A function turning one xmltodict item into a JSON-equivalent record."""
     flat = [(k, t) for k, t in WIRE_TYPES[resource].items() if "." not in k]
     dotted = [(*k.split(".", 1), t) for k, t in WIRE_TYPES[resource].items() if "." in k]
+    verbatim = VERBATIM_TEXT.get(resource, frozenset())
+    plans: dict[str, tuple] = {}     # element -> (field, attribute?, #text?, strip?)
 
     def convert(item: Any) -> dict:
+        item = _blank_to_none(item)
         if not isinstance(item, dict):
             return {} if item is None else _bad_item(item)
-        rec = {snake_case(k): (_nested(k, v) if type(v) is dict else v)
-               for k, v in item.items() if k[:1] != "@"}
+        rec = {}
+        for key, value in item.items():
+            plan = plans.get(key)
+            if plan is None:
+                name = snake_case(key)
+                plan = plans[key] = (name, key[:1] == "@", key == "#text", name not in verbatim)
+            name, attribute, text, strip = plan
+            if attribute or (text and not value.strip()):   # see _fields
+                continue
+            kind = type(value)
+            if kind is str:
+                if strip:
+                    value = value.strip() or None
+            elif kind is dict:
+                value = _nested(key, value)
+            rec[name] = value
         for name, kind in flat:
             if name in rec:
                 rec[name] = _coerce(rec[name], kind)
@@ -323,7 +378,7 @@ def parse_error_body(body: bytes | str) -> dict[str, Any] | None:
         return _error_fields(data) if isinstance(data, dict) else None
     if text.startswith("<"):
         try:
-            root = _load_xml(text, "RestException")
+            root = _load_xml(text, "RestException", strip=True)
         except ParseError:
             return None
         exc = root.get("RestException") if isinstance(root, dict) else None
