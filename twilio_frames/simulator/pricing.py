@@ -114,23 +114,25 @@ def load_price_list(currency: str = "USD") -> PriceList:
 def format_prices(micros: np.ndarray, places: int) -> list[str | None]:
     """Format an int64 micro-unit array as fixed-point strings; ``NULL_PRICE`` -> None.
 
-    >>> format_prices(np.array([-17000, 0, NULL_PRICE]), 5)
-    ['-0.01700', '0.00000', None]
+    A page holds few distinct prices (whole numbers of unit prices), so each distinct
+    value is formatted once and spread back with an object-array lookup.
+
+    >>> format_prices(np.array([-17000, 0, NULL_PRICE, -17000]), 5)
+    ['-0.01700', '0.00000', None, '-0.01700']
     """
-    step = 10 ** (6 - places)
-    vals = np.asarray(micros, dtype=np.int64)
-    null = vals == NULL_PRICE
-    units = np.where(null, 0, vals) // step
-    whole, frac = np.divmod(np.abs(units), 10**places)
-    out: list[str | None] = []
-    for n, u, w, f in zip(null.tolist(), units.tolist(), whole.tolist(), frac.tolist()):
-        if n:
-            out.append(None)
-        elif places:
-            out.append(f"{'-' if u < 0 else ''}{w}.{f:0{places}d}")
-        else:
-            out.append(f"{'-' if u < 0 else ''}{w}")
-    return out
+    vals = np.asarray(micros, dtype=np.int64).ravel()
+    distinct, where = np.unique(vals, return_inverse=True)
+    texts = np.empty(len(distinct), dtype=object)
+    texts[:] = [None if v == NULL_PRICE else _format_price(v, places)
+                for v in distinct.tolist()]
+    return texts[where.ravel()].tolist()
+
+
+def _format_price(micros: int, places: int) -> str:
+    units = micros // 10 ** (6 - places)
+    sign = "-" if units < 0 else ""
+    whole, frac = divmod(abs(units), 10**places)
+    return f"{sign}{whole}.{frac:0{places}d}" if places else f"{sign}{whole}"
 
 
 def format_amount(micros: int) -> str:
