@@ -12,10 +12,13 @@ from pathlib import Path
 import numpy as np
 import phonenumbers
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from twilio_frames.simulator.dataset import Dataset
 from twilio_frames.simulator.generate_messages import FEE_EXEMPT
-from twilio_frames.simulator.text import num_segments, rfc2822
+from twilio_frames.simulator.pricing import NULL_PRICE, format_prices
+from twilio_frames.simulator.text import num_segments, rfc2822, rfc2822_array
 from twilio_frames.simulator.usage import CATEGORIES
 
 NOW = "2026-11-15T12:00:00Z"
@@ -105,6 +108,43 @@ def test_served_order_is_newest_first_then_sid_descending(ds):
         keys = list(zip(created.tolist(), tab.sid.tolist()))
         assert keys == sorted(keys, reverse=True)
         assert [r["sid"] for r in tab.records(np.arange(len(tab)))] == tab.sid.tolist()
+
+
+def test_table_records_take_rows_like_a_list(ds):
+    """Slices and positions (negative too) pick rows as Python would, in a subaccount's
+    table too (its rows do not start at 0 in the dataset's columns)."""
+    for resource in ("calls", "messages", "recordings", "incoming_phone_numbers"):
+        sid = ds.account_sids[2]
+        every = ds.records(resource, sid)
+        tab = ds.table(resource, sid)
+        assert len(every) == len(tab) > 3, resource
+        for rows in (slice(1, 4), slice(None, None, -2), slice(-3, None), slice(5, 2),
+                     slice(0, 10**9)):
+            assert tab.records(rows) == every[rows], (resource, rows)
+        assert tab.records(np.array([2, -1, 0])) == [every[2], every[-1], every[0]]
+        assert tab.records([]) == []
+        with pytest.raises(IndexError):
+            tab.records(np.array([len(tab)]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.just(-1), st.integers(0, 4_102_444_799)), max_size=40))
+def test_rfc2822_array_formats_each_epoch_like_rfc2822(epochs):
+    got = rfc2822_array(np.array(epochs, dtype=np.int64))
+    assert got == [None if e < 0 else rfc2822(e) for e in epochs]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.just(NULL_PRICE), st.integers(-10**12, 10**12)), max_size=30),
+       st.sampled_from([0, 3, 4, 5]))
+def test_format_prices_is_the_decimal_rounded_down_to_places(micros, places):
+    def expected(m):
+        if m == NULL_PRICE:
+            return None
+        units = m // 10 ** (6 - places)          # floor, as the price list rounds
+        return str(Decimal(units).scaleb(-places).quantize(Decimal(1).scaleb(-places)))
+    assert format_prices(np.array(micros, dtype=np.int64), places) == \
+        [expected(m) for m in micros]
 
 
 def test_call_statuses_directions_and_legs(ds):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client as httplib
 import io
+import json
 import re
 import socket
 import threading
@@ -188,6 +189,21 @@ def test_renderer_escapes_text_and_attributes():
         "<Flags><Flag>outbound-api</Flag></Flags></Item></Items></TwilioResponse>")
     parsed = xmltodict.parse(body)["TwilioResponse"]["Items"]["Item"]
     assert parsed["FriendlyName"] == record["friendly_name"]
+
+
+def test_json_renderer_keeps_order_and_writes_utf8():
+    from twilio_frames.simulator import render
+    record = {"body": "Grüße 📦\n\"ok\" \\ </b>", "num_segments": "2", "error_code": None,
+              "beta": False, "subresource_uris": {"media": "/M.json", "feedback": "/F.json"}}
+    envelope = {"end": 0, "first_page_uri": "/x.json?a=1", "next_page_uri": None, "page": 0,
+                "page_size": 1, "previous_page_uri": None, "start": 0, "uri": "/x.json"}
+    body = render.render_list("json", "messages", "Messages", "Message", [record], envelope)
+    assert "Grüße 📦".encode() in body and b"\\u" not in body
+    doc = json.loads(body)
+    assert list(doc) == ["messages", "end", "first_page_uri", "next_page_uri", "page",
+                         "page_size", "previous_page_uri", "start", "uri"]
+    assert doc["messages"] == [record] and list(doc["messages"][0]) == list(record)
+    assert json.loads(render.render_record("json", "Message", record)) == record
 
 
 @pytest.mark.parametrize("segment", [*LIST_KEYS, "IncomingPhoneNumbers/TollFree"])

@@ -106,7 +106,22 @@ class Table:
         return int(self._hi - self._lo)
 
     def _rows(self, rows) -> np.ndarray:
-        return np.arange(self._lo, self._hi)[rows]
+        """Global row numbers of ``rows`` (a slice, or positions within this table).
+
+        Only the rows asked for are materialised: a page of a million-row table costs
+        the same as a page of a small one.
+        """
+        n = len(self)
+        if isinstance(rows, slice):
+            span = range(n)[rows]
+            return np.arange(self._lo + span.start, self._lo + span.stop, span.step)
+        pos = np.asarray(rows)
+        if pos.dtype.kind not in "iu":          # masks, empty lists: numpy's own rules
+            return np.arange(self._lo, self._hi)[rows]
+        if pos.size and (pos.min() < -n or pos.max() >= n):
+            raise IndexError(f"row index out of range for a table of {n} rows")
+        pos = pos.astype(np.int64)
+        return np.where(pos < 0, pos + n, pos) + self._lo
 
     def column(self, name: str) -> np.ndarray:
         """A filter column aligned with :attr:`sid` (see the simulator contract)."""
