@@ -180,3 +180,18 @@ def test_basic_auth_user_agent_and_no_secret_in_logs(scripted, caplog):
     assert "GET /2010-04-01/Accounts/%s/Calls.json?PageSize=5 -> 200" % SID in text
     assert "attempt 2" in text and "-> 500" in text
     assert SECRET not in text and srv.requests[0][1].split()[1] not in text
+
+
+def test_bodies_are_read_whole_and_the_connection_is_reused(sim, monkeypatch):
+    import urllib3.connection
+    connects = []
+    original = urllib3.connection.HTTPConnection.connect
+
+    def connect(self):
+        connects.append(1)
+        return original(self)
+    monkeypatch.setattr(urllib3.connection.HTTPConnection, "connect", connect)
+    client = tf.Client(sim.account_sid, sim.auth_token, base_url=sim.base_url, progress=False,
+                       page_size=20, max_workers=1)
+    calls = client.calls()
+    assert len(calls) > 100 and len(connects) == 1       # every page on one keep-alive connection
