@@ -108,6 +108,35 @@ def test_limit_and_filters(sim):
     assert len(done) > 0 and set(done.status) == {"completed"}
 
 
+SUB_DAY = ("2026-11-10T12:00", "2026-11-12T06:00")
+
+
+@pytest.mark.parametrize("resource,window,workers,page_size,accounts", [
+    ("calls", None, 1, 1000, None), ("calls", None, 4, 7, "all"), ("calls", "1D", 3, 5, None),
+    ("calls", "6h", 8, 3, "all"), ("messages", "36h", 2, 50, "all"), ("recordings", None, 2, 4, "all"),
+])
+def test_limit_counts_only_rows_inside_sub_day_bounds(sim, resource, window, workers, page_size,
+                                                      accounts):
+    # The API's day-granular filter serves records of 2026-11-12 after 06:00 first (newest
+    # first); they are trimmed and must not use up the limit.
+    sids = [a["sid"] for a in sim.dataset.accounts] if accounts else None
+    expected = truth(sim, resource, sids, *SUB_DAY)
+    assert len(expected) > 5
+    c = client(sim, page_size=page_size, max_workers=workers)
+    for limit in (1, 5, 20, len(expected) + 5):
+        df = getattr(c, resource)(*SUB_DAY, window=window, limit=limit, accounts=accounts)
+        pd.testing.assert_frame_equal(df, expected.head(limit))
+
+
+def test_iter_records_limit_counts_only_rows_inside_the_interval(sim):
+    expected = truth(sim, "calls", None, *SUB_DAY).sid.tolist()
+    recs = list(client(sim, page_size=4).iter_records("calls", *SUB_DAY, limit=5))
+    assert [r["sid"] for r in recs] == expected[:5]
+    assert list(client(sim).iter_records("calls", *SUB_DAY, limit=0)) == []
+    with pytest.raises(tf.ConfigurationError, match="limit"):
+        client(sim).calls(limit=-1)
+
+
 def test_iter_records_keeps_raw_records(sim):
     recs = list(client(sim, format="xml").iter_records("recordings", START, END))
     assert recs and all("subresource_uris" in r for r in recs)

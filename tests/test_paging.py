@@ -190,3 +190,31 @@ def test_chains_apply_the_limit_to_each_chain():
         return parse_page(bodies[url], "json", "calls")
     got = list(iter_chains(fetch, chains_for(lengths, limit=3), max_workers=2))
     assert sorted(len(p.records) for _, p in got) == [1, 1, 2, 2] and len(asked) == 4
+
+
+def test_counted_limit_counts_only_kept_distinct_records_and_cuts_no_page():
+    # Pages of 2; only sids ending in 1 are "kept" by the caller, one of them served twice.
+    bodies = chain_bodies([4], size=2)
+    bodies[f"{BASE}/c0p1"] = json.dumps({"calls": [{"sid": "CA0.0.1"}, {"sid": "CA0.1.1"}],
+                                         "next_page_uri": "/c0p2", "page": 1}).encode()
+    asked = []
+
+    def fetch(url):
+        asked.append(url)
+        page = parse_page(bodies[url], "json", "calls")
+        page.url = url
+        return page
+
+    def kept(records):
+        return [r["sid"] for r in records if r["sid"].endswith("1")]
+    chain = PageChain(BASE, f"{BASE}/c0p0", limit=3, counted=kept)
+    got = list(iter_chains(fetch, [chain], max_workers=1))
+    # kept: CA0.0.1 | CA0.0.1 again, CA0.1.1 | CA0.2.1 -> 3 distinct after page 2
+    assert len(asked) == 3 and [len(p.records) for _, p in got] == [2, 2, 2]
+
+    def broken(records):
+        raise tf.ParseError("calls column 'start_time': bad")
+    with pytest.raises(tf.ParseError) as info:
+        list(iter_chains(fetch, [PageChain(BASE, f"{BASE}/c0p0", limit=3, counted=broken)],
+                         max_workers=1))
+    assert info.value.url == f"{BASE}/c0p0"

@@ -24,7 +24,7 @@ from .config import (DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_TIME, DEFAULT_MAX_WO
                      DEFAULT_PAGE_SIZE, DEFAULT_TIMEOUT, FORMATS, resolve_base_url,
                      resolve_credentials)
 from .errors import ConfigurationError
-from .frames import FrameBuilder
+from .frames import FrameBuilder, kept_sids
 from .http import RetryPolicy, Transport
 from .paging import (PageChain, date_filters, fetch_page, iter_chains, iter_pages, list_url,
                      split_windows, to_utc)
@@ -186,15 +186,18 @@ class Client:
         params = {**self._params(filters), **date_filters(resource, start, end)}
         seg = self._usage_segment(subresource) if resource == "usage_records" else None
         sids = [None] if resource == "accounts" else self._account_sids(accounts)
-        left = limit
-        for sid in sids:
-            for page in self._pages(resource, sid, params, seg, left):
+        left = _check_limit(limit)
+        if left == 0:
+            return
+        for sid in sids:       # pages are fetched lazily: none past the limit
+            for page in self._pages(resource, sid, params, seg):
                 for rec in page.records:
                     if _in_interval(rec.get(res.date_field), start, end, resource):
                         yield rec
-                        left = None if left is None else left - 1
-                if left is not None and left <= 0:
-                    return
+                        if left is not None:
+                            left -= 1
+                            if left == 0:
+                                return
 
     # ------------------------------------------------------------ machinery
 
@@ -204,6 +207,7 @@ class Client:
             raise ConfigurationError("window= needs both start and end")
         if start is not None and end is not None and not start < end:
             raise ConfigurationError(f"start {start} must be before end {end}")
+        limit = _check_limit(limit)
         spans = split_windows(start, end, window) if window is not None else [(start, end)]
         base = self._params(filters)
         specs = [_Spec(sid, {**base, **date_filters(resource, s, e)}, (s, e))
@@ -215,8 +219,13 @@ class Client:
 
         Records are converted in batches on this thread while the workers fetch; the
         frame never depends on which page arrived first (see :class:`FrameBuilder`).
+        With ``limit``, a list stops once ``limit`` of its records fall inside its
+        window (records outside are trimmed and never count); each list is served in
+        the frame's order, so the first ``limit`` rows of the sorted frame are among
+        them, whatever the windows, workers or page size.
         """
-        chains = [PageChain(self.base_url, self._first_url(resource, spec), limit=limit)
+        chains = [PageChain(self.base_url, self._first_url(resource, spec), limit=limit,
+                            counted=partial(kept_sids, resource, span=spec.span))
                   for spec in specs]
         builder = FrameBuilder(resource, [spec.span for spec in specs], batch=BATCH_RECORDS)
         fetch = partial(self._fetch_page, resource)
@@ -239,10 +248,10 @@ class Client:
                         params={**spec.params, "PageSize": self.page_size},
                         subresource=spec.subresource)
 
-    def _pages(self, resource, sid, params, subresource, limit):
+    def _pages(self, resource, sid, params, subresource):
         url = self._first_url(resource, _Spec(sid, params, None, subresource))
         return iter_pages(self._get, self.base_url, url, format=self.format,
-                          resource=resource, limit=limit)
+                          resource=resource)
 
     def _account_sids(self, accounts) -> list[str]:
         if accounts is None:
@@ -308,6 +317,12 @@ def _interactive() -> bool:
         return True
     stream = sys.stderr
     return bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())
+
+
+def _check_limit(limit) -> int | None:
+    if limit is None or (isinstance(limit, int) and not isinstance(limit, bool) and limit >= 0):
+        return limit
+    raise ConfigurationError(f"limit must be None or a non-negative integer, not {limit!r}")
 
 
 def _in_interval(value, start, end, resource) -> bool:

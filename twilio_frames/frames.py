@@ -37,7 +37,7 @@ from .money import price_to_micros
 from .resources import DTYPES, RESOURCES, Column, get_resource
 
 __all__ = ["to_frame", "partial_frame", "combine_frames", "sort_frame", "schema_table",
-           "FrameBuilder"]
+           "FrameBuilder", "kept_sids"]
 
 RFC2822 = "%a, %d %b %Y %H:%M:%S %z"
 _NESTED_FLATTENED = {"capabilities": ("voice", "sms", "mms", "fax")}
@@ -282,9 +282,7 @@ class FrameBuilder:
         trimmed = self.trimmed[lists]
         if not trimmed.any():
             return np.ones(len(frame), bool)
-        t = frame[self.column].to_numpy(dtype="datetime64[us]").view(np.int64)
-        inside = (t != np.iinfo(np.int64).min) & (t >= self.lo[lists]) & (t < self.hi[lists])
-        return ~trimmed | inside
+        return ~trimmed | _inside(frame[self.column], self.lo[lists], self.hi[lists])
 
     def frame(self, *, sort: bool) -> pd.DataFrame:
         """Every row, categories set; with ``sort``, :func:`sort_frame` order. Call once:
@@ -299,6 +297,27 @@ class FrameBuilder:
         if not arrived_in_order and not (sort and frame["sid"].is_unique):
             frame = frame.take(np.argsort(keys, kind="stable")).reset_index(drop=True)
         return sort_frame(frame) if sort else frame
+
+
+def _inside(times: pd.Series, lo, hi) -> np.ndarray:
+    """``lo <= times < hi`` on epoch microseconds; a missing time is outside."""
+    t = times.to_numpy(dtype="datetime64[us]").view(np.int64)
+    return (t != np.iinfo(np.int64).min) & (t >= lo) & (t < hi)
+
+
+def kept_sids(resource: str, records: Sequence[dict[str, Any]],
+              span: tuple[pd.Timestamp | None, pd.Timestamp | None] | None) -> list:
+    """The sids of the ``records`` that :class:`FrameBuilder` keeps for a list trimmed
+    to ``span`` (``start <= date field < end``; None keeps every record), decided by
+    the same conversion and comparison. Paging counts a ``limit`` with it."""
+    sids = [r.get("sid") for r in records]
+    res = get_resource(resource)
+    if span is None or span == (None, None) or res.date_field is None:
+        return sids
+    col = next(c for c in res.columns if c.name == res.date_field)
+    times = _convert(col, _values(records, col.name))
+    keep = _inside(times, _bound_us(span[0], -1), _bound_us(span[1], 1))
+    return [sid for sid, k in zip(sids, keep) if k]
 
 
 def _bound_us(ts: pd.Timestamp | None, side: int) -> int:

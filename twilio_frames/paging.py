@@ -17,7 +17,7 @@ import datetime as dt
 import queue
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
@@ -136,17 +136,25 @@ class PageChain:
 
     :meth:`follow` applies ``limit`` to a page that just arrived and names the next URL;
     a server that hands back a URI it already gave raises instead of looping.
+
+    Without ``counted``, every record counts towards ``limit`` and the records past it
+    are cut from the last page. With ``counted(records) -> keys`` (the keys, such as
+    sids, of the records that will end up in the result: those inside the caller's
+    exact interval), only distinct counted keys count and no page is cut: the chain
+    stops once ``limit`` of them have arrived, and the caller keeps the first ``limit``
+    rows in its own order.
     """
 
-    def __init__(self, base_url: str, first_url: str, *, limit: int | None = None) -> None:
+    def __init__(self, base_url: str, first_url: str, *, limit: int | None = None,
+                 counted: Callable[[list[dict[str, Any]]], Iterable[Any]] | None = None,
+                 ) -> None:
         self.base_url, self.first_url, self.limit = base_url, first_url, limit
-        self.count, self._seen = 0, {first_url}
+        self.counted = counted
+        self.count, self._seen, self._keys = 0, {first_url}, set()
 
     def follow(self, page: Page) -> str | None:
-        """Cut ``page.records`` past the limit; return the next page's URL or None."""
-        self.count += len(page.records)
-        if self.limit is not None and self.count >= self.limit:
-            del page.records[len(page.records) - (self.count - self.limit):]
+        """Apply the limit to ``page``; return the next page's URL or None."""
+        if self.limit is not None and self._reached_limit(page):
             return None
         if not page.next_page_uri:
             return None
@@ -157,14 +165,33 @@ class PageChain:
         self._seen.add(url)
         return url
 
+    def _reached_limit(self, page: Page) -> bool:
+        if self.counted is None:
+            self.count += len(page.records)
+            if self.count >= self.limit:
+                del page.records[len(page.records) - (self.count - self.limit):]
+                return True
+            return False
+        try:
+            self._keys.update(self.counted(page.records))
+        except ParseError as exc:
+            if exc.url is not None or page.url is None:
+                raise
+            raise ParseError(str(exc), url=page.url) from None
+        self.count = len(self._keys)
+        return self.count >= self.limit
+
 
 def fetch_page(get: Callable[[str], bytes], url: str, *, format: str, resource: str) -> Page:
-    """GET ``url`` and parse it; a :class:`ParseError` names the URL."""
+    """GET ``url`` and parse it; a :class:`ParseError` names the URL, and so does the
+    page (``page.url``)."""
     body = get(url)
     try:
-        return parse_page(body, format, resource)
+        page = parse_page(body, format, resource)
     except ParseError as exc:
         raise ParseError(str(exc), url=url) from None
+    page.url = url
+    return page
 
 
 def iter_pages(get: Callable[[str], bytes], base_url: str, first_url: str, *, format: str,

@@ -90,6 +90,9 @@ class Page:
     total: int | None = None
     last_page_uri: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Where the page was fetched from: set by the fetching layer
+    #: (:func:`twilio_frames.paging.fetch_page`), None from :func:`parse_page`.
+    url: str | None = None
 
 
 def parse_page(body: bytes | str, format: str, resource: str) -> Page:
