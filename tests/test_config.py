@@ -78,3 +78,78 @@ def test_base_url_default_and_environment():
     assert resolve_base_url(env={"TWILIO_API_BASE": "http://127.0.0.1:1"}) == "http://127.0.0.1:1"
     with pytest.raises(tf.ConfigurationError):
         resolve_base_url(env={"TWILIO_API_BASE": "http://example.com"})
+
+
+REAL_TOKEN = "9dff0c6b1e4a4f2c8b7d5e3a1c0f9e8d"      # what an auth token looks like
+REAL_SECRET = "Qm7vX2pL9sK4tR8wZ1yN6bC3hF5jD0aE"     # what an API key secret looks like
+
+
+def leaks(text, secret):
+    """Any 8 consecutive characters of ``secret`` in ``text``."""
+    return any(secret[i:i + 8] in text for i in range(len(secret) - 7))
+
+
+def refused(*args, env, **kw):
+    with pytest.raises(tf.ConfigurationError) as info:
+        resolve_credentials(*args, env=env, **kw)
+    return info.value
+
+
+@pytest.mark.parametrize("args,kw,env,where", [
+    ((REAL_TOKEN, SID), {}, {}, "account_sid argument"),                       # swapped
+    ((REAL_TOKEN,), {}, {"TWILIO_AUTH_TOKEN": REAL_TOKEN}, "account_sid argument"),
+    ((), {}, {"TWILIO_ACCOUNT_SID": REAL_TOKEN, "TWILIO_AUTH_TOKEN": SID}, "TWILIO_ACCOUNT_SID"),
+    ((), {}, {"TWILIO_ACCOUNT_SID": REAL_SECRET, "TWILIO_AUTH_TOKEN": REAL_TOKEN}, "TWILIO_ACCOUNT_SID"),
+    ((SID,), {"api_key": REAL_SECRET, "api_secret": KEY}, {}, "api_key argument"),
+    ((SID,), {"api_key": REAL_TOKEN, "api_secret": REAL_SECRET}, {}, "api_key argument"),
+    ((), {}, {"TWILIO_ACCOUNT_SID": SID, "TWILIO_API_KEY": REAL_SECRET,
+              "TWILIO_API_SECRET": REAL_TOKEN}, "TWILIO_API_KEY"),
+    ((SID,), {"api_secret": REAL_SECRET}, {"TWILIO_AUTH_TOKEN": REAL_TOKEN}, "together"),
+    ((SID,), {"api_key": KEY}, {"TWILIO_API_SECRET": REAL_SECRET}, "together"),
+    ((), {}, {"TWILIO_ACCOUNT_SID": SID, "TWILIO_API_SECRET": REAL_SECRET}, "TWILIO_API_KEY is missing"),
+    ((SID,), {}, {"TWILIO_API_KEY": KEY, "TWILIO_AUTH_TOKEN": ""}, "TWILIO_API_SECRET is missing"),
+])
+def test_credential_errors_never_echo_a_secret(args, kw, env, where):
+    err = refused(*args, env=env, **kw)
+    for text in (str(err), repr(err)):
+        assert where in text
+        assert not leaks(text, REAL_TOKEN) and not leaks(text, REAL_SECRET)
+
+
+def test_swapped_sid_and_token_says_what_is_wrong_and_where():
+    err = refused(REAL_TOKEN, SID, env={})
+    first = str(err).splitlines()[0]
+    assert first == ("the account SID from the account_sid argument does not look like 'AC' + "
+                     "32 hex digits: it has 32 characters, does not start with 'AC' (like an "
+                     "auth token or secret: are two values swapped?).")
+    assert "not 'AC' followed by hex" in str(refused("AC" + "z" * 32, TOKEN, env={}))
+
+
+def test_client_with_swapped_arguments_never_echoes_the_token(monkeypatch):
+    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_KEY", "TWILIO_API_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(tf.ConfigurationError) as info:
+        tf.Client(REAL_TOKEN, SID, base_url="http://127.0.0.1:1")
+    assert not leaks(str(info.value) + repr(info.value), REAL_TOKEN)
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", REAL_TOKEN)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", SID)
+    with pytest.raises(tf.ConfigurationError, match="TWILIO_ACCOUNT_SID") as info:
+        tf.Client(base_url="http://127.0.0.1:1")
+    assert not leaks(str(info.value) + repr(info.value), REAL_TOKEN)
+
+
+@pytest.mark.parametrize("url,env,where", [
+    (f"https://{SID}:{REAL_TOKEN}@api.twilio.com", {}, "base_url argument"),
+    (f"ftp://{SID}:{REAL_TOKEN}@127.0.0.1", {}, "base_url argument"),
+    (f"http://user:{REAL_TOKEN}@example.com", {}, "base_url argument"),
+    (f"https://api.twilio.com/?AuthToken={REAL_TOKEN}", {}, "base_url argument"),
+    (f"https://api.twilio.com/#{REAL_TOKEN}", {}, "base_url argument"),
+    (None, {"TWILIO_API_BASE": f"https://x:{REAL_TOKEN}@api.twilio.com"}, "TWILIO_API_BASE"),
+    (f"http://[::1:{REAL_TOKEN}", {}, "base_url argument"),
+    (f"https://api.twilio.com:{REAL_TOKEN}", {}, "base_url argument"),
+])
+def test_base_url_errors_never_echo_credentials_in_it(url, env, where):
+    with pytest.raises(tf.ConfigurationError) as info:
+        resolve_base_url(url, env=env)
+    for text in (str(info.value), repr(info.value)):
+        assert where in text and not leaks(text, REAL_TOKEN)
