@@ -144,7 +144,8 @@ def test_iter_records_keeps_raw_records(sim):
 
 
 def test_every_record_once_under_429_and_503(faulty_sim):
-    # The session simulator's master holds a few hundred calls; page size 7 makes ~60 pages.
+    # Small pages (~60 of 7 calls) meet faults on first, middle and last pages; the
+    # 50,000-record test below is the issue's scale.
     faulty_sim.set_faults(rate_429=0.10, rate_503=0.05, seed=3)
     c = client(faulty_sim, page_size=7)
     sleeps = []
@@ -153,6 +154,40 @@ def test_every_record_once_under_429_and_503(faulty_sim):
     pd.testing.assert_frame_equal(df, truth(faulty_sim, "calls"))
     stats = faulty_sim.stats
     assert stats.statuses[429] + stats.statuses[503] == len(sleeps) > 0
+
+
+BIG = {"seed": 5, "now": "2026-11-15T12:00:00Z", "days": 10, "subaccounts": 0,
+       "calls_per_day": 5200, "messages_per_day": 1}
+
+
+@pytest.fixture(scope="module")
+def big_faulty_sim():
+    """One account with ~50,500 calls; 10% of requests answered 429 and 5% 503."""
+    with tf.simulator.running(**BIG, rate_429=0.10, rate_503=0.05, fault_seed=11) as running_sim:
+        yield running_sim
+
+
+def test_50000_records_each_exactly_once_under_10pc_429_and_5pc_503(big_faulty_sim):
+    sim = big_faulty_sim
+    expected = truth(sim, "calls")
+    assert len(expected) >= 50_000
+    sleeps = []
+    c = client(sim)                                   # PageSize 1000
+    c.retry.sleep = sleeps.append
+    raw = [r["sid"] for r in c.iter_records("calls")]     # as served: no de-duplication
+    assert len(raw) == len(set(raw)) == len(expected) and set(raw) == set(expected.sid)
+    assert len(sleeps) == sim.stats.statuses[429] + sim.stats.statuses[503] > 5
+    sim.reset_stats()
+    sleeps.clear()
+    span = ("2026-11-05", "2026-11-16")                   # the dataset's 10 days and more
+    frame = client(sim, max_workers=4)
+    frame.retry.sleep = sleeps.append
+    df = frame.calls(*span, window="2D")
+    pd.testing.assert_frame_equal(df, truth(sim, "calls", None, *span))
+    stats = sim.stats
+    assert stats.statuses[429] > 0 and stats.statuses[503] > 0
+    assert stats.statuses[429] + stats.statuses[503] == len(sleeps)
+    assert stats.statuses[200] == stats.requests - len(sleeps)
 
 
 def test_retry_after_is_waited_for(faulty_sim):
