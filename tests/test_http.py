@@ -195,3 +195,61 @@ def test_bodies_are_read_whole_and_the_connection_is_reused(sim, monkeypatch):
                        page_size=20, max_workers=1)
     calls = client.calls()
     assert len(calls) > 100 and len(connects) == 1       # every page on one keep-alive connection
+
+
+PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+
+
+@pytest.fixture
+def clean_proxy_env(monkeypatch):
+    for name in PROXY_VARS:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    return monkeypatch
+
+
+def test_netrc_never_replaces_our_credentials(scripted, tmp_path, clean_proxy_env):
+    import base64
+
+    import requests
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login intruder password netrc-pw\n"
+                     "machine localhost login intruder password netrc-pw\n")
+    netrc.chmod(0o600)
+    clean_proxy_env.setenv("NETRC", str(netrc))
+    srv = scripted((200, {}, b"{}"), (200, {}, b"{}"))
+    requests.get(srv.url + "/plain", timeout=5)        # the fake .netrc is live for requests
+    assert srv.requests[0][1] == "Basic " + base64.b64encode(b"intruder:netrc-pw").decode()
+    transport([]).get(srv.url + "/ours")
+    assert srv.requests[1][1] == "Basic " + base64.b64encode(f"{SID}:{SECRET}".encode()).decode()
+
+
+def test_proxy_environment_is_bypassed_for_loopback(scripted, sim, clean_proxy_env):
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        clean_proxy_env.setenv(name, "http://127.0.0.1:9")      # nothing listens there
+        clean_proxy_env.setenv(name.lower(), "http://127.0.0.1:9")
+    srv = scripted((200, {}, b'{"a": 1}'), (200, {}, b'{"a": 2}'))
+    t = transport([], max_retries=0)
+    assert t.get(srv.url + "/x").body == b'{"a": 1}'
+    port = srv.url.rsplit(":", 1)[1]
+    assert t.get(f"http://localhost:{port}/y").body == b'{"a": 2}'
+    client = tf.Client(sim.account_sid, sim.auth_token, base_url=sim.base_url, progress=False,
+                       max_retries=0)
+    assert len(client.accounts()) == len(sim.dataset.accounts)
+
+
+def test_proxy_environment_is_used_for_other_hosts(scripted, clean_proxy_env):
+    # The scripted server plays the proxy: a proxied GET asks it for the absolute URL, so
+    # this proves HTTP_PROXY applies without any traffic leaving 127.0.0.1.
+    proxy = scripted((200, {}, b'{"via": "proxy"}'))
+    clean_proxy_env.setenv("HTTP_PROXY", proxy.url)
+    assert transport([]).get("http://api.example.invalid/2010-04-01/x").body == b'{"via": "proxy"}'
+    assert proxy.requests[0][0] == "http://api.example.invalid/2010-04-01/x"
+
+
+def test_ca_bundle_from_the_environment_applies(clean_proxy_env, tmp_path):
+    bundle = tmp_path / "corp-ca.pem"
+    clean_proxy_env.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    session = transport([]).session
+    settings = session.merge_environment_settings("https://api.twilio.com/x", {}, None, None, None)
+    assert settings["verify"] == str(bundle)

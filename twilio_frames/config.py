@@ -12,13 +12,14 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from .errors import ConfigurationError
 
 __all__ = ["Credentials", "resolve_credentials", "resolve_base_url", "DEFAULT_BASE_URL",
            "DEFAULT_PAGE_SIZE", "DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT",
-           "DEFAULT_MAX_WORKERS", "DEFAULT_MAX_RETRY_TIME", "FORMATS"]
+           "DEFAULT_MAX_WORKERS", "DEFAULT_MAX_RETRY_TIME", "FORMATS", "is_loopback"]
 
 DEFAULT_BASE_URL = "https://api.twilio.com"
 #: The API's maximum page size (OAI ``PageSize`` maximum 1000; error 20007 above it).
@@ -127,9 +128,13 @@ def _from_arguments(sid: str, token: str | None, key: str | None,
     return Credentials(sid, sid, token)
 
 
-def _is_loopback(host: str) -> bool:
+@lru_cache(maxsize=64)
+def is_loopback(host: str | None) -> bool:
+    """127.0.0.0/8, ::1 or ``localhost``."""
     if host == "localhost":
         return True
+    if not host:
+        return False
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
@@ -160,7 +165,7 @@ def resolve_base_url(base_url: str | None = None, *, env: Mapping[str, str] | No
         raise ConfigurationError(f"base URL {shown!r} from {source} must be http(s)://host[:port]")
     if parts.query or parts.fragment:
         raise ConfigurationError(f"base URL {shown!r} from {source} must not have a query or fragment")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ConfigurationError(
             f"refusing plain http:// to {parts.hostname} (from {source}): credentials would "
             "travel unencrypted. Use https://, or http:// only to a loopback address "

@@ -7,6 +7,10 @@ attempts and by total time. 400, 401, 403 and 404 are never retried. Every reque
 a slot of one shared semaphore, so the number of requests in flight never exceeds
 ``max_in_flight`` whatever the number of threads.
 
+Proxies and CA bundles come from the environment as in any requests program
+(``HTTPS_PROXY``, ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``), except that loopback hosts are
+always reached directly; ``.netrc`` never replaces the credentials given to the client.
+
 ``logging.getLogger("twilio_frames")`` at DEBUG shows each request: method, path and
 query, status, seconds, attempt. URLs never carry credentials (Basic auth is a header).
 """
@@ -27,7 +31,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 
 from . import __version__
-from .config import Credentials
+from .config import Credentials, is_loopback
 from .errors import (APIError, AuthenticationError, NotFoundError, RateLimitError,
                      TransportError)
 from .parse import parse_error_body
@@ -136,8 +140,10 @@ class Transport:
     @staticmethod
     def _new_session(credentials: Credentials, pool: int) -> requests.Session:
         session = requests.Session()
+        # trust_env stays on: HTTPS_PROXY / NO_PROXY and REQUESTS_CA_BUNDLE apply, as
+        # users behind a corporate proxy need. ~/.netrc never does: requests reads it
+        # only for a request without auth, and session.auth is always set.
         session.auth = (credentials.username, credentials.password)
-        session.trust_env = False  # no .netrc or proxy surprises; auth is ours alone
         session.headers.update({"User-Agent": USER_AGENT, "Accept-Charset": "utf-8"})
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(pool, 10), max_retries=0)
         session.mount("https://", adapter)
@@ -169,7 +175,7 @@ class Transport:
         try:
             with self._slots:
                 r = self.session.get(url, timeout=self.timeout, allow_redirects=False,
-                                     stream=True)
+                                     stream=True, proxies=_proxies(url))
                 body = _read_body(r)
         except _CONNECTION_ERRORS as exc:
             log.debug("GET %s -> %s %.3fs attempt %d", _path(url), type(exc).__name__,
@@ -182,6 +188,17 @@ class Transport:
         after = retry_after_seconds(r.headers.get("Retry-After"))
         error = api_error(r.status_code, body, url, attempts=attempt, retry_after=after)
         return _Failure(r.status_code in RETRY_STATUSES, after, f"HTTP {r.status_code}", error)
+
+
+#: Per-request proxies for loopback URLs: None removes the environment's proxy for
+#: the scheme and for "all" (requests drops None entries after merging the environment).
+_DIRECT = {"http": None, "https": None, "all": None}
+
+
+def _proxies(url: str) -> dict | None:
+    """No proxy to a loopback host (the simulator, a local tunnel), whatever
+    ``HTTP_PROXY``/``ALL_PROXY`` say; otherwise the environment decides."""
+    return dict(_DIRECT) if is_loopback(urlsplit(url).hostname) else None
 
 
 def _read_body(r: requests.Response) -> bytes:
