@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import twilio_frames as tf
 from twilio_frames import columns
-from twilio_frames.frames import _arrow_rfc2822, _numbers
+from twilio_frames.columns import general_datetimes, general_numbers
 from twilio_frames.money import price_to_micros
 
 MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
@@ -28,7 +28,7 @@ def rfc(when: dt.datetime, minutes: int) -> str:
 
 
 def general_times(values):
-    return _arrow_rfc2822(pd.Series(pd.array(values, dtype="str")), "t")
+    return general_datetimes(pd.Series(pd.array(values, dtype="str")))
 
 
 @settings(max_examples=60, deadline=None)
@@ -73,7 +73,7 @@ def test_integer_fast_path_equals_to_numeric(values):
     fast = columns.integers(arr)
     if fast is None:
         return
-    general = _numbers(columns.as_strings(arr), "n", "Int64")
+    general = general_numbers(columns.as_strings(arr), "Int64")
     pd.testing.assert_series_equal(fast, general)
 
 
@@ -96,7 +96,7 @@ def test_price_fast_path_is_exact_and_equals_the_general_path(values):
     price, micros = fast
     strings = columns.as_strings(arr)
     pd.testing.assert_series_equal(micros, price_to_micros(strings))
-    pd.testing.assert_series_equal(price, _numbers(strings, "price", "float64").rename(None)
+    pd.testing.assert_series_equal(price, general_numbers(strings, "float64").rename(None)
                                    .where(strings.isna(), micros.astype("float64") / 1e6))
     for raw, got in zip(values, micros):
         if raw:

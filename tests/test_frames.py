@@ -172,3 +172,75 @@ def test_bad_datetime_is_a_parse_error():
 
 def test_docs_schema_table_is_current():
     assert schema_table() in DOCS.read_text()
+
+
+BAD_DATE_SID, BAD_INT_SID = "CAbad0date0000000000000000000001", "CAbad0integer0000000000000000002"
+
+
+def bad_page():
+    return (PAGES / "calls_bad_values.json").read_bytes()
+
+
+def one_line(err):
+    text = str(err)
+    assert "\n" not in text and "mixed" not in text and "position" not in text
+    return text
+
+
+def test_a_bad_date_and_a_bad_integer_give_one_line_naming_column_value_and_sid():
+    recs = tf.parse_page(bad_page(), "json", "calls").records
+    with pytest.raises(tf.ParseError) as info:
+        tf.to_frame("calls", recs)
+    assert one_line(info.value) == (
+        "calls column 'start_time': '2011-04-04 09:10:40' is not an RFC 2822 date-time like "
+        f"'Tue, 31 Aug 2010 20:36:28 +0000' (first bad row: sid {BAD_DATE_SID})")
+    recs[1]["start_time"] = recs[0]["start_time"]
+    with pytest.raises(tf.ParseError) as info:
+        tf.to_frame("calls", recs)
+    assert one_line(info.value) == ("calls column 'duration': '22s' is not an integer "
+                                    f"(first bad row: sid {BAD_INT_SID})")
+
+
+@pytest.mark.parametrize("resource,record,column,value", [
+    ("usage_records", {"sid": None, "as_of": "2019-06-24T22:32:49+00:00"}, "as_of", "2019-06-24T25:00"),
+    ("usage_records", {"category": "calls", "start_date": "2026-11-01"}, "start_date", "2026-13-01"),
+    ("usage_records", {"category": "calls", "usage": "1.5"}, "usage", "1,5"),
+    ("calls", {"sid": "CA1", "price": "-0.0075"}, "price", "-0.00000001"),
+    ("calls", {"sid": "CA1", "price": "-0.0075"}, "price", "free"),
+    ("calls", {"sid": "CA1", "duration": "5"}, "duration", "2.5"),
+    ("incoming_phone_numbers", {"sid": "PN1", "beta": False}, "beta", "maybe"),
+    ("messages", {"sid": "SM1", "date_sent": "Tue, 31 Aug 2010 20:36:28 +0000"}, "date_sent",
+     "Tue, 31 Aug 2010 20:36:28 +0000\nX-Injected: 1" + "x" * 200),
+])
+def test_value_errors_of_every_kind_are_one_line(resource, record, column, value):
+    bad = {**record, column: value, "sid": "XX0bad"}
+    with pytest.raises(tf.ParseError) as info:
+        tf.to_frame(resource, [record, record, bad])
+    text = one_line(info.value)
+    assert text.startswith(f"{resource} column {column!r}: ") and text.endswith("sid XX0bad)")
+    assert repr(value)[:30] in text and len(text) < 250
+
+
+def test_a_fetch_adds_the_url_of_the_page_with_the_bad_value(sim, monkeypatch):
+    c = tf.Client(sim.account_sid, sim.auth_token, base_url=sim.base_url, progress=False)
+    asked = []
+    monkeypatch.setattr(c, "_get", lambda url: asked.append(url) or bad_page())
+    with pytest.raises(tf.ParseError) as info:
+        c.calls()
+    assert info.value.url == asked[0] and one_line(info.value).endswith(f"(from {asked[0]})")
+    assert BAD_DATE_SID in str(info.value)
+    asked.clear()
+    with pytest.raises(tf.ParseError) as info:       # limit: counted on the workers (paging)
+        c.calls("2011-01-01", "2012-01-01", limit=2)
+    assert info.value.url == asked[0] and BAD_DATE_SID in one_line(info.value)
+
+
+def test_frame_builder_names_the_url_of_the_bad_page():
+    good = records("calls_legacy.json", "json", "calls")
+    bad = tf.parse_page(bad_page(), "json", "calls").records
+    builder = FrameBuilder("calls", [None, None], batch=100)
+    builder.add(0, good, url="http://127.0.0.1:1/good")
+    builder.add(1, bad, url="http://127.0.0.1:1/bad")
+    with pytest.raises(tf.ParseError) as info:
+        builder.frame(sort=True)
+    assert info.value.url == "http://127.0.0.1:1/bad" and BAD_DATE_SID in str(info.value)

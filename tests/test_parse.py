@@ -106,6 +106,19 @@ def test_xml_integers_are_coerced_like_json():
     assert rec == {"sid": "RE1", "channels": 2, "error_code": None, "price": "-0.0025"}
 
 
+def test_xml_bad_integer_or_boolean_names_the_field_and_the_sid():
+    xml = (b"<TwilioResponse><Recordings nextpageuri=''><Recording><Sid>RE1</Sid>"
+           b"<Channels>two</Channels></Recording></Recordings></TwilioResponse>")
+    with pytest.raises(tf.ParseError) as info:
+        tf.parse_page(xml, "xml", "recordings")
+    assert str(info.value) == "XML field 'channels': 'two' is not an integer (record sid 'RE1')"
+    xml = (b"<TwilioResponse><IncomingPhoneNumbers><IncomingPhoneNumber><Sid>PN1</Sid>"
+           b"<Capabilities><SMS>yes</SMS></Capabilities></IncomingPhoneNumber>"
+           b"</IncomingPhoneNumbers></TwilioResponse>")
+    with pytest.raises(tf.ParseError, match=r"'capabilities.sms': 'yes' is not a boolean .*'PN1'"):
+        tf.parse_page(xml, "xml", "incoming_phone_numbers")
+
+
 def test_xml_keeps_a_body_as_sent_and_strips_indentation_elsewhere():
     xml = (b"<TwilioResponse>\n  <Messages page='0' nextpageuri=''>\n    <Message>\n"
            b"      <Sid>\n        SM1\n      </Sid>\n      <Body>  hi there\n</Body>\n"

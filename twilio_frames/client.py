@@ -231,7 +231,7 @@ class Client:
         fetch = partial(self._fetch_page, resource)
         with self._progress_bar(resource) as bar:
             for index, page in iter_chains(fetch, chains, max_workers=self.max_workers):
-                builder.add(index, page.records)
+                builder.add(index, page.records, url=page.url)
                 if bar is not None:
                     bar.update(len(page.records))
         frame = builder.frame(sort=sort)

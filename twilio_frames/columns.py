@@ -1,11 +1,14 @@
-"""Fast column conversions in Arrow and numpy, for what Twilio actually sends.
+"""Column conversions in Arrow and numpy: fast paths for what Twilio actually sends,
+and general paths that take anything and find the first value they cannot convert.
 
-:mod:`twilio_frames.frames` builds every column through these first. Each fast path
-accepts only values in the exact shape Twilio uses (strings, ``Ddd, DD Mon YYYY
+:mod:`twilio_frames.frames` builds every column through the fast paths first. Each fast
+path accepts only values in the exact shape Twilio uses (strings, ``Ddd, DD Mon YYYY
 HH:MM:SS +HHMM`` datetimes, plain decimal prices, digit-only integers) and returns None
-for anything else, so the caller falls back to its general pandas conversion, which
-gives the same result or raises :class:`~twilio_frames.errors.ParseError`. A fast path
-never decides a result the general path would decide differently (tests compare both).
+for anything else, so the caller falls back to the general conversion (``general_*``),
+which gives the same result or raises :class:`BadValue` naming the first value it could
+not convert (its position, the value, what was expected), for the caller to turn into a
+one-line :class:`~twilio_frames.errors.ParseError`. A fast path never decides a result
+the general path would decide differently (tests compare both).
 
 Profiled on 100k calls (2 shared cores): building the typed frame went from about
 10 us to about 3 us per record; what is left is mostly reading the values out of the
@@ -19,7 +22,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["string_array", "as_strings", "strip_format", "rfc2822", "integers", "prices"]
+__all__ = ["string_array", "as_strings", "strip_format", "rfc2822", "integers", "prices",
+           "BadValue", "general_datetimes", "general_dates", "general_numbers",
+           "general_booleans"]
 
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)
 _NULL_STR = pa.scalar(None, pa.large_string())
@@ -184,3 +189,96 @@ def _nullable_int(arr: pa.Array) -> pd.Series:
     missing = np.asarray(arr.is_null().to_numpy(zero_copy_only=False), bool)
     values = np.asarray(pc.fill_null(arr, 0).to_numpy(zero_copy_only=False), np.int64)
     return pd.Series(pd.arrays.IntegerArray(values, missing))
+
+
+# ---------------------------------------------------------------- general paths
+
+class BadValue(ValueError):
+    """The first value of a column that cannot be converted: ``position`` (in the
+    batch), ``value`` and ``expected`` (what it should have been, in words)."""
+
+    def __init__(self, position: int, value, expected: str) -> None:
+        super().__init__(f"{value!r} at {position} is not {expected}")
+        self.position, self.value, self.expected = position, value, expected
+
+
+_UTC_US = "datetime64[us, UTC]"
+_RFC_EXPECTED = "an RFC 2822 date-time like 'Tue, 31 Aug 2010 20:36:28 +0000'"
+_ISO_EXPECTED = "an ISO 8601 date-time like '2019-06-24T22:32:49+00:00'"
+_BOOL = {True: True, False: False, "true": True, "false": False, "True": True,
+         "False": False, 1: True, 0: False}
+
+
+def _first_bad(bad, s: pd.Series, expected: str) -> None:
+    bad = np.asarray(bad, bool)
+    if bad.any():
+        at = int(np.flatnonzero(bad)[0])
+        raise BadValue(at, s.iloc[at], expected)
+
+
+def general_datetimes(s: pd.Series) -> pd.Series:
+    """Date-times (``str`` Series) -> ``datetime64[us, UTC]``, offsets applied: RFC
+    2822, or ISO 8601 when most values look ISO (usage ``as_of``:
+    ``2019-06-24T22:32:49+00:00``). Raises :class:`BadValue`."""
+    present = s.dropna()
+    iso = int(present.str.match(r"\d{4}-\d\d-\d\d").sum()) if len(present) else 0
+    if iso * 2 > len(present):
+        return _pandas_times(s, "ISO8601", _ISO_EXPECTED)
+    return _arrow_rfc2822(s)
+
+
+def general_dates(s: pd.Series) -> pd.Series:
+    """``YYYY-MM-DD`` -> midnight UTC. Raises :class:`BadValue`."""
+    return _pandas_times(s, "%Y-%m-%d", "a date like '2026-11-01'")
+
+
+def _pandas_times(s: pd.Series, fmt: str, expected: str) -> pd.Series:
+    out = pd.to_datetime(s, format=fmt, utc=True, errors="coerce")
+    _first_bad(out.isna().to_numpy() & s.notna().to_numpy(), s, expected)
+    return out.astype(_UTC_US)
+
+
+def _arrow_rfc2822(s: pd.Series) -> pd.Series:
+    """RFC 2822 with Arrow's strptime: about 4x pandas' ``%a``/``%z`` path, same result
+    (the offset applied, UTC out). The weekday is dropped before parsing."""
+    if not len(s):
+        return pd.Series([], dtype=_UTC_US, index=s.index)
+    arr = pa.array(s.array)
+    parsed = pc.strptime(pc.utf8_slice_codeunits(arr, 5), format="%d %b %Y %H:%M:%S %z",
+                         unit="us", error_is_null=True)
+    bad = parsed.is_null().to_numpy(zero_copy_only=False) & s.notna().to_numpy()
+    _first_bad(bad, s, _RFC_EXPECTED)
+    return pd.Series(parsed.to_pandas(), index=s.index).astype(_UTC_US)
+
+
+def general_numbers(s: pd.Series, dtype: str) -> pd.Series:
+    """Numbers (``str`` Series) -> ``dtype`` (``Int64`` or ``float64``). Raises
+    :class:`BadValue` for a value that is not a number, or not a whole one for Int64."""
+    expected = "an integer" if dtype == "Int64" else "a number"
+    out = pd.to_numeric(s, errors="coerce")
+    present = s.notna().to_numpy()
+    _first_bad(out.isna().to_numpy() & present, s, expected)
+    if dtype == "Int64":
+        values = out.to_numpy(dtype="float64", na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            whole = np.isfinite(values) & (np.abs(values) <= 2.0 ** 63) & (values == np.round(values))
+        _first_bad(present & ~whole, s, expected)
+    try:
+        return out.astype(dtype)
+    except (ValueError, TypeError, OverflowError):
+        for at in np.flatnonzero(present):
+            try:
+                pd.Series([out.iloc[at]]).astype(dtype)
+            except (ValueError, TypeError, OverflowError):
+                raise BadValue(int(at), s.iloc[at], expected) from None
+        raise
+
+
+def general_booleans(values: list) -> pd.Series:
+    """true/false (JSON booleans or their text) -> ``boolean``; ``""`` and null are
+    missing. Raises :class:`BadValue`."""
+    s = pd.Series(values, dtype=object)
+    s = s.where(s.notna() & (s != ""), None)
+    out = s.map(_BOOL, na_action="ignore")
+    _first_bad((out.isna() & s.notna()).to_numpy(), s, "a boolean (true or false)")
+    return out.astype("boolean")

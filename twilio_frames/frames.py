@@ -39,10 +39,7 @@ from .resources import DTYPES, RESOURCES, Column, get_resource
 __all__ = ["to_frame", "partial_frame", "combine_frames", "sort_frame", "schema_table",
            "FrameBuilder", "kept_sids"]
 
-RFC2822 = "%a, %d %b %Y %H:%M:%S %z"
 _NESTED_FLATTENED = {"capabilities": ("voice", "sms", "mms", "fax")}
-_BOOL = {True: True, False: False, "true": True, "false": False, "True": True,
-         "False": False, 1: True, 0: False}
 
 
 def to_frame(resource: str, records: Sequence[dict[str, Any]]) -> pd.DataFrame:
@@ -79,20 +76,56 @@ def partial_frame(resource: str, records: Sequence[dict[str, Any]], *,
     ``trim=(column, start, end)`` keeps rows with ``start <= column < end`` (either bound
     may be None).
     """
-    res = get_resource(resource)
+    try:
+        frame = _build(get_resource(resource), records)
+    except _RowError as err:
+        raise err.parse_error(resource, records) from None
+    return _trim(frame, trim) if trim else frame
+
+
+def _build(res, records: Sequence[dict[str, Any]]) -> pd.DataFrame:
     data: dict[str, Any] = {}
     for col in res.columns:
         if col.kind == "micros":
             continue
-        if col.kind == "money":
-            data[col.name], data["price_micros"] = _money(_values(records, col.name), col.name)
-        else:
-            data[col.name] = _convert(col, _values(records, col.name))
+        try:
+            if col.kind == "money":
+                data[col.name], data["price_micros"] = _money(_values(records, col.name))
+            else:
+                data[col.name] = _convert(col, _values(records, col.name))
+        except columns.BadValue as bad:
+            raise _RowError(col.name, bad) from None
     for name in _unknown_fields(res, records):
         data[name] = _strings(_values(records, name))
     frame = pd.DataFrame(data, index=pd.RangeIndex(len(records)), copy=False)
-    frame = frame[[*res.column_names, *sorted(set(frame.columns) - set(res.column_names))]]
-    return _trim(frame, trim) if trim else frame
+    return frame[[*res.column_names, *sorted(set(frame.columns) - set(res.column_names))]]
+
+
+class _RowError(Exception):
+    """A column's :class:`~twilio_frames.columns.BadValue`, before the resource, the
+    sid of its row and the page URL are known."""
+
+    def __init__(self, column: str, bad: columns.BadValue) -> None:
+        super().__init__(column, bad)
+        self.column, self.bad = column, bad
+
+    def parse_error(self, resource: str, records: Sequence[dict], url: str | None = None,
+                    ) -> ParseError:
+        """One line: resource, column, the value, what it should be, the row's sid."""
+        at = self.bad.position
+        sid = records[at].get("sid") if 0 <= at < len(records) else None
+        return ParseError(f"{resource} column {self.column!r}: {_quote(self.bad.value)} is not "
+                          f"{self.bad.expected} (first bad row: sid {_quote(sid, bare=True)})",
+                          url=url)
+
+
+def _quote(value: Any, *, bare: bool = False, width: int = 60) -> str:
+    """A value for a one-line message: repr (newlines escaped), shortened; a plain
+    word (a sid) without quotes when ``bare``."""
+    if bare and isinstance(value, str) and value.isalnum():
+        return value[:width]
+    text = repr(value)
+    return text if len(text) <= width else text[:width - 4] + "...'"
 
 
 def _values(records: Sequence[dict], name: str) -> list:
@@ -121,9 +154,9 @@ def _strings(values: list) -> pd.Series:
 
 def _convert(col: Column, values: list) -> pd.Series:
     """One column: the Arrow fast path of :mod:`columns` when the values have Twilio's
-    usual shape, else the general pandas conversion (same result, or ParseError)."""
+    usual shape, else the general conversion (same result, or BadValue)."""
     if col.kind == "bool":
-        return _booleans(pd.Series(values, dtype=object), col.name)
+        return columns.general_booleans(values)
     arr = columns.string_array(values)
     if arr is None:
         return _convert_general(col, _strings(values))
@@ -150,82 +183,45 @@ def _convert_general(col: Column, s: pd.Series) -> pd.Series:
     if kind in ("category",):
         return s.str.upper() if col.name == "price_unit" else s
     if kind == "datetime":
-        return _datetimes(s, col.name)
+        return columns.general_datetimes(s)
     if kind == "date":
-        return _parse_times(s, "%Y-%m-%d", col.name)
+        return columns.general_dates(s)
     if kind in ("int", "float", "money"):
-        return _numbers(s, col.name, DTYPES[kind])
+        return columns.general_numbers(s, DTYPES[kind])
     raise ValueError(f"unknown column kind {kind!r} for {col.name}")
 
 
-def _money(values: list, name: str) -> tuple[pd.Series, pd.Series]:
+def _money(values: list) -> tuple[pd.Series, pd.Series]:
     """``price`` (float64, Twilio's sign) and ``price_micros`` (exact, from the strings
-    as sent, not from the float)."""
+    as sent, not from the float). Raises BadValue."""
     arr = columns.string_array(values)
     fast = columns.prices(arr) if arr is not None else None
     if fast is not None:
         return fast
     s = _strings(values) if arr is None else columns.as_strings(arr)
-    price = _numbers(s, name, DTYPES["money"])
+    price = columns.general_numbers(s, DTYPES["money"])
     try:
-        micros = price_to_micros(s)
-    except ParseError:        # not plain decimals ("1e3"): as read into the float column
-        micros = price_to_micros(price)
+        micros = _micros(s, price)
+    except ParseError:
+        for at in np.flatnonzero(s.notna().to_numpy()):
+            try:
+                _micros(s.iloc[at:at + 1], price.iloc[at:at + 1])
+            except ParseError:
+                raise columns.BadValue(int(at), s.iloc[at], "a price with at most 6 "
+                                       "decimal places") from None
+        raise
     return (micros.astype("float64") / 1e6).astype("float64"), micros
+
+
+def _micros(s: pd.Series, price: pd.Series) -> pd.Series:
+    try:
+        return price_to_micros(s)
+    except ParseError:        # not plain decimals ("1e3"): as read into the float column
+        return price_to_micros(price)
 
 
 def _strip_format(s: pd.Series) -> pd.Series:
     return s.str.replace(r"\.(?:json|xml)(?=\?|$)", "", regex=True)
-
-
-def _datetimes(s: pd.Series, name: str) -> pd.Series:
-    first = s.dropna()
-    if len(first) and "," not in first.iloc[0]:
-        return _parse_times(s, "ISO8601", name)   # usage ``as_of``: 2019-06-24T22:32:49+00:00
-    return _parse_times(s, RFC2822, name)
-
-
-def _parse_times(s: pd.Series, fmt: str, name: str) -> pd.Series:
-    if fmt == RFC2822:
-        return _arrow_rfc2822(s, name)
-    try:
-        out = pd.to_datetime(s, format=fmt, utc=True)
-    except (ValueError, TypeError) as exc:
-        raise ParseError(f"column {name!r}: {exc}") from None
-    return out.astype(DTYPES["datetime"])
-
-
-def _arrow_rfc2822(s: pd.Series, name: str) -> pd.Series:
-    """RFC 2822 with Arrow's strptime: about 4x pandas' ``%a``/``%z`` path, same result
-    (the offset applied, UTC out). The weekday is dropped before parsing."""
-    try:
-        arr = pc.utf8_slice_codeunits(pa.array(s.array), 5)
-        parsed = pc.strptime(arr, format="%d %b %Y %H:%M:%S %z", unit="us")
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise ParseError(f"column {name!r}: not RFC 2822 ({exc})") from None
-    out = pd.Series(parsed.to_pandas(), index=s.index) if len(s) else \
-        pd.Series([], dtype=DTYPES["datetime"], index=s.index)
-    return out.astype(DTYPES["datetime"])
-
-
-def _numbers(s: pd.Series, name: str, dtype: str) -> pd.Series:
-    try:
-        out = pd.to_numeric(s, errors="raise")
-    except (ValueError, TypeError) as exc:
-        raise ParseError(f"column {name!r}: {exc}") from None
-    try:
-        return out.astype(dtype)
-    except (ValueError, TypeError) as exc:
-        raise ParseError(f"column {name!r} is not {dtype}: {exc}") from None
-
-
-def _booleans(s: pd.Series, name: str) -> pd.Series:
-    s = s.where(s.notna() & (s != ""), None)
-    out = s.map(_BOOL, na_action="ignore")
-    bad = out.isna() & s.notna()
-    if bad.any():
-        raise ParseError(f"column {name!r}: {s[bad].iloc[0]!r} is not a boolean")
-    return out.astype(DTYPES["bool"])
 
 
 def _trim(frame: pd.DataFrame, trim) -> pd.DataFrame:
@@ -260,10 +256,15 @@ class FrameBuilder:
         self.records: list[dict[str, Any]] = []
         self.keys: list[np.ndarray] = []      # per pending page: (list << 32 | page) per row
         self.parts: list[tuple[pd.DataFrame, np.ndarray]] = []
+        self.urls: dict[int, str] = {}        # page key -> URL, for error messages
 
-    def add(self, index: int, records: list[dict[str, Any]]) -> None:
-        """The records of the next page of list ``index``."""
-        self.keys.append(np.full(len(records), index << 32 | self.pages[index], np.int64))
+    def add(self, index: int, records: list[dict[str, Any]], *, url: str | None = None) -> None:
+        """The records of the next page of list ``index`` (fetched from ``url``, which
+        a value error then names)."""
+        key = index << 32 | self.pages[index]
+        if url is not None:
+            self.urls[key] = url
+        self.keys.append(np.full(len(records), key, np.int64))
         self.pages[index] += 1
         self.records.extend(records)
         if len(self.records) >= self.batch_size:
@@ -271,12 +272,17 @@ class FrameBuilder:
 
     def _flush(self) -> None:
         keys = np.concatenate(self.keys) if self.keys else np.zeros(0, np.int64)
-        frame = partial_frame(self.resource, self.records)
+        try:
+            frame = _build(get_resource(self.resource), self.records)
+        except _RowError as err:
+            url = self.urls.get(int(keys[err.bad.position]))
+            raise err.parse_error(self.resource, self.records, url) from None
         keep = self._keep(frame, keys >> 32)
         if not keep.all():
             frame, keys = frame[keep], keys[keep]
         self.parts.append((frame, keys))
         self.records, self.keys = [], []
+        self.urls.clear()                     # a page's records are all in one batch
 
     def _keep(self, frame: pd.DataFrame, lists: np.ndarray) -> np.ndarray:
         trimmed = self.trimmed[lists]
@@ -315,7 +321,10 @@ def kept_sids(resource: str, records: Sequence[dict[str, Any]],
     if span is None or span == (None, None) or res.date_field is None:
         return sids
     col = next(c for c in res.columns if c.name == res.date_field)
-    times = _convert(col, _values(records, col.name))
+    try:
+        times = _convert(col, _values(records, col.name))
+    except columns.BadValue as bad:
+        raise _RowError(col.name, bad).parse_error(resource, records) from None
     keep = _inside(times, _bound_us(span[0], -1), _bound_us(span[1], 1))
     return [sid for sid, k in zip(sids, keep) if k]
 

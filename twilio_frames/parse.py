@@ -312,13 +312,15 @@ def _blank_to_none(value: Any) -> Any:
     return None if isinstance(value, str) and not value.strip() else value
 
 
-def _coerce(value: Any, kind: str) -> Any:
+def _coerce(value: Any, kind: str, field: str, rec: dict) -> Any:
     if value is None or not isinstance(value, str):
         return value
     try:
         return int(value) if kind == "int" else _TRUE[value]
     except (KeyError, ValueError):
-        raise ParseError(f"XML value {value!r} is not a valid {kind}") from None
+        what = "an integer" if kind == "int" else "a boolean (true or false)"
+        raise ParseError(f"XML field {field!r}: {value[:40]!r} is not {what} "
+                         f"(record sid {str(rec.get('sid'))[:40]!r})") from None
 
 
 def _record_converter(resource: str):
@@ -350,11 +352,11 @@ def _record_converter(resource: str):
             rec[name] = value
         for name, kind in flat:
             if name in rec:
-                rec[name] = _coerce(rec[name], kind)
+                rec[name] = _coerce(rec[name], kind, name, rec)
         for outer, inner, kind in dotted:
             sub = rec.get(outer)
             if isinstance(sub, dict) and inner in sub:
-                sub[inner] = _coerce(sub[inner], kind)
+                sub[inner] = _coerce(sub[inner], kind, f"{outer}.{inner}", rec)
         return rec
 
     return convert
