@@ -186,6 +186,8 @@ def test_error_bodies():
     assert parse_error_body(b"") is None
 
 
-def test_unknown_format_is_refused():
-    with pytest.raises(ValueError):
-        tf.parse_page(b"{}", "csv", "calls")
+@pytest.mark.parametrize("fmt", ["csv", "JSON", None])
+def test_unknown_format_is_a_configuration_error_listing_the_accepted_ones(fmt):
+    with pytest.raises(tf.ConfigurationError) as info:
+        tf.parse_page(b"{}", fmt, "calls")
+    assert str(info.value) == f"format must be one of 'json', 'xml', not {fmt!r}"

@@ -28,7 +28,7 @@ import orjson
 import xmltodict
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 
-from .errors import ParseError
+from .errors import ConfigurationError, ParseError
 from .resources import get_resource
 
 __all__ = ["Page", "parse_page", "parse_error_body", "WIRE_TYPES", "snake_case"]
@@ -114,6 +114,8 @@ def parse_page(body: bytes | str, format: str, resource: str) -> Page:
     ------
     ParseError
         The body is not a list page of that resource; the message says what was wrong.
+    ConfigurationError
+        ``format`` is not one of "json", "xml".
 
     Examples
     --------
@@ -121,11 +123,11 @@ def parse_page(body: bytes | str, format: str, resource: str) -> Page:
     >>> page.records, page.next_page_uri
     ([], None)
     """
-    if format == "json":
-        return _parse_json_page(body, resource)
-    if format == "xml":
-        return _parse_xml_page(body, resource)
-    raise ValueError(f"format must be 'json' or 'xml', not {format!r}")
+    parser = _PARSERS.get(format) if isinstance(format, str) else None
+    if parser is None:
+        accepted = ", ".join(repr(f) for f in _PARSERS)
+        raise ConfigurationError(f"format must be one of {accepted}, not {format!r}")
+    return parser(body, resource)
 
 
 # ---------------------------------------------------------------- JSON
@@ -364,6 +366,9 @@ def _record_converter(resource: str):
 
 def _bad_item(item: Any) -> dict:
     raise ParseError(f"XML item holds text {str(item)[:40]!r}, not field elements")
+
+
+_PARSERS = {"json": _parse_json_page, "xml": _parse_xml_page}
 
 
 # ---------------------------------------------------------------- errors
