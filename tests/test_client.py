@@ -100,6 +100,21 @@ def test_usage_accounts_all_never_double_counts(sim):
         c.usage_records(accounts="all", include_subaccounts=True)
 
 
+@pytest.mark.parametrize("include,accounts,flag", [
+    (None, None, None), (True, None, True), (False, None, False), (None, "all", False),
+    (None, "one subaccount", False),
+])
+def test_usage_frames_say_whether_subaccounts_were_included(sim, caplog, include, accounts, flag):
+    caplog.set_level(logging.DEBUG, logger="twilio_frames")
+    if accounts == "one subaccount":
+        accounts = [sim.dataset.accounts[1]["sid"]]
+    df = client(sim).usage_records("monthly", include_subaccounts=include, accounts=accounts)
+    assert len(df) > 0 and df.attrs["include_subaccounts"] is flag
+    sent = [line for line in caplog.text.splitlines() if "/Usage/Records" in line]
+    expected = "IncludeSubaccounts" if flag is None else f"IncludeSubaccounts={str(flag).lower()}"
+    assert sent and all((expected in line) is (flag is not None) for line in sent)
+
+
 def test_limit_and_filters(sim):
     c = client(sim, page_size=10)
     df = c.calls(limit=25)

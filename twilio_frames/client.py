@@ -147,7 +147,9 @@ class Client:
         API's ``IncludeSubaccounts`` applies (default true: a master's figures include
         its subaccounts). With ``accounts="all"`` or a list, every account is asked for
         its own usage only (``IncludeSubaccounts=false``), so nothing is counted twice;
-        ``include_subaccounts=True`` is then refused.
+        ``include_subaccounts=True`` is then refused. The frame's
+        ``attrs["include_subaccounts"]`` says what was asked: True, False, or None when
+        left to the API's default (:func:`twilio_frames.reconcile` reads it).
         """
         seg = self._usage_segment(subresource)
         sids = self._account_sids(accounts)
@@ -161,7 +163,9 @@ class Client:
             params["IncludeSubaccounts"] = "true" if include_subaccounts else "false"
         params.update(date_filters("usage_records", to_utc(start), to_utc(end)))
         specs = [_Spec(sid, params, None, seg) for sid in sids]
-        return self._run("usage_records", specs, limit=None, sort=False)
+        frame = self._run("usage_records", specs, limit=None, sort=False)
+        frame.attrs["include_subaccounts"] = include_subaccounts
+        return frame
 
     def accounts(self) -> pd.DataFrame:
         """The Accounts list (this account and its subaccounts); ``auth_token`` left out."""
