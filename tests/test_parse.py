@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -139,18 +138,19 @@ def test_snake_case_of_acronyms():
     assert snake_case("DateCreated") == "date_created" and snake_case("Sid") == "sid"
 
 
+# A "billion laughs" bomb cut to 10**5 expansions (300 kB if expanded): refusing it is
+# what is tested, and a parser that did expand it would still return quickly and fail
+# the test instead of hanging it. Speed is not asserted here (bench/ measures speed).
 BOMB = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
         + b"".join(b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10)
-                   for i in range(1, 10))
-        + b"]><TwilioResponse><Calls><Call><Sid>&lol9;</Sid></Call></Calls></TwilioResponse>")
+                   for i in range(1, 6))
+        + b"]><TwilioResponse><Calls><Call><Sid>&lol5;</Sid></Call></Calls></TwilioResponse>")
 
 
-def test_entity_expansion_bomb_is_refused_quickly():
-    t0 = time.perf_counter()
-    with pytest.raises(tf.ParseError, match="refused"):
+def test_entity_expansion_bomb_is_refused():
+    with pytest.raises(tf.ParseError, match="refused") as info:
         tf.parse_page(BOMB, "xml", "calls")
-    # A billion laughs would take minutes and gigabytes if expanded; refusing takes no time.
-    assert time.perf_counter() - t0 < 5
+    assert info.value.url is None
 
 
 def test_external_entity_is_refused():
