@@ -276,3 +276,18 @@ def test_progress_bar_on_request_and_off_when_not_interactive(sim, capsys):
     assert "recordings" in capsys.readouterr().err
     client(sim, progress=None).recordings()          # pytest's stderr is not a terminal
     assert "recordings" not in capsys.readouterr().err
+
+
+def test_progress_bar_counts_pages_and_records(faulty_sim, monkeypatch):
+    import tqdm.auto
+    closed = []
+
+    class Recorder(tqdm.auto.tqdm):
+        def close(self):
+            if not self.disable:
+                closed.append((self.desc, self.n, self.postfix))
+            super().close()
+    monkeypatch.setattr(tqdm.auto, "tqdm", Recorder)
+    df = client(faulty_sim, progress=True, page_size=7).recordings()
+    pages = faulty_sim.stats.requests
+    assert pages > 3 and closed == [("recordings", len(df), f"pages={pages}")]

@@ -63,7 +63,8 @@ class Client:
         Threads fetching pages (of every window and account at once), and the cap on
         requests in flight (shared by every request this client makes).
     progress : bool or None
-        tqdm progress bars; None shows them only in terminals and notebooks.
+        tqdm progress bars, one per fetch, named after the resource: records received
+        and ``pages=N``; None shows them only in terminals and notebooks.
 
     Examples
     --------
@@ -234,9 +235,11 @@ class Client:
         builder = FrameBuilder(resource, [spec.span for spec in specs], batch=BATCH_RECORDS)
         fetch = partial(self._fetch_page, resource)
         with self._progress_bar(resource) as bar:
-            for index, page in iter_chains(fetch, chains, max_workers=self.max_workers):
+            for pages, (index, page) in enumerate(iter_chains(fetch, chains,
+                                                              max_workers=self.max_workers), 1):
                 builder.add(index, page.records, url=page.url)
                 if bar is not None:
+                    bar.set_postfix(pages=pages, refresh=False)
                     bar.update(len(page.records))
         frame = builder.frame(sort=sort)
         return frame.head(limit).copy() if limit is not None else frame
@@ -295,7 +298,7 @@ class Client:
         if not show:
             return _NoBar()
         from tqdm.auto import tqdm
-        return tqdm(desc=resource, unit=" records", leave=False)
+        return tqdm(desc=resource, unit=" records", leave=False, postfix={"pages": 0})
 
 
 class _Spec(NamedTuple):
