@@ -8,12 +8,16 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from pathlib import Path
+
 import pytest
 
 import twilio_frames as tf
 from twilio_frames.config import Credentials
-from twilio_frames.http import RetryPolicy, Transport, api_error, retry_after_seconds
+from twilio_frames.http import (RetryPolicy, Transport, api_error, parse_error_body,
+                                 retry_after_seconds)
 
+PAGES = Path(__file__).parent / "data" / "pages"
 SID = "AC" + "1" * 32
 SECRET = "s3cr3t-" + "f" * 25
 
@@ -162,6 +166,16 @@ def test_xml_error_body_maps_to_authentication_error():
     assert "incorrect" in err.message
 
 
+def test_error_bodies():
+    assert parse_error_body((PAGES / "error_401.xml").read_bytes()) == {
+        "status": 401, "code": 20003, "message": "Authenticate",
+        "more_info": "https://www.twilio.com/docs/errors/20003",
+        "detail": "Your AccountSid or AuthToken was incorrect."}
+    assert parse_error_body((PAGES / "error_400.json").read_bytes())["code"] == 20001
+    assert parse_error_body(b"<html>proxy error</html>") is None
+    assert parse_error_body(b"") is None
+
+
 def test_retry_after_parsing():
     assert retry_after_seconds("2.5") == 2.5
     assert retry_after_seconds(None) is None and retry_after_seconds("soon") is None
@@ -253,3 +267,16 @@ def test_ca_bundle_from_the_environment_applies(clean_proxy_env, tmp_path):
     session = transport([]).session
     settings = session.merge_environment_settings("https://api.twilio.com/x", {}, None, None, None)
     assert settings["verify"] == str(bundle)
+
+
+def test_http_never_imports_the_page_parser():
+    # DESIGN §2: imports flow http -> parse -> paging -> frames -> client.
+    import ast
+    import inspect
+
+    import twilio_frames.http as http_module
+    tree = ast.parse(inspect.getsource(http_module))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert not {m for m in imported if m and m.lstrip(".").split(".")[0] in
+                ("parse", "paging", "frames", "client")}
+    assert "xmlsafe" in imported

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import twilio_frames as tf
-from twilio_frames.parse import parse_error_body, snake_case
+from twilio_frames.parse import snake_case
 
 PAGES = Path(__file__).parent / "data" / "pages"
 
@@ -174,16 +174,6 @@ def test_a_body_that_is_not_a_page_raises_parse_error(raw, fmt, what):
     with pytest.raises(tf.ParseError, match=what) as info:
         tf.parse_page(raw, fmt, "calls")
     assert info.value.url is None          # the parser never knows the URL
-
-
-def test_error_bodies():
-    assert parse_error_body(body("error_401.xml")) == {
-        "status": 401, "code": 20003, "message": "Authenticate",
-        "more_info": "https://www.twilio.com/docs/errors/20003",
-        "detail": "Your AccountSid or AuthToken was incorrect."}
-    assert parse_error_body(body("error_400.json"))["code"] == 20001
-    assert parse_error_body(b"<html>proxy error</html>") is None
-    assert parse_error_body(b"") is None
 
 
 @pytest.mark.parametrize("fmt", ["csv", "JSON", None])

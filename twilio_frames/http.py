@@ -17,6 +17,7 @@ query, status, seconds, attempt. URLs never carry credentials (Basic auth is a h
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import threading
@@ -24,6 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -32,11 +34,12 @@ from requests.adapters import HTTPAdapter
 
 from . import __version__
 from .config import Credentials, is_loopback
-from .errors import (APIError, AuthenticationError, NotFoundError, RateLimitError,
-                     TransportError)
-from .parse import parse_error_body
+from .errors import (APIError, AuthenticationError, NotFoundError, ParseError,
+                     RateLimitError, TransportError)
+from .xmlsafe import load_twilio_xml, snake_case
 
-__all__ = ["RetryPolicy", "Response", "Transport", "api_error", "retry_after_seconds"]
+__all__ = ["RetryPolicy", "Response", "Transport", "api_error", "parse_error_body",
+           "retry_after_seconds"]
 
 log = logging.getLogger("twilio_frames")
 
@@ -119,6 +122,42 @@ def api_error(status: int, body: bytes, url: str, *, attempts: int = 1,
     if cls is RateLimitError:
         return RateLimitError(message, retry_after=retry_after, **kw)
     return cls(message, **kw)
+
+
+def parse_error_body(body: bytes | str) -> dict[str, Any] | None:
+    """Twilio's JSON or XML error body -> ``{status, code, message, more_info, detail}``.
+
+    Returns None when the body is not a Twilio error (an HTML page, empty, ...).
+    """
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    text = text.strip()
+    if text.startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None
+        return _error_fields(data) if isinstance(data, dict) else None
+    if text.startswith("<"):
+        try:
+            root = load_twilio_xml(text, "RestException", strip=True)
+        except ParseError:
+            return None
+        exc = root.get("RestException") if isinstance(root, dict) else None
+        exc = exc[0] if isinstance(exc, list) and exc else exc
+        return _error_fields({snake_case(k): v for k, v in exc.items()}) if isinstance(exc, dict) else None
+    return None
+
+
+def _error_fields(data: dict) -> dict[str, Any] | None:
+    if "message" not in data and "code" not in data:
+        return None
+    out = {k: data.get(k) for k in ("status", "code", "message", "more_info", "detail")}
+    for k in ("status", "code"):
+        try:
+            out[k] = int(out[k]) if out[k] not in (None, "") else None
+        except (TypeError, ValueError):
+            out[k] = None
+    return out
 
 
 _BY_STATUS = {401: AuthenticationError, 404: NotFoundError, 429: RateLimitError}

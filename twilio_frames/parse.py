@@ -18,20 +18,16 @@ whitespace inside elements) except in the free-text fields of :data:`VERBATIM_TE
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
-from xml.parsers import expat as _pyexpat
 
 import orjson
-import xmltodict
-from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 
 from .errors import ConfigurationError, ParseError
 from .resources import get_resource
+from .xmlsafe import fields, load_twilio_xml, snake_case, snippet
 
-__all__ = ["Page", "parse_page", "parse_error_body", "WIRE_TYPES", "snake_case"]
+__all__ = ["Page", "parse_page", "WIRE_TYPES", "snake_case"]
 
 #: Non-string JSON types of record fields, per resource (reference §6 / OpenAPI schemas
 #: ``api.v2010.account.*``). Everything not listed is a string (prices included: the
@@ -143,7 +139,7 @@ def _load_json(body: bytes | str) -> Any:
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ParseError(f"body is not JSON ({exc}); starts {_snippet(body)!r}") from None
+        raise ParseError(f"body is not JSON ({exc}); starts {snippet(body)!r}") from None
 
 
 def _parse_json_page(body: bytes | str, resource: str) -> Page:
@@ -174,79 +170,11 @@ def _as_int(value: Any, name: str) -> int | None:
         raise ParseError(f"envelope {name}={value!r} is not an integer") from None
 
 
-def _snippet(body: bytes | str, n: int = 60) -> str:
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    return " ".join(text[:n].split())
-
-
 # ---------------------------------------------------------------- XML
-
-def _refuse_doctype(name, sysid, pubid, has_internal_subset):
-    raise DTDForbidden(name, sysid, pubid)
-
-
-def _refuse_entity(name, is_parameter, value, base, sysid, pubid, notation):
-    raise EntitiesForbidden(name, value, base, sysid, pubid, notation)
-
-
-def _refuse_unparsed(name, base, sysid, pubid, notation):
-    raise EntitiesForbidden(name, None, base, sysid, pubid, notation)
-
-
-def _refuse_external(context, base, sysid, pubid):
-    raise ExternalReferenceForbidden(context, base, sysid, pubid)
-
-
-class _HardenedExpat:
-    """An ``expat`` stand-in for xmltodict: parsers refuse DTDs and every entity.
-
-    Twilio bodies never carry a DOCTYPE, so refusing it outright (as defusedxml does
-    with ``forbid_dtd=True``) stops entity-expansion bombs before any expansion starts.
-    """
-
-    ExpatError = _pyexpat.ExpatError
-
-    @staticmethod
-    def ParserCreate(encoding=None, namespace_separator=None):  # noqa: N802 (expat API)
-        parser = _pyexpat.ParserCreate(encoding, namespace_separator)
-        parser.StartDoctypeDeclHandler = _refuse_doctype
-        parser.EntityDeclHandler = _refuse_entity
-        parser.UnparsedEntityDeclHandler = _refuse_unparsed
-        parser.ExternalEntityRefHandler = _refuse_external
-        return parser
-
-
-def _load_xml(body: bytes | str, item: str, *, strip: bool = False) -> dict:
-    """Parse with element text kept as sent (a message body may start or end with
-    spaces or a newline, and JSON keeps them; :data:`VERBATIM_TEXT`); whitespace
-    between the elements of an indented document comes back as ``#text`` and is
-    skipped by :func:`_fields`."""
-    try:
-        doc = xmltodict.parse(body, expat=_HardenedExpat, force_list=(item,),
-                              strip_whitespace=strip)
-    except (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden) as exc:
-        raise ParseError(f"XML body refused: {exc}") from None
-    except (_pyexpat.ExpatError, ValueError) as exc:
-        raise ParseError(f"body is not well-formed XML ({exc}); starts {_snippet(body)!r}") from None
-    if not isinstance(doc, dict) or "TwilioResponse" not in doc:
-        raise ParseError(f"XML root is not <TwilioResponse>; starts {_snippet(body)!r}")
-    root = doc["TwilioResponse"]
-    return dict(_fields(root)) if isinstance(root, dict) else {}
-
-
-def _fields(element: dict):
-    """(name, value) of an element's children: attributes (``@``) and whitespace-only
-    text between child elements (``#text`` of an indented document) left out."""
-    for key, value in element.items():
-        first = key[:1]
-        if first == "@" or (first == "#" and key == "#text" and not value.strip()):
-            continue
-        yield key, value
-
 
 def _parse_xml_page(body: bytes | str, resource: str) -> Page:
     res = get_resource(resource)
-    root = _load_xml(body, res.xml_item)
+    root = load_twilio_xml(body, res.xml_item)
     if "RestException" in root:
         raise ParseError("XML body is a <RestException> error, not a page")
     if res.xml_list not in root:
@@ -276,29 +204,15 @@ def _xml_envelope(lst: dict) -> tuple[dict, dict]:
     return meta, extra
 
 
-_CAMEL1 = re.compile(r"([A-Z]+)([A-Z][a-z])")
-_CAMEL2 = re.compile(r"([a-z0-9])([A-Z])")
-
-
-@lru_cache(maxsize=4096)
-def snake_case(name: str) -> str:
-    """XML element name -> JSON key: ``DateCreated`` -> ``date_created``, ``SMS`` -> ``sms``.
-
-    >>> snake_case("SMSMessages"), snake_case("VoiceCallerIdLookup")
-    ('sms_messages', 'voice_caller_id_lookup')
-    """
-    return _CAMEL2.sub(r"\1_\2", _CAMEL1.sub(r"\1_\2", name)).lower()
-
-
 def _nested(tag: str, value: Any) -> Any:
     """A nested element: an object, or an array of scalars (``<Flags><Flag>``)."""
     if not isinstance(value, dict):
         return _text(value)
-    keys = [k for k, _ in _fields(value)]
+    keys = [k for k, _ in fields(value)]
     if len(keys) == 1 and tag in (keys[0] + "s", keys[0] + "es"):
         inner = value[keys[0]]
         return [_text(v) for v in inner] if isinstance(inner, list) else [_text(inner)]
-    return {snake_case(k): _nested(k, v) for k, v in _fields(value)}
+    return {snake_case(k): _nested(k, v) for k, v in fields(value)}
 
 
 def _text(value: Any) -> Any:
@@ -343,7 +257,7 @@ def _record_converter(resource: str):
                 name = snake_case(key)
                 plan = plans[key] = (name, key[:1] == "@", key == "#text", name not in verbatim)
             name, attribute, text, strip = plan
-            if attribute or (text and not value.strip()):   # see _fields
+            if attribute or (text and not value.strip()):   # see xmlsafe.fields
                 continue
             kind = type(value)
             if kind is str:
@@ -369,41 +283,3 @@ def _bad_item(item: Any) -> dict:
 
 
 _PARSERS = {"json": _parse_json_page, "xml": _parse_xml_page}
-
-
-# ---------------------------------------------------------------- errors
-
-def parse_error_body(body: bytes | str) -> dict[str, Any] | None:
-    """Twilio's JSON or XML error body -> ``{status, code, message, more_info, detail}``.
-
-    Returns None when the body is not a Twilio error (an HTML page, empty, ...).
-    """
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    text = text.strip()
-    if text.startswith("{"):
-        try:
-            data = json.loads(text)
-        except ValueError:
-            return None
-        return _error_fields(data) if isinstance(data, dict) else None
-    if text.startswith("<"):
-        try:
-            root = _load_xml(text, "RestException", strip=True)
-        except ParseError:
-            return None
-        exc = root.get("RestException") if isinstance(root, dict) else None
-        exc = exc[0] if isinstance(exc, list) and exc else exc
-        return _error_fields({snake_case(k): v for k, v in exc.items()}) if isinstance(exc, dict) else None
-    return None
-
-
-def _error_fields(data: dict) -> dict[str, Any] | None:
-    if "message" not in data and "code" not in data:
-        return None
-    out = {k: data.get(k) for k in ("status", "code", "message", "more_info", "detail")}
-    for k in ("status", "code"):
-        try:
-            out[k] = int(out[k]) if out[k] not in (None, "") else None
-        except (TypeError, ValueError):
-            out[k] = None
-    return out
