@@ -145,7 +145,56 @@ def test_connection_refused_gives_transport_error():
     sleeps = []
     with pytest.raises(tf.TransportError) as info:
         transport(sleeps, max_retries=2).get("http://127.0.0.1:9/x")
-    assert info.value.attempts == 3 and "after 3 attempts" in str(info.value)
+    assert info.value.attempts == 3
+    assert str(info.value) == "GET http://127.0.0.1:9/x failed after 3 attempts; last: connection refused"
+    assert info.value.last_error == "connection refused"
+
+
+def unreachable(url, **kw):
+    with pytest.raises(tf.TransportError) as info:
+        transport([], max_retries=1, **kw).get(url)
+    text = str(info.value)
+    assert "\n" not in text and SECRET not in text and SECRET not in repr(info.value)
+    return text.rsplit("; last: ", 1)[1]
+
+
+def test_unresolved_name_is_said_in_words(monkeypatch, clean_proxy_env):
+    import socket
+
+    def no_such_name(*args, **kw):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_name)      # no DNS query leaves
+    assert unreachable("http://api.example.invalid/x") == "name not resolved"
+
+
+def test_timeouts_are_said_in_words(monkeypatch):
+    import socket
+
+    import urllib3.util.connection
+    silent = socket.socket()                   # accepts (backlog) but never answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    try:
+        port = silent.getsockname()[1]
+        policy = RetryPolicy(max_retries=0, sleep=lambda s: None)
+        t = Transport(Credentials(SID, SID, SECRET), timeout=(2, 0.2), retry=policy,
+                      max_in_flight=1)
+        with pytest.raises(tf.TransportError, match="last: read timed out$"):
+            t.get(f"http://127.0.0.1:{port}/x")
+    finally:
+        silent.close()
+
+    def slow_connect(*args, **kw):
+        raise socket.timeout("timed out")
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", slow_connect)
+    assert unreachable("http://127.0.0.1:9/x") == "connect timed out"
+
+
+def test_truncated_bodies_and_proxies_are_said_in_words(scripted, clean_proxy_env):
+    srv = scripted(*[("truncate", {}, b'{"calls": [{"sid": "CA')] * 2)
+    assert unreachable(srv.url + "/x") == "connection closed before the response was complete"
+    clean_proxy_env.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    assert unreachable("http://api.example.invalid/x") == "proxy: connection refused"
 
 
 def test_non_twilio_error_body_still_gives_api_error():

@@ -17,9 +17,12 @@ query, status, seconds, attempt. URLs never carry credentials (Basic auth is a h
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import random
+import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -38,8 +41,8 @@ from .errors import (APIError, AuthenticationError, NotFoundError, ParseError,
                      RateLimitError, TransportError)
 from .xmlsafe import load_twilio_xml, snake_case
 
-__all__ = ["RetryPolicy", "Response", "Transport", "api_error", "parse_error_body",
-           "retry_after_seconds"]
+__all__ = ["RetryPolicy", "Response", "Transport", "api_error", "describe_failure",
+           "parse_error_body", "retry_after_seconds"]
 
 log = logging.getLogger("twilio_frames")
 
@@ -217,9 +220,10 @@ class Transport:
                                      stream=True, proxies=_proxies(url))
                 body = _read_body(r)
         except _CONNECTION_ERRORS as exc:
-            log.debug("GET %s -> %s %.3fs attempt %d", _path(url), type(exc).__name__,
+            what = describe_failure(exc)
+            log.debug("GET %s -> %s %.3fs attempt %d", _path(url), what,
                       time.perf_counter() - t0, attempt)
-            return _Failure(True, None, type(exc).__name__)
+            return _Failure(True, None, what)
         log.debug("GET %s -> %d %.3fs attempt %d", _path(url), r.status_code,
                   time.perf_counter() - t0, attempt)
         if r.status_code == 200:
@@ -265,6 +269,61 @@ class _Failure:
             return self.error
         return TransportError(f"GET {url} failed after {attempts} attempts; last: {self.last}",
                               url=url, attempts=attempts, last_error=self.last)
+
+
+def describe_failure(exc: BaseException) -> str:
+    """What a network failure was, in words ("connection refused", "name not
+    resolved", "read timed out"...), from the exception and the ones it wraps. Fixed
+    phrases only: exception texts (which quote hosts and URLs) are never repeated."""
+    chain = _exception_chain(exc)
+    proxy = any(isinstance(e, (requests.exceptions.ProxyError, urllib3.exceptions.ProxyError))
+                for e in chain)
+    for test, words in _FAILURE_WORDS:
+        if any(test(e) for e in chain):
+            return f"proxy: {words}" if proxy else words
+    return f"proxy error ({type(exc).__name__})" if proxy else type(exc).__name__
+
+
+def _exception_chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and every exception it wraps (args, urllib3's ``reason``, causes)."""
+    seen, todo, out = set(), [exc], []
+    while todo and len(out) < 20:
+        e = todo.pop(0)
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        out.append(e)
+        todo += [a for a in getattr(e, "args", ()) if isinstance(a, BaseException)]
+        todo += [getattr(e, "reason", None), e.__cause__, e.__context__]
+    return [e for e in out if isinstance(e, BaseException)]
+
+
+def _kind(*types: type) -> Callable[[BaseException], bool]:
+    return lambda e: isinstance(e, types)
+
+
+def _connect_timeout(e: BaseException) -> bool:
+    # urllib3 2 makes NewConnectionError (refused, unresolved...) a ConnectTimeoutError
+    return (isinstance(e, (requests.exceptions.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError))
+            and not isinstance(e, urllib3.exceptions.NewConnectionError))
+
+
+#: (test on any exception of the chain, words): the first test that matches wins.
+_FAILURE_WORDS: tuple[tuple[Callable[[BaseException], bool], str], ...] = (
+    (_kind(socket.gaierror, urllib3.exceptions.NameResolutionError), "name not resolved"),
+    (_kind(ConnectionRefusedError), "connection refused"),
+    (_kind(ssl.SSLCertVerificationError), "TLS certificate not trusted"),
+    (_kind(ssl.SSLError, requests.exceptions.SSLError), "TLS handshake failed"),
+    (_connect_timeout, "connect timed out"),
+    (_kind(requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError), "read timed out"),
+    (_kind(TimeoutError, requests.Timeout), "timed out"),
+    (_kind(ConnectionResetError), "connection reset"),
+    (_kind(urllib3.exceptions.ProtocolError, requests.exceptions.ChunkedEncodingError,
+           http.client.IncompleteRead, http.client.RemoteDisconnected),
+     "connection closed before the response was complete"),
+    (_kind(requests.exceptions.ContentDecodingError, urllib3.exceptions.DecodeError),
+     "response body could not be decoded"),
+)
 
 
 def _path(url: str) -> str:
