@@ -123,7 +123,8 @@ class Client:
         ``start``/``end``: str, date, datetime or Timestamp, naive = UTC. ``accounts``:
         None (this account), ``"all"`` (every account the Accounts list shows) or a list
         of SIDs. ``window`` ("1D", "7D", a Timedelta) splits the range into windows
-        fetched concurrently. ``limit`` caps the rows. ``filters`` are API parameters
+        fetched concurrently. ``limit`` keeps the first ``limit`` rows (in the frame's
+        order) of those inside ``[start, end)``. ``filters`` are API parameters
         (``Status="completed"``, ``To="+1..."``). Rows in the module's documented order.
         """
         return self._list_frame("calls", start, end, accounts, window, limit, filters)
