@@ -20,18 +20,25 @@ from .errors import ConfigurationError, TwilioFramesError
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 
-def _non_negative_float(text: str) -> float:
-    value = float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return value
+def _number(convert, low, high, what: str):
+    """An argparse type: ``convert(text)`` within [low, high], else a message naming ``what``."""
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not (low is None or value >= low) or not (high is None or value <= high):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text}")
+        return value
+    parse.__name__ = what      # argparse names the type in some messages
+    return parse
 
 
-def _rate(text: str) -> float:
-    value = float(text)
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be a probability in [0, 1], got {text}")
-    return value
+_non_negative_float = _number(float, 0, None, "a number >= 0")
+_rate = _number(float, 0, 1, "a probability in [0, 1]")
+_int = _number(int, None, None, "a whole number")
+_count = _number(int, 0, None, "a whole number >= 0")
+_port = _number(int, 0, 65535, "a port 0..65535")
 
 
 def _add_fault_options(parser: argparse.ArgumentParser) -> None:
@@ -53,27 +60,6 @@ def _add_fault_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--rate-drop", type=_rate, default=0.0, metavar="P",
                        help="probability of a connection closed without an answer")
     group.add_argument("--fault-seed", type=_int, default=0, metavar="SEED")
-
-
-def _port(text: str) -> int:
-    value = _int(text)
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"a port is 0..65535, got {text}")
-    return value
-
-
-def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-
-
-def _count(text: str) -> int:
-    value = _int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return value
 
 
 def _currency(text: str) -> str:
