@@ -244,3 +244,21 @@ def test_frame_builder_names_the_url_of_the_bad_page():
     with pytest.raises(tf.ParseError) as info:
         builder.frame(sort=True)
     assert info.value.url == "http://127.0.0.1:1/bad" and BAD_DATE_SID in str(info.value)
+
+
+@pytest.mark.parametrize("price", ["9300000000000", "12345678901234567890.5",
+                                   "9223372036854.775808", "-9223372036854.775809"])
+def test_a_price_whose_micros_overflow_int64_is_a_one_line_error_never_wrapped(price):
+    with pytest.raises(tf.ParseError) as info:
+        tf.to_frame("calls", [{"sid": "CA1", "price": "-0.01"}, {"sid": "CA2", "price": price}])
+    assert one_line(info.value) == (f"calls column 'price': {price!r} is not a price whose "
+                                    "micros fit in int64 (first bad row: sid CA2)")
+    with pytest.raises(tf.ParseError, match="int64"):
+        price_to_micros(pd.Series([price]))
+
+
+def test_prices_at_the_int64_bounds_are_exact():
+    df = tf.to_frame("calls", [{"sid": "CA1", "price": "9223372036854.775807"},
+                               {"sid": "CA2", "price": "-9223372036854.775808"}])
+    assert df.price_micros.tolist() == [2 ** 63 - 1, -2 ** 63]
+

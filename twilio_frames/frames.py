@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 
 from . import columns
 from .errors import ParseError
-from .money import price_to_micros
+from .money import PRICE_OUT_OF_RANGE, price_to_micros
 from .resources import DTYPES, RESOURCES, Column, get_resource
 
 __all__ = ["to_frame", "partial_frame", "combine_frames", "sort_frame", "schema_table",
@@ -206,9 +206,10 @@ def _money(values: list) -> tuple[pd.Series, pd.Series]:
         for at in np.flatnonzero(s.notna().to_numpy()):
             try:
                 _micros(s.iloc[at:at + 1], price.iloc[at:at + 1])
-            except ParseError:
-                raise columns.BadValue(int(at), s.iloc[at], "a price with at most 6 "
-                                       "decimal places") from None
+            except ParseError as err:
+                expected = ("a price whose micros fit in int64" if PRICE_OUT_OF_RANGE in str(err)
+                            else "a price with at most 6 decimal places")
+                raise columns.BadValue(int(at), s.iloc[at], expected) from None
         raise
     return (micros.astype("float64") / 1e6).astype("float64"), micros
 
@@ -216,7 +217,9 @@ def _money(values: list) -> tuple[pd.Series, pd.Series]:
 def _micros(s: pd.Series, price: pd.Series) -> pd.Series:
     try:
         return price_to_micros(s)
-    except ParseError:        # not plain decimals ("1e3"): as read into the float column
+    except ParseError as err:  # not plain decimals ("1e3"): as read into the float column
+        if PRICE_OUT_OF_RANGE in str(err):
+            raise             # the float would round it into range: never
         return price_to_micros(price)
 
 

@@ -191,12 +191,28 @@ def price_to_micros(prices: pd.Series) -> pd.Series:
     if long.any():
         raise ParseError(f"price {s[long].iloc[0]!r} has more than 6 decimals; not exact in micros")
     whole = whole.mask(whole == "", "0")
+    big = present & (whole.str.lstrip("0").str.len() >= 13).to_numpy()
+    if big.any():             # 13+ whole digits: the micros may not fit in int64
+        _check_int64(sign[big], whole[big], frac[big], s[big])
     micros = (pd.to_numeric(whole).to_numpy("int64") * 1_000_000
               + pd.to_numeric(frac.str.slice(0, 6).str.ljust(6, "0")).to_numpy("int64"))
     micros = np.where((sign == "-").to_numpy(), -micros, micros)
     out = pd.array(micros, dtype="Int64")
     out[~present] = pd.NA
     return pd.Series(out, index=prices.index)
+
+
+#: What :func:`price_to_micros` says of a price whose micros do not fit in int64.
+PRICE_OUT_OF_RANGE = "does not fit in int64 micros (|price| up to 9223372036854.775807)"
+
+
+def _check_int64(sign: pd.Series, whole: pd.Series, frac: pd.Series, raw: pd.Series) -> None:
+    """Raise ParseError for the first price whose micros fall outside int64 (exact,
+    in Python integers: these are the few prices with 13 or more whole digits)."""
+    for neg, w, f, text in zip(sign == "-", whole, frac, raw):
+        micros = int(w) * MICROS + int(f[:6].ljust(6, "0"))
+        if not -2 ** 63 <= (-micros if neg else micros) < 2 ** 63:
+            raise ParseError(f"price {text!r} {PRICE_OUT_OF_RANGE}")
 
 
 def exact_group_sums(ids: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
