@@ -262,3 +262,11 @@ def test_prices_at_the_int64_bounds_are_exact():
                                {"sid": "CA2", "price": "-9223372036854.775808"}])
     assert df.price_micros.tolist() == [2 ** 63 - 1, -2 ** 63]
 
+
+@pytest.mark.parametrize("number,micros", [(-1e-05, -10), (-0.0075, -7500), (0.76, 760000),
+                                           (12, 12_000_000), (2192.84855, 2192848550)])
+def test_a_price_sent_as_a_json_number_is_read_as_its_shortest_decimal(number, micros):
+    df = tf.to_frame("usage_records", [{"sid": "UR1", "price": number}, {"sid": "UR2"}])
+    assert df.price_micros[0] == micros and df.price[0] == number and pd.isna(df.price_micros[1])
+    with pytest.raises(tf.ParseError, match="'0.00000015' is not a price with at most 6"):
+        tf.to_frame("usage_records", [{"sid": "UR1", "price": 1.5e-07}])

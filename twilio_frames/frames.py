@@ -195,6 +195,9 @@ def _money(values: list) -> tuple[pd.Series, pd.Series]:
     """``price`` (float64, Twilio's sign) and ``price_micros`` (exact, from the strings
     as sent, not from the float). Raises BadValue."""
     arr = columns.string_array(values)
+    if arr is None and any(isinstance(v, float) for v in values):
+        values = _float_texts(values)
+        arr = columns.string_array(values)
     fast = columns.prices(arr) if arr is not None else None
     if fast is not None:
         return fast
@@ -212,6 +215,14 @@ def _money(values: list) -> tuple[pd.Series, pd.Series]:
                 raise columns.BadValue(int(at), s.iloc[at], expected) from None
         raise
     return (micros.astype("float64") / 1e6).astype("float64"), micros
+
+
+def _float_texts(values: list) -> list:
+    """JSON numbers (floats) as the shortest decimal text that reads back as the same
+    float (``-1e-05`` -> ``"-0.00001"``), so a price sent as a number is parsed as a
+    decimal like one sent as a string (reference §2); NaN is missing."""
+    return [(np.format_float_positional(v, unique=True, trim="-") if v == v else None)
+            if isinstance(v, float) else v for v in values]
 
 
 def _micros(s: pd.Series, price: pd.Series) -> pd.Series:
