@@ -270,3 +270,13 @@ def test_a_price_sent_as_a_json_number_is_read_as_its_shortest_decimal(number, m
     assert df.price_micros[0] == micros and df.price[0] == number and pd.isna(df.price_micros[1])
     with pytest.raises(tf.ParseError, match="'0.00000015' is not a price with at most 6"):
         tf.to_frame("usage_records", [{"sid": "UR1", "price": 1.5e-07}])
+
+
+@pytest.mark.parametrize("first", ["CA1", None])
+def test_sort_frame_places_a_row_without_a_sid_last_among_its_date_ties(first):
+    when = "Tue, 31 Aug 2010 20:36:28 +0000"
+    recs = [{"sid": first, "date_created": when},
+            {"sid": "CA1" if first is None else None, "date_created": when},
+            {"sid": "CA0", "date_created": "Tue, 31 Aug 2010 20:36:27 +0000"}]
+    out = sort_frame(tf.to_frame("calls", recs))
+    assert out.sid.tolist()[0] == "CA1" and pd.isna(out.sid[1]) and out.sid[2] == "CA0"

@@ -400,8 +400,10 @@ def _served_order(frame: pd.DataFrame) -> np.ndarray:
 
 
 def _in_served_order(frame: pd.DataFrame) -> bool:
+    """True when rows are already newest first, ties by sid descending; a missing date
+    or sid answers False (sids cannot be compared with it; the Arrow sort places it)."""
     dates = frame["date_created"]
-    if dates.isna().any():
+    if dates.isna().any() or frame["sid"].isna().any():
         return False
     d = dates.to_numpy(dtype="datetime64[us]")      # not to_numpy(): objects when tz-aware
     if len(d) < 2:
