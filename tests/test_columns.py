@@ -122,3 +122,21 @@ def test_strip_format_only_drops_a_trailing_extension():
     arr = pa.array(["/a/CA1.json", "/a/CA1.json?Page=2", "/a.jsonx", "/b.xml", None],
                    type=pa.large_string())
     assert columns.strip_format(arr).to_pylist() == ["/a/CA1", "/a/CA1?Page=2", "/a.jsonx", "/b", None]
+
+
+@pytest.mark.parametrize("values,expected", [
+    (["9007199254740993", None], [9007199254740993, pd.NA]),          # 2**53 + 1
+    ([" +9223372036854775807", None, "1e3"], [2 ** 63 - 1, pd.NA, 1000]),
+    (["-9223372036854775808", None], [-2 ** 63, pd.NA]),
+])
+def test_general_integers_are_exact_past_2_to_the_53_with_a_null_in_the_batch(values, expected):
+    out = general_numbers(pd.Series(pd.array(values, dtype="str")), "Int64")
+    assert str(out.dtype) == "Int64" and out.tolist() == expected
+    assert tf.to_frame("calls", [{"sid": "CA1", "duration": values[0]},
+                                 {"sid": "CA2"}]).duration[0] == expected[0]
+
+
+@pytest.mark.parametrize("value", ["9223372036854775808", "99999999999999999999", "1e19"])
+def test_an_integer_past_int64_is_a_clear_error(value):
+    with pytest.raises(tf.ParseError, match=f"'{value}' is not an integer that fits in int64"):
+        tf.to_frame("calls", [{"sid": "CA2"}, {"sid": "CA1", "duration": value}])

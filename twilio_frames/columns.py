@@ -259,10 +259,7 @@ def general_numbers(s: pd.Series, dtype: str) -> pd.Series:
     present = s.notna().to_numpy()
     _first_bad(out.isna().to_numpy() & present, s, expected)
     if dtype == "Int64":
-        values = out.to_numpy(dtype="float64", na_value=np.nan)
-        with np.errstate(invalid="ignore"):
-            whole = np.isfinite(values) & (np.abs(values) <= 2.0 ** 63) & (values == np.round(values))
-        _first_bad(present & ~whole, s, expected)
+        return _exact_integers(s, out, present)
     try:
         return out.astype(dtype)
     except (ValueError, TypeError, OverflowError):
@@ -271,6 +268,48 @@ def general_numbers(s: pd.Series, dtype: str) -> pd.Series:
                 pd.Series([out.iloc[at]]).astype(dtype)
             except (ValueError, TypeError, OverflowError):
                 raise BadValue(int(at), s.iloc[at], expected) from None
+        raise
+
+
+def _exact_integers(s: pd.Series, out: pd.Series, present: np.ndarray) -> pd.Series:
+    """``Int64`` from digit strings exactly (Arrow's int64 cast, never through float64);
+    other whole numbers (``"1e3"``, ``"12.0"``) from their float. Raises BadValue."""
+    text = s.str.strip().reset_index(drop=True)
+    digits = text.str.fullmatch(r"[+-]?[0-9]+").to_numpy(dtype=bool, na_value=False)
+    values = np.zeros(len(s), np.int64)
+    other = present & ~digits
+    if other.any():
+        floats = out.to_numpy(dtype="float64", na_value=np.nan)[other]
+        with np.errstate(invalid="ignore"):
+            whole = np.isfinite(floats) & (floats == np.round(floats))
+            fits = (floats >= -2.0 ** 63) & (floats < 2.0 ** 63)
+        _first_bad(_scatter(other, ~whole), s, "an integer")
+        _first_bad(_scatter(other, ~fits), s, _INT64_EXPECTED)
+        values[other] = floats.astype(np.int64)
+    if digits.any():
+        values[digits] = _digit_integers(text[digits].str.removeprefix("+"), s)
+    return pd.Series(pd.arrays.IntegerArray(values, ~present), index=s.index)
+
+
+_INT64_EXPECTED = "an integer that fits in int64"
+
+
+def _scatter(mask: np.ndarray, sub: np.ndarray) -> np.ndarray:
+    """``sub`` (one flag per True of ``mask``) spread back to ``mask``'s length."""
+    full = np.zeros(len(mask), bool)
+    full[mask] = sub
+    return full
+
+
+def _digit_integers(text: pd.Series, s: pd.Series) -> np.ndarray:
+    """Digit strings (indexed by their positions in ``s``) -> int64; BadValue past
+    int64."""
+    try:
+        return pa.array(text.array).cast(pa.int64()).to_numpy(zero_copy_only=False)
+    except pa.ArrowInvalid:
+        for at, value in text.items():
+            if not -2 ** 63 <= int(value) < 2 ** 63:
+                raise BadValue(int(at), s.iloc[at], _INT64_EXPECTED) from None
         raise
 
 
