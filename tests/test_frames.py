@@ -280,3 +280,13 @@ def test_sort_frame_places_a_row_without_a_sid_last_among_its_date_ties(first):
             {"sid": "CA0", "date_created": "Tue, 31 Aug 2010 20:36:27 +0000"}]
     out = sort_frame(tf.to_frame("calls", recs))
     assert out.sid.tolist()[0] == "CA1" and pd.isna(out.sid[1]) and out.sid[2] == "CA0"
+
+
+def test_a_lone_surrogate_in_json_text_becomes_the_replacement_character():
+    recs = [{"sid": "SM1", "body": "hi \ud83d", "status": "sent\udc00", "zz_extra": "\ud83d"},
+            {"sid": "SM2", "body": "fine", "price": "-0.0075\ud83d"}]
+    with pytest.raises(tf.ParseError, match="column 'price': '-0.0075\uFFFD' .*sid SM2"):
+        tf.to_frame("messages", recs)
+    df = tf.to_frame("messages", recs[:1])
+    assert df.body[0] == "hi \uFFFD" and df.status[0] == "sent\uFFFD"
+    assert df.zz_extra[0] == "\uFFFD"

@@ -17,18 +17,21 @@ record dicts, which only Python can do.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["string_array", "as_strings", "strip_format", "rfc2822", "integers", "prices",
+__all__ = ["string_array", "replace_surrogates", "as_strings", "strip_format", "rfc2822", "integers", "prices",
            "BadValue", "general_datetimes", "general_dates", "general_numbers",
            "general_booleans"]
 
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)
 _NULL_STR = pa.scalar(None, pa.large_string())
 _MIN = np.iinfo(np.int64).min
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 #: ``Ddd, DD Mon YYYY HH:MM:SS +HHMM``: 31 bytes; punctuation and digit positions.
 _RFC_WIDTH = 31
@@ -55,10 +58,18 @@ def string_array(values: list) -> pa.Array | None:
         arr = pa.array(values, type=pa.large_string())
     except (pa.ArrowTypeError, pa.ArrowInvalid):
         return None
+    except UnicodeEncodeError:        # a lone surrogate ("\ud83d" in JSON): U+FFFD
+        return string_array(replace_surrogates(values))
     empty = pc.equal(arr, "")
     if pc.any(empty).as_py():
         arr = pc.if_else(empty, _NULL_STR, arr)
     return arr
+
+
+def replace_surrogates(values: list) -> list:
+    """``values`` with every lone surrogate (``"\ud83d"``, which JSON may carry but
+    UTF-8 cannot encode) replaced by U+FFFD, as a decoder's ``errors="replace"`` does."""
+    return [_SURROGATE.sub("\ufffd", v) if isinstance(v, str) else v for v in values]
 
 
 def as_strings(arr: pa.Array) -> pd.Series:

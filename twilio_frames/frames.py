@@ -13,7 +13,10 @@ module only knows how to turn each kind into its dtype. Conventions (DESIGN §4)
   (XML URIs never carry ``.json``, reference §3.3);
 * a field the table does not know is kept as a string column after the known ones
   (sorted by name); nested objects are left out; ``capabilities`` is flattened;
-  ``auth_token`` never reaches a frame.
+  ``auth_token`` never reaches a frame;
+* a lone UTF-16 surrogate in a string (JSON may carry ``"\ud83d"``, which no UTF-8
+  text can hold) becomes U+FFFD, as a decoder's ``errors="replace"`` would: one odd
+  character in a message body must not stop a fetch.
 
 Building is split in two so a long fetch never holds every record in memory:
 :func:`partial_frame` converts a batch of records (categoricals still plain strings) and
@@ -148,7 +151,10 @@ def _unknown_fields(res, records: Sequence[dict]) -> list[str]:
 
 
 def _strings(values: list) -> pd.Series:
-    s = pd.Series(pd.array(values, dtype=DTYPES["str"]))
+    try:
+        s = pd.Series(pd.array(values, dtype=DTYPES["str"]))
+    except UnicodeEncodeError:        # a lone surrogate: U+FFFD, as string_array does
+        s = pd.Series(pd.array(columns.replace_surrogates(values), dtype=DTYPES["str"]))
     return s.mask(s == "")
 
 
