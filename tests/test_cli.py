@@ -378,3 +378,14 @@ def test_fetch_with_an_api_key_instead_of_the_auth_token(capsys, tmp_path, sim_e
     assert sim_env.api_secret not in out + err
     expected = _truth_count(sim_env, "recordings", "date_created", "2026-11-01", "2026-11-15")
     assert len(pd.read_csv(tmp_path / "r.csv")) == expected
+
+
+def test_demo_with_a_file_as_parent_fails_in_one_line_before_fetching(capsys, tmp_path,
+                                                                     monkeypatch):
+    from twilio_frames import simulator
+    monkeypatch.setattr(simulator, "running", lambda **kw: pytest.fail("fetched anyway"))
+    (tmp_path / "afile").write_text("x")
+    code, out, err = run(capsys, "demo", "--days", "2", "--quiet",
+                         "--out", str(tmp_path / "afile" / "sub"))
+    assert code == 1 and out == ""
+    assert one_error_line(err).endswith(f"error: Not a directory: {tmp_path / 'afile'}")

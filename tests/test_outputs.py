@@ -138,3 +138,17 @@ def test_overwriting_a_file_replaces_only_that_name(tmp_path):
     assert not link.is_symlink() and link.read_text() == "new"
     assert target.read_text() == "precious"
     assert (tmp_path / "neighbour.csv").read_text() == "n"
+
+
+def test_a_parent_that_is_a_file_or_a_dangling_link_is_refused_before_any_work(tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    for folder in (True, False):
+        with pytest.raises(NotADirectoryError) as info:
+            check_output(afile / "sub" / "deeper", folder=folder)
+        assert info.value.filename == str(afile)
+    dangling = tmp_path / "link"
+    dangling.symlink_to(tmp_path / "nowhere")
+    with pytest.raises(FileNotFoundError, match="dangling symbolic link"):
+        check_output(dangling, folder=True, overwrite=True)
+    assert check_output(tmp_path / "new" / "sub", folder=True) == tmp_path / "new" / "sub"

@@ -55,7 +55,8 @@ def guarded(command):
             return 130
         except FileExistsError as exc:
             hint = "" if getattr(args, "overwrite", False) else "; pass --overwrite to replace it"
-            return _fail(f"{exc.args[0] if exc.args else exc}{hint}")
+            text = f"{exc.strerror}: {exc.filename}" if exc.filename else str(exc)
+            return _fail(f"{text}{hint}")
         except OSError as exc:
             where = f": {exc.filename}" if exc.filename else ""
             return _fail(f"{exc.strerror or exc}{where}")

@@ -8,6 +8,7 @@ at the final name before is untouched. An existing output is replaced only when 
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import shutil
@@ -63,8 +64,14 @@ def check_output(path: str | os.PathLike, *, folder: bool, overwrite: bool = Fal
     ``overwrite`` so a file is never swapped for a folder by accident. With ``marker`` (a
     file name), an existing folder is replaced only if it is empty or holds that marker
     file (it was written by us): ``--out ~/Documents --overwrite`` must not delete it.
+    A parent that is not a folder (``afile/sub``) or cannot be written, and a dangling
+    symbolic link at ``path``, raise the matching OSError, before any work is done.
     """
     path = Path(path)
+    if path.is_symlink() and not path.exists():
+        raise FileNotFoundError(errno.ENOENT, "dangling symbolic link (its target does "
+                                "not exist)", str(path))
+    _check_parent(path)
     if folder and path.exists() and not path.is_dir():
         raise NotADirectoryError(f"{path} exists and is a file, not a folder")
     if not folder and path.is_dir():
@@ -76,6 +83,18 @@ def check_output(path: str | os.PathLike, *, folder: bool, overwrite: bool = Fal
         raise FileExistsError(f"{path} is not empty and is not a folder this program "
                               "wrote; refusing to replace it (give a new or empty folder)")
     return path
+
+
+def _check_parent(path: Path) -> None:
+    """Raise OSError unless ``path``'s parent is a folder or can be created: its nearest
+    existing ancestor must be a folder we may write in (``afile/sub`` is refused)."""
+    parent = path.absolute().parent
+    while not os.path.lexists(parent) and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(parent))
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(parent))
 
 
 @contextmanager
