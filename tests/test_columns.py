@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import twilio_frames as tf
 from twilio_frames import columns
-from twilio_frames.columns import general_datetimes, general_numbers
+from twilio_frames.columns import BadValue, general_datetimes, general_numbers
 from twilio_frames.money import price_to_micros
 
 MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
@@ -140,3 +140,23 @@ def test_general_integers_are_exact_past_2_to_the_53_with_a_null_in_the_batch(va
 def test_an_integer_past_int64_is_a_clear_error(value):
     with pytest.raises(tf.ParseError, match=f"'{value}' is not an integer that fits in int64"):
         tf.to_frame("calls", [{"sid": "CA2"}, {"sid": "CA1", "duration": value}])
+
+
+@pytest.mark.parametrize("value", [
+    "Mon, 31 Apr 2011 08:10:37 +0000",     # no 31 April: strptime would roll to 1 May
+    "Mon, 04 Apr 2011 08:10:60 +0000",     # second 60: would roll to the next minute
+    "Mon, 04 Apr 11 08:10:37 +0000",       # two-digit year: would read as year 11
+])
+def test_impossible_rfc2822_dates_are_refused_not_rolled_over(value):
+    with pytest.raises(BadValue) as info:
+        general_datetimes(pd.Series(["Tue, 31 Aug 2010 20:36:28 +0000", value], dtype="str"))
+    assert value in str(info.value)
+
+
+def test_rfc2822_general_path_equals_pandas_with_spaces_offsets_and_nulls():
+    values = ["Mon, 04 Apr 2011 08:10:37 +0000", "Mon, 4 Apr 2011 08:10:37 +0100",
+              " Tue, 31 Aug 2010 20:36:28 -0700 ", None]
+    got = general_datetimes(pd.Series(values, dtype="str"))
+    want = pd.to_datetime(pd.Series(values, dtype="str").str.strip(),
+                          format="%a, %d %b %Y %H:%M:%S %z", utc=True).astype("datetime64[us, UTC]")
+    pd.testing.assert_series_equal(got, want, check_names=False)

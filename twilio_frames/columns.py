@@ -254,12 +254,26 @@ def _arrow_rfc2822(s: pd.Series) -> pd.Series:
     (the offset applied, UTC out). The weekday is dropped before parsing."""
     if not len(s):
         return pd.Series([], dtype=_UTC_US, index=s.index)
-    arr = pa.array(s.array)
-    parsed = pc.strptime(pc.utf8_slice_codeunits(arr, 5), format="%d %b %Y %H:%M:%S %z",
-                         unit="us", error_is_null=True)
+    text = pc.utf8_slice_codeunits(pc.utf8_trim_whitespace(pa.array(s.array)), 5)
+    parsed = pc.strptime(text, format="%d %b %Y %H:%M:%S %z", unit="us", error_is_null=True)
+    out = pd.Series(parsed.to_pandas(), index=s.index).astype(_UTC_US)
     bad = parsed.is_null().to_numpy(zero_copy_only=False) & s.notna().to_numpy()
+    bad |= s.notna().to_numpy() & ~_fields_as_written(pd.Series(text.to_pandas()), out)
     _first_bad(bad, s, _RFC_EXPECTED)
-    return pd.Series(parsed.to_pandas(), index=s.index).astype(_UTC_US)
+    return out
+
+
+def _fields_as_written(text: pd.Series, parsed: pd.Series) -> np.ndarray:
+    """True where the parsed instant, seen at the value's own offset, has the day, year and
+    second written: strptime rolls '31 Apr' over to 1 May and ':60' to the next minute, and
+    reads a 2-digit year as year 11; those are not dates Twilio sends."""
+    parts = text.str.extract(r"^(\d{1,2}) [A-Za-z]{3} (\d{4}) \d\d:\d\d:(\d\d) ([+-])(\d\d)(\d\d)$")
+    sign = np.where(parts[3] == "-", -1, 1)
+    minutes = sign * (pd.to_numeric(parts[4]) * 60 + pd.to_numeric(parts[5]))
+    local = parsed.reset_index(drop=True) + pd.to_timedelta(minutes, unit="min")
+    same = ((local.dt.day == pd.to_numeric(parts[0])) & (local.dt.year == pd.to_numeric(parts[1]))
+            & (local.dt.second == pd.to_numeric(parts[2])))
+    return same.fillna(False).to_numpy(dtype=bool)
 
 
 def general_numbers(s: pd.Series, dtype: str) -> pd.Series:
