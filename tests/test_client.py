@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import twilio_frames as tf
-from twilio_frames.frames import sort_frame
+from twilio_frames.assemble import sort_frame
 
 START, END = "2026-11-01", "2026-11-12T06:00"
 DATED = ("calls", "messages", "recordings")

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import twilio_frames as tf
-from twilio_frames.frames import (FrameBuilder, combine_frames, partial_frame, schema_table,
-                                  sort_frame)
+from twilio_frames.assemble import FrameBuilder, sort_frame
+from twilio_frames.frames import combine_frames, partial_frame, schema_table
 from twilio_frames.money import price_to_micros
 from twilio_frames.resources import DTYPES
 

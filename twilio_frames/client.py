@@ -24,7 +24,7 @@ from .config import (DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_TIME, DEFAULT_MAX_WO
                      DEFAULT_PAGE_SIZE, DEFAULT_TIMEOUT, FORMATS, resolve_base_url,
                      resolve_credentials)
 from .errors import ConfigurationError
-from .frames import FrameBuilder, kept_sids
+from .assemble import FrameBuilder, kept_sids
 from .http import RetryPolicy, Transport
 from .paging import (PageChain, date_filters, fetch_page, iter_chains, iter_pages, list_url,
                      split_windows, to_utc)
