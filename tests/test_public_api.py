@@ -74,7 +74,6 @@ def test_modules_import_one_way():
                     assert name.startswith("twilio_frames.simulator") or (
                         name == "twilio_frames.data"), (path.name, name)
     src = "".join(p.read_text(encoding="utf-8") for p in files)
-    for module in ("client", "parse", "paging", "frames", "assemble", "http", "summaries",
-                   "reconciliation", "plots", "export", "report", "resources"):
+    for module in ("fetch", "store", "analysis", "output", "cli", "resources"):
         assert f"from ..{module}" not in src and f"twilio_frames.{module}" not in src, module
     assert sim.running is not None

@@ -15,25 +15,25 @@ import importlib
 
 __version__ = "0.1.0"
 
-# module -> the public names it provides. One line per module; keep each tuple sorted.
+# module (under twilio_frames) -> the public names it provides. One line per module; keep each tuple sorted.
 _EXPORTS: dict[str, tuple[str, ...]] = {
     "errors": ("APIError", "AuthenticationError", "ConfigurationError", "NotFoundError",
                "ParseError", "RateLimitError", "TransportError", "TwilioFramesError"),
     "resources": ("RESOURCES",),
     "money": ("cost_total", "cost_totals", "format_micros", "micros_to_decimal", "minor_unit"),
-    "billing": ("country_of", "estimate_segments", "line_items", "message_encoding"),
-    "summaries": ("cost_by_period", "top_countries", "top_numbers", "unrated"),
-    "breakdowns": ("call_summary", "conversations", "message_summary", "recording_summary"),
-    "reconciliation": ("OverlappingCategoriesWarning", "SubaccountUsageWarning", "reconcile",
+    "analysis.billing": ("country_of", "estimate_segments", "line_items", "message_encoding"),
+    "analysis.summaries": ("cost_by_period", "top_countries", "top_numbers", "unrated"),
+    "analysis.breakdowns": ("call_summary", "conversations", "message_summary", "recording_summary"),
+    "analysis.reconciliation": ("OverlappingCategoriesWarning", "SubaccountUsageWarning", "reconcile",
                        "usage_totals"),
-    "export": ("write_billing_csv", "write_frame_csv", "write_line_items_csv"),
-    "plots": ("plot_call_durations", "plot_call_heatmap", "plot_cost_by_subaccount",
+    "output.export": ("write_billing_csv", "write_frame_csv", "write_line_items_csv"),
+    "output.plots": ("plot_call_durations", "plot_call_heatmap", "plot_cost_by_subaccount",
               "plot_daily_cost", "plot_message_status", "plot_reconciliation",
               "plot_top_countries"),
-    "client": ("Client",),
-    "parse": ("Page", "parse_page"),
-    "frames": ("to_frame",),
-    "report": ("REPORT_MARKER", "ReportResult", "write_report"),
+    "fetch.client": ("Client",),
+    "fetch.parse": ("Page", "parse_page"),
+    "fetch.frames": ("to_frame",),
+    "output.report.write": ("REPORT_MARKER", "ReportResult", "write_report"),
 }
 
 _NAME_TO_MODULE = {name: mod for mod, names in _EXPORTS.items() for name in names}

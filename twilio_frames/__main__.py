@@ -1,5 +1,5 @@
 """``python -m twilio_frames`` runs the command-line interface."""
 
-from twilio_frames.cli import main
+from twilio_frames.cli.main import main
 
 raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Analysis: summaries, breakdowns and reconciliation over frames (never fetches)."""

@@ -1,0 +1,303 @@
+"""The ``demo`` and ``report`` subcommands and the helpers every command of ours shares
+(``fetch`` and ``export`` live in :mod:`twilio_frames.cli.fetch`); cli.py registers them.
+
+Each is a thin skin: parse options, call the library, print a short summary. Errors are
+one line on stderr (exit 1; argparse usage errors exit 2); Ctrl-C exits 130 and leaves
+nothing half-written, because every output is written under a temporary name and moved
+into place at the end (:mod:`twilio_frames.output.outputs`). Credentials are never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import functools
+import os
+import sys
+import textwrap
+
+from ..errors import (AuthenticationError, ConfigurationError, TransportError,
+                     TwilioFramesError)
+from ..output.outputs import REPORT_MARKER, check_output
+
+__all__ = ["add_demo_command", "add_report_command", "guarded", "instant", "print_summary",
+           "usage_error"]
+
+PROG = "twilio-frames"
+NO_CREDENTIALS = (
+    "no Twilio credentials: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or "
+    "TWILIO_ACCOUNT_SID, TWILIO_API_KEY and TWILIO_API_SECRET) in the environment; "
+    f"'{PROG} demo' needs none")
+
+
+AUTH_HINT = ("check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, or "
+             "TWILIO_API_KEY/TWILIO_API_SECRET")
+
+
+def _say(text: str = "") -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _fail(text: str) -> int:
+    print(f"{PROG}: error: {text}", file=sys.stderr, flush=True)
+    return 1
+
+
+def guarded(command):
+    """Turn library and file errors into one line on stderr; Ctrl-C into exit 130."""
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except KeyboardInterrupt:
+            print(f"\n{PROG}: interrupted; no partial output was left behind",
+                  file=sys.stderr, flush=True)
+            return 130
+        except FileExistsError as exc:
+            hint = "" if getattr(args, "overwrite", False) else "; pass --overwrite to replace it"
+            text = f"{exc.strerror}: {exc.filename}" if exc.filename else str(exc)
+            return _fail(f"{text}{hint}")
+        except OSError as exc:
+            where = f": {exc.filename}" if exc.filename else ""
+            return _fail(f"{exc.strerror or exc}{where}")
+        except TransportError as exc:
+            return _fail(f"{str(exc).splitlines()[0]} (is the base URL right and reachable?)")
+        except AuthenticationError as exc:
+            return _fail(f"{str(exc).splitlines()[0]} ({AUTH_HINT})")
+        except TwilioFramesError as exc:
+            return _fail(str(exc).splitlines()[0])
+    return run
+
+
+# ---------------------------------------------------------------- option types
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def instant(text: str) -> str:
+    """An ISO 8601 date or time (``2026-11-27``, ``2026-11-27T12:00Z``); returned as given."""
+    try:
+        dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an ISO 8601 time such as 2026-11-27T12:00Z, got {text!r}") from None
+    return text
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
+
+
+def _parser(subparsers, name: str, *, help: str, description: str, epilog: str):
+    parser = subparsers.add_parser(name, help=help,
+                                   description=textwrap.fill(description, 79), epilog=epilog,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.set_defaults(parser=parser)
+    return parser
+
+
+def usage_error(args, text: str):
+    """Options that parse but do not fit together: argparse's usage line, exit 2."""
+    args.parser.error(text)
+
+
+def _add_source_options(parser, *, accounts: bool = True) -> None:
+    group = parser.add_argument_group("where the data comes from")
+    group.add_argument("--format", choices=("xml", "json"), default="xml",
+                       help="wire format of the API pages (default: xml, the API's own default)")
+    group.add_argument("--base-url", metavar="URL", default=None,
+                       help="API root (default: $TWILIO_API_BASE or https://api.twilio.com)")
+    group.add_argument("--max-retries", type=int, default=6, metavar="N",
+                       help="retries after a failed request: connection errors, 429, 5xx "
+                            "(default: 6)")
+    if accounts:
+        group.add_argument("--accounts", nargs="+", default=["all"], metavar="SID",
+                           help="'all' (default: the account and every subaccount) or "
+                                "account SIDs")
+
+
+def _add_output_options(parser, *, what: str, default: str | None) -> None:
+    group = parser.add_argument_group("output")
+    group.add_argument("--out", metavar=what.upper(), default=default, required=default is None,
+                       help=f"the {what} to write" + (f" (default: {default})" if default else ""))
+    group.add_argument("--overwrite", action="store_true",
+                       help=f"replace an existing {what} (only once the new one is complete"
+                            + ("; only an empty folder or an earlier report)" if what == "folder"
+                               else ")"))
+    group.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def _accounts(values: list[str]):
+    return "all" if values == ["all"] else values
+
+
+def _client(args, **options):
+    """A Client from the environment; missing credentials give the one-line hint."""
+    from ..fetch.client import Client
+    env = os.environ
+    has_secret = env.get("TWILIO_AUTH_TOKEN") or (env.get("TWILIO_API_KEY")
+                                                  and env.get("TWILIO_API_SECRET"))
+    if not (env.get("TWILIO_ACCOUNT_SID") and has_secret):
+        raise ConfigurationError(NO_CREDENTIALS)
+    return Client(base_url=args.base_url, format=args.format, max_retries=args.max_retries,
+                  progress=False if args.quiet else None, **options)
+
+
+def _range(args) -> tuple[dt.date, dt.date]:
+    if args.start is not None and args.end is not None and not args.start < args.end:
+        usage_error(args, f"--start {args.start} must be before --end {args.end}")
+    return args.start, args.end
+
+
+# ---------------------------------------------------------------- summary printing
+
+def text_table(rows: list[list[str]], header: list[str], *, right: set[int]) -> list[str]:
+    """Aligned plain-text table lines (columns in ``right`` are right-aligned)."""
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells):
+        return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+    return [line(header), "  ".join("-" * w for w in widths), *[line(r) for r in rows]]
+
+
+def print_summary(result) -> None:
+    """Where the report is, cost by account and product, and the reconciliation status."""
+    from ..output.report.build import FAILED_FEE_NOTE, PRODUCTS, exact_text, money_text
+    data, index = result.data, result.index.resolve()
+    last = data.end - dt.timedelta(microseconds=1)
+    print(f"\nReport: {index}")
+    print(f"Open in a browser: {index.as_uri()}\n")
+    print(f"Cost by account and product, {data.start:%Y-%m-%d} to {last:%Y-%m-%d} "
+          "(UTC days)")
+    rows = [[r.account or r.sid, r.currency,
+             *[money_text(getattr(r, p), r.currency) for p in PRODUCTS],
+             money_text(r.total, r.currency)] for r in result.costs.itertuples()]
+    lines = text_table(rows, ["account", "currency", *PRODUCTS, "total"],
+                       right=set(range(2, 3 + len(PRODUCTS))))
+    lines.insert(len(lines) - sum(result.costs["account"] == "total"), lines[1])
+    print("\n".join("  " + x for x in lines))
+    for cur, (count, fee) in result.failed_fees.items():
+        print(f"\n  Failed-message processing fees (Usage Records): {cur} "
+              f"{exact_text(fee, cur)} for {count:,} messages.")
+        print(textwrap.fill(FAILED_FEE_NOTE, 88, initial_indent="  ",
+                            subsequent_indent="  "))
+    s = result.status
+    total = sum(s.values())
+    print()
+    print(textwrap.fill(
+        f"Reconciliation with Usage Records: of {total:,} comparisons (one per account, "
+        f"UTC day and usage category), {s['match']:,} match, {s['pending']:,} pending "
+        f"(day not over or prices not set yet), {s['mismatch']:,} mismatch.", 88,
+        subsequent_indent="  "))
+    if s["mismatch"]:
+        print("  The mismatches are listed in the report and in reconciliation.csv.")
+
+
+# ---------------------------------------------------------------- demo and report
+
+DEMO_EPILOG = f"""\
+examples:
+  {PROG} demo                          # 90 days, XML, report in ./twilio-frames-demo
+  {PROG} demo --out /tmp/demo-report --format json --days 30
+
+No credentials and no network: a simulated account (a master and 3 subaccounts) is
+served on 127.0.0.1 for the duration of the command."""
+
+REPORT_EPILOG = f"""\
+examples:
+  export TWILIO_ACCOUNT_SID=AC... TWILIO_AUTH_TOKEN=...
+  {PROG} report --start 2026-10-01 --end 2026-11-01 --out report-october
+  {PROG} report --start 2026-10-01 --end 2026-11-01 --accounts AC123... AC456... --format json
+
+--end is exclusive: the example covers October (UTC days). Credentials come from
+TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN, or with TWILIO_API_KEY and TWILIO_API_SECRET;
+another API root from TWILIO_API_BASE or --base-url."""
+
+
+def add_demo_command(subparsers) -> None:
+    """``twilio-frames demo``: the whole report against the built-in simulator."""
+    parser = _parser(subparsers, "demo", help="build a report from a simulated account "
+                     "(no credentials, no network)",
+                     description="Start the local Twilio simulator, fetch the last N days "
+                     "of calls, messages, recordings and usage records for the master "
+                     "account and every subaccount, and write a report folder (CSV, PNG, "
+                     "index.html).", epilog=DEMO_EPILOG)
+    parser.add_argument("--days", type=_positive_int, default=90,
+                        help="days of history, ending today (default: 90)")
+    parser.add_argument("--seed", type=int, default=0, help="simulated data seed (default: 0)")
+    parser.add_argument("--now", type=instant, default=None, metavar="ISO",
+                        help="the simulated present, e.g. 2026-11-27T12:00Z "
+                             "(default: the current time)")
+    group = parser.add_argument_group("where the data comes from")
+    group.add_argument("--format", choices=("xml", "json"), default="xml",
+                       help="wire format of the API pages (default: xml, the API's own default)")
+    _add_output_options(parser, what="folder", default="twilio-frames-demo")
+    parser.set_defaults(func=guarded(run_demo))
+
+
+def _demo_now(text: str | None):
+    from ..fetch.paging import to_utc
+    now = to_utc(text) if text else None
+    import pandas as pd
+    return (now or pd.Timestamp.now(tz="UTC")).floor("min")
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from .. import simulator
+    from ..fetch.client import Client
+    from ..output.report.write import write_report
+    check_output(args.out, folder=True, overwrite=args.overwrite, marker=REPORT_MARKER)
+    now = _demo_now(args.now)
+    end = now.normalize() + dt.timedelta(days=1)
+    start = end - dt.timedelta(days=args.days)
+    if not args.quiet:
+        _say(f"Starting the simulator: seed {args.seed}, {args.days} days up to "
+             f"{now:%Y-%m-%d %H:%M} UTC")
+    with simulator.running(seed=args.seed, days=args.days, now=now.to_pydatetime()) as sim:
+        client = Client(sim.account_sid, sim.auth_token, base_url=sim.base_url,
+                        format=args.format, progress=False if args.quiet else None)
+        with client:
+            result = write_report(client, args.out, start=start, end=end, accounts="all",
+                                  overwrite=args.overwrite, progress=not args.quiet, now=now,
+                                  title="Twilio usage and cost report (simulated account)",
+                                  source=f"the local simulator (seed {args.seed})")
+    print_summary(result)
+    return 0
+
+
+def add_report_command(subparsers) -> None:
+    """``twilio-frames report``: the same report for a real account."""
+    parser = _parser(subparsers, "report", help="build a usage and cost report for a "
+                     "Twilio account", description="Fetch calls, messages, recordings and "
+                     "daily usage records for [--start, --end) and write a report folder "
+                     "(CSV, PNG, index.html).", epilog=REPORT_EPILOG)
+    parser.add_argument("--start", type=_date, required=True, metavar="YYYY-MM-DD",
+                        help="first UTC day")
+    parser.add_argument("--end", type=_date, required=True, metavar="YYYY-MM-DD",
+                        help="UTC day after the last one (exclusive)")
+    _add_source_options(parser)
+    _add_output_options(parser, what="folder", default=None)
+    parser.set_defaults(func=guarded(run_report))
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from ..output.report.write import write_report
+    start, end = _range(args)
+    check_output(args.out, folder=True, overwrite=args.overwrite, marker=REPORT_MARKER)
+    with _client(args) as client:
+        result = write_report(client, args.out, start=start, end=end,
+                              accounts=_accounts(args.accounts), overwrite=args.overwrite,
+                              progress=not args.quiet)
+    print_summary(result)
+    return 0

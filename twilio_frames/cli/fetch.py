@@ -1,0 +1,183 @@
+"""The ``fetch`` and ``export`` subcommands: one resource to a file, or a billing CSV.
+
+Shares option types, error handling and client creation with
+:mod:`twilio_frames.cli.commands`; every file is written under a temporary name and moved
+into place, so Ctrl-C or an error never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+from .commands import (PROG, _accounts, _add_output_options, _add_source_options,
+                           _client, _date, _parser, _range, guarded, usage_error)
+from ..errors import ConfigurationError
+from ..output.outputs import atomic_file, check_output
+
+__all__ = ["add_export_command", "add_fetch_command"]
+
+RESOURCE_NAMES = ("calls", "messages", "recordings", "usage_records", "accounts",
+                  "incoming_phone_numbers")
+FETCH_FORMATS = (".csv", ".jsonl", ".parquet")
+
+
+def _resource(text: str) -> str:
+    name = text.replace("-", "_").lower()
+    if name not in RESOURCE_NAMES:
+        raise argparse.ArgumentTypeError(
+            f"unknown resource {text!r}; choose from {', '.join(RESOURCE_NAMES)}")
+    return name
+
+
+FETCH_EPILOG = f"""\
+examples:
+  {PROG} fetch calls --start 2026-10-01 --end 2026-11-01 --out calls-october.csv
+  {PROG} fetch messages --start 2026-10-01 --end 2026-10-08 --out messages.parquet
+  {PROG} fetch usage_records --subresource daily --start 2026-10-01 --end 2026-11-01 \\
+      --out usage.jsonl
+
+The file type follows the extension: .csv (exact money, ISO 8601 UTC times, cells that
+would run as a spreadsheet formula prefixed with a quote), .jsonl (one JSON object per
+line) or .parquet (needs pyarrow: pip install 'twilio-frames[parquet]'). Times are UTC;
+--end is exclusive."""
+
+EXPORT_EPILOG = f"""\
+examples:
+  {PROG} export billing --start 2026-10-01 --end 2026-11-01 --out billing-october.csv
+  {PROG} export billing --start 2026-10-01 --end 2026-11-01 --freq D --by our_number \\
+      --out billing-per-number.csv
+  {PROG} export line-items --resource calls --start 2026-10-01 --end 2026-11-01 \\
+      --out call-line-items.csv
+
+billing: billed usage and cost per period, account (or --by column) and product.
+line-items: one row per call, message or recording with its billing columns."""
+
+
+def _add_range(parser, *, required: bool) -> None:
+    parser.add_argument("--start", type=_date, required=required, metavar="YYYY-MM-DD",
+                        help="first UTC day")
+    parser.add_argument("--end", type=_date, required=required, metavar="YYYY-MM-DD",
+                        help="UTC day after the last one (exclusive)")
+
+
+def add_fetch_command(subparsers) -> None:
+    """``twilio-frames fetch``: one resource to a CSV, JSON Lines or Parquet file."""
+    parser = _parser(subparsers, "fetch", help="fetch one resource into a .csv, .jsonl or "
+                     ".parquet file", description="Fetch one list resource as a typed "
+                     "table and write it to a file.", epilog=FETCH_EPILOG)
+    parser.add_argument("resource", type=_resource, metavar="RESOURCE",
+                        help=", ".join(RESOURCE_NAMES))
+    _add_range(parser, required=False)
+    parser.add_argument("--subresource", default=None, metavar="NAME",
+                        help="usage_records only: daily, monthly, yearly, all_time, today, "
+                             "yesterday, this_month, last_month")
+    _add_source_options(parser)
+    _add_output_options(parser, what="file", default=None)
+    parser.set_defaults(func=guarded(run_fetch))
+
+
+def _check_fetch_args(args) -> None:
+    """Options that do not fit together are usage errors (exit 2), found before fetching."""
+    _range(args)
+    name = args.resource
+    if args.subresource and name != "usage_records":
+        usage_error(args, "--subresource applies to usage_records only")
+    if name in ("accounts", "incoming_phone_numbers") and (args.start or args.end):
+        usage_error(args, f"{name} has no date filter; drop --start/--end")
+
+
+def _fetch_frame(client, args):
+    name, (start, end) = args.resource, _range(args)
+    accounts = _accounts(args.accounts)
+    if name == "usage_records":
+        return client.usage_records(args.subresource, start=start, end=end,
+                                    accounts=accounts)
+    if name in ("accounts", "incoming_phone_numbers"):
+        return (client.accounts() if name == "accounts"
+                else client.incoming_phone_numbers(accounts=accounts))
+    return getattr(client, name)(start, end, accounts=accounts)
+
+
+def _writer(path: Path):
+    ext = path.suffix.lower()
+    if ext not in FETCH_FORMATS:
+        raise ConfigurationError(f"cannot tell the file type of {path.name!r}: use a "
+                                 f"{', '.join(FETCH_FORMATS)} extension")
+    if ext == ".parquet":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise ConfigurationError("writing .parquet needs pyarrow: "
+                                     "pip install 'twilio-frames[parquet]'") from None
+        return lambda frame, tmp: frame.to_parquet(tmp, index=False)
+    if ext == ".jsonl":
+        return write_jsonl
+    from ..output.export import write_frame_csv
+    return lambda frame, tmp: write_frame_csv(frame, tmp, overwrite=True)
+
+
+#: pandas (ujson) escapes every "/" as "\/"; an escape is a backslash and the next
+#: character, so a "\/" preceded by an even run of backslashes is an escaped slash.
+_ESCAPED_SLASH = re.compile(r"(?<!\\)((?:\\\\)*)\\/")
+
+
+def write_jsonl(frame, path) -> None:
+    """One plain JSON object per line, UTF-8: JSON field names, times as ISO 8601 UTC
+    (``2026-10-01T12:00:00Z``), missing values as null, slashes unescaped."""
+    text = frame.to_json(orient="records", lines=True, date_format="iso", date_unit="s",
+                         force_ascii=False)
+    Path(path).write_text(_ESCAPED_SLASH.sub(r"\1/", text), encoding="utf-8")
+
+
+def run_fetch(args: argparse.Namespace) -> int:
+    _check_fetch_args(args)
+    out = Path(args.out)
+    write = _writer(out)
+    check_output(out, folder=False, overwrite=args.overwrite)
+    with _client(args) as client:
+        frame = _fetch_frame(client, args)
+    with atomic_file(out, overwrite=args.overwrite) as tmp:
+        write(frame, tmp)
+    print(f"Wrote {len(frame):,} {args.resource} rows ({len(frame.columns)} columns) to {out}")
+    return 0
+
+
+def add_export_command(subparsers) -> None:
+    """``twilio-frames export``: the billing or line-items CSV for a date range."""
+    parser = _parser(subparsers, "export", help="write the billing or line-items CSV",
+                     description="Fetch calls, messages and recordings for [--start, --end) "
+                     "and write a billing or line-items CSV (exact money, UTC dates).",
+                     epilog=EXPORT_EPILOG)
+    parser.add_argument("kind", choices=("billing", "line-items"), help="which CSV")
+    _add_range(parser, required=True)
+    parser.add_argument("--freq", choices=("D", "W", "M"), default="M",
+                        help="billing: period length, day/week/month (default: M)")
+    parser.add_argument("--by", default="account_sid", metavar="COLUMN",
+                        help="billing: grouping column (default: account_sid; e.g. our_number)")
+    parser.add_argument("--resource", choices=("calls", "messages", "recordings"),
+                        default="calls", help="line-items: which resource (default: calls)")
+    _add_source_options(parser)
+    _add_output_options(parser, what="file", default=None)
+    parser.set_defaults(func=guarded(run_export))
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from ..output.export import write_billing_csv, write_line_items_csv
+    start, end = _range(args)
+    check_output(args.out, folder=False, overwrite=args.overwrite)
+    accounts = _accounts(args.accounts)
+    with _client(args) as client:
+        if args.kind == "line-items":
+            frame = getattr(client, args.resource)(start, end, accounts=accounts)
+            write_line_items_csv(frame, args.out, overwrite=args.overwrite)
+            what = f"{len(frame):,} {args.resource} line items"
+        else:
+            frames = {name: getattr(client, name)(start, end, accounts=accounts)
+                      for name in ("calls", "messages", "recordings")}
+            write_billing_csv(args.out, **frames, freq=args.freq, by=args.by, start=start,
+                              end=end, overwrite=args.overwrite)
+            what = "billing for " + ", ".join(f"{len(f):,} {n}" for n, f in frames.items())
+    print(f"Wrote {what} to {args.out}")
+    return 0

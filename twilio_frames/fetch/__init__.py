@@ -1,0 +1,1 @@
+"""Fetching: HTTP bytes -> parsed pages -> page streams -> typed frames -> the Client."""

@@ -1,0 +1,348 @@
+"""Column conversions in Arrow and numpy: fast paths for what Twilio actually sends,
+and general paths that take anything and find the first value they cannot convert.
+
+:mod:`twilio_frames.fetch.frames` builds every column through the fast paths first. Each fast
+path accepts only values in the exact shape Twilio uses (strings, ``Ddd, DD Mon YYYY
+HH:MM:SS +HHMM`` datetimes, plain decimal prices, digit-only integers) and returns None
+for anything else, so the caller falls back to the general conversion (``general_*``),
+which gives the same result or raises :class:`BadValue` naming the first value it could
+not convert (its position, the value, what was expected), for the caller to turn into a
+one-line :class:`~twilio_frames.errors.ParseError`. A fast path never decides a result
+the general path would decide differently (tests compare both).
+
+Profiled on 100k calls (2 shared cores): building the typed frame went from about
+10 us to about 3 us per record; what is left is mostly reading the values out of the
+record dicts, which only Python can do.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = ["string_array", "replace_surrogates", "as_strings", "strip_format", "rfc2822", "integers", "prices",
+           "BadValue", "general_datetimes", "general_dates", "general_numbers",
+           "general_booleans"]
+
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)
+_NULL_STR = pa.scalar(None, pa.large_string())
+_MIN = np.iinfo(np.int64).min
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+#: ``Ddd, DD Mon YYYY HH:MM:SS +HHMM``: 31 bytes; punctuation and digit positions.
+_RFC_WIDTH = 31
+_RFC_PUNCT = {3: b",", 4: b" ", 7: b" ", 11: b" ", 16: b" ", 19: b":", 22: b":", 25: b" "}
+_RFC_DIGITS = [5, 6, 12, 13, 14, 15, 17, 18, 20, 21, 23, 24, 27, 28, 29, 30]
+_MONTHS = [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct",
+           b"Nov", b"Dec"]
+_MONTH_CODES = np.array([m[0] << 16 | m[1] << 8 | m[2] for m in _MONTHS], np.int64)
+_MONTH_ORDER = np.argsort(_MONTH_CODES)
+_DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], np.int64)
+
+#: Up to 15 digits: below 2**53, where the general path (through float64 when a value
+#: is missing) is exact too.
+_INTEGER = r"^-?[0-9]{1,15}$"
+#: At most 9 whole digits (so price * 10**6 stays far inside float64's exact integers)
+#: and nothing but zeros past the sixth decimal place.
+_PRICE = r"^[+-]?(?:[0-9]{1,9}(?:\.[0-9]{0,6}0*)?|\.[0-9]{1,6}0*)$"
+
+
+def string_array(values: list) -> pa.Array | None:
+    """``values`` (str or None) as an Arrow ``large_string`` array with ``""`` made null;
+    None when some value is not a string (ints, booleans, objects)."""
+    try:
+        arr = pa.array(values, type=pa.large_string())
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        return None
+    except UnicodeEncodeError:        # a lone surrogate ("\ud83d" in JSON): U+FFFD
+        return string_array(replace_surrogates(values))
+    empty = pc.equal(arr, "")
+    if pc.any(empty).as_py():
+        arr = pc.if_else(empty, _NULL_STR, arr)
+    return arr
+
+
+def replace_surrogates(values: list) -> list:
+    """``values`` with every lone surrogate (``"\ud83d"``, which JSON may carry but
+    UTF-8 cannot encode) replaced by U+FFFD, as a decoder's ``errors="replace"`` does."""
+    return [_SURROGATE.sub("\ufffd", v) if isinstance(v, str) else v for v in values]
+
+
+def as_strings(arr: pa.Array) -> pd.Series:
+    """An Arrow string array as a pandas ``str`` Series (no copy)."""
+    if arr.type != pa.large_string():
+        arr = arr.cast(pa.large_string())
+    return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([arr]), dtype=_STR))
+
+
+def strip_format(arr: pa.Array) -> pa.Array:
+    """Drop the ``.json``/``.xml`` extension ending a path (before a query, if any)."""
+    return pc.replace_substring_regex(arr, r"\.(?:json|xml)(\?|$)", r"\1")
+
+
+def rfc2822(arr: pa.Array) -> pd.Series | None:
+    """``Ddd, DD Mon YYYY HH:MM:SS +HHMM`` strings -> ``datetime64[us, UTC]``, the
+    offset applied, in numpy over the fixed-width bytes; None unless every non-null
+    value has exactly that shape and is a real date and time (the weekday is not read,
+    as the general path does not read it either)."""
+    if not len(arr):
+        return None
+    rows = _fixed_width_rows(arr, _RFC_WIDTH)
+    if rows is None:
+        return None
+    valid, m = rows
+    micros = _rfc2822_micros(m)
+    if micros is None:
+        return None
+    out = np.full(len(arr), _MIN, np.int64)
+    out[valid] = micros
+    return pd.Series(out.view("M8[us]")).dt.tz_localize("UTC")
+
+
+def _fixed_width_rows(arr: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(non-null mask, the non-null values as an (n, width) uint8 matrix), or None when
+    a value has another length or a null takes bytes."""
+    if arr.type != pa.large_string():
+        return None
+    valid = ~np.asarray(arr.is_null().to_numpy(zero_copy_only=False), bool)
+    _, offsets, data = arr.buffers()
+    offs = np.frombuffer(offsets, np.int64)[arr.offset:arr.offset + len(arr) + 1]
+    lengths = np.diff(offs)
+    if not (np.all(lengths[valid] == width) and np.all(lengths[~valid] == 0)):
+        return None
+    if data is None:
+        return valid, np.zeros((0, width), np.uint8)
+    raw = np.frombuffer(data, np.uint8)[offs[0]:offs[-1]]
+    return valid, raw.reshape(-1, width)
+
+
+def _rfc2822_micros(m: np.ndarray) -> np.ndarray | None:
+    for pos, char in _RFC_PUNCT.items():
+        if not np.all(m[:, pos] == char[0]):
+            return None
+    digits = m[:, _RFC_DIGITS].astype(np.int64) - ord("0")
+    sign = m[:, 26]
+    if digits.size and not ((digits >= 0).all() and (digits <= 9).all()):
+        return None
+    if not np.all((sign == ord("+")) | (sign == ord("-"))):
+        return None
+    month = _month_numbers(m[:, 8:11])
+    if month is None:
+        return None
+    d = digits.T
+    day, year = d[0] * 10 + d[1], d[2] * 1000 + d[3] * 100 + d[4] * 10 + d[5]
+    hour, minute, second = d[6] * 10 + d[7], d[8] * 10 + d[9], d[10] * 10 + d[11]
+    off_h, off_m = d[12] * 10 + d[13], d[14] * 10 + d[15]
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    month_days = _DAYS_IN_MONTH[month - 1] + (leap & (month == 2))
+    ok = ((year >= 1900) & (year <= 2999) & (day >= 1) & (day <= month_days) & (hour <= 23)
+          & (minute <= 59) & (second <= 59) & (off_h <= 23) & (off_m <= 59))
+    if not ok.all():
+        return None
+    offset = np.where(sign == ord("-"), -1, 1) * (off_h * 3600 + off_m * 60)
+    seconds = _days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
+    return (seconds - offset) * 1_000_000
+
+
+def _month_numbers(names: np.ndarray) -> np.ndarray | None:
+    codes = names[:, 0].astype(np.int64) << 16 | names[:, 1].astype(np.int64) << 8 | names[:, 2]
+    sorted_codes = _MONTH_CODES[_MONTH_ORDER]
+    at = np.clip(np.searchsorted(sorted_codes, codes), 0, 11)
+    if not np.all(sorted_codes[at] == codes):
+        return None
+    return _MONTH_ORDER[at] + 1
+
+
+def _days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of proleptic Gregorian dates (H. Hinnant's algorithm)."""
+    y = y - (m <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (m + np.where(m > 2, -3, 9)) + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+def integers(arr: pa.Array) -> pd.Series | None:
+    """Digit strings -> ``Int64``; None unless every non-null value is ``-?digits``
+    (up to 15 of them)."""
+    if arr.null_count < len(arr) and not pc.all(pc.match_substring_regex(arr, _INTEGER)).as_py():
+        return None
+    try:
+        return _nullable_int(pc.cast(arr, pa.int64()))
+    except pa.ArrowInvalid:
+        return None
+
+
+def prices(arr: pa.Array) -> tuple[pd.Series, pd.Series] | None:
+    """Decimal price strings -> (``price`` float64, ``price_micros`` Int64), exactly:
+    with at most 9 whole digits and 6 significant decimals, ``rint(float * 10**6)`` is
+    the exact micro count (the float's relative error, ~2**-52, stays far below half a
+    micro). None for any other shape."""
+    if arr.null_count < len(arr) and not pc.all(pc.match_substring_regex(arr, _PRICE)).as_py():
+        return None
+    try:
+        floats = pc.cast(arr, pa.float64())
+    except pa.ArrowInvalid:
+        return None
+    values = floats.to_numpy(zero_copy_only=False)
+    missing = np.isnan(values)
+    micros = np.where(missing, 0, np.rint(values * 1e6)).astype(np.int64)
+    price = np.where(missing, np.nan, micros / 1e6)
+    return pd.Series(price), pd.Series(pd.arrays.IntegerArray(micros, missing))
+
+
+def _nullable_int(arr: pa.Array) -> pd.Series:
+    missing = np.asarray(arr.is_null().to_numpy(zero_copy_only=False), bool)
+    values = np.asarray(pc.fill_null(arr, 0).to_numpy(zero_copy_only=False), np.int64)
+    return pd.Series(pd.arrays.IntegerArray(values, missing))
+
+
+# ---------------------------------------------------------------- general paths
+
+class BadValue(ValueError):
+    """The first value of a column that cannot be converted: ``position`` (in the
+    batch), ``value`` and ``expected`` (what it should have been, in words)."""
+
+    def __init__(self, position: int, value, expected: str) -> None:
+        super().__init__(f"{value!r} at {position} is not {expected}")
+        self.position, self.value, self.expected = position, value, expected
+
+
+_UTC_US = "datetime64[us, UTC]"
+_RFC_EXPECTED = "an RFC 2822 date-time like 'Tue, 31 Aug 2010 20:36:28 +0000'"
+_ISO_EXPECTED = "an ISO 8601 date-time like '2019-06-24T22:32:49+00:00'"
+_BOOL = {True: True, False: False, "true": True, "false": False, "True": True,
+         "False": False, 1: True, 0: False}
+
+
+def _first_bad(bad, s: pd.Series, expected: str) -> None:
+    bad = np.asarray(bad, bool)
+    if bad.any():
+        at = int(np.flatnonzero(bad)[0])
+        raise BadValue(at, s.iloc[at], expected)
+
+
+def general_datetimes(s: pd.Series) -> pd.Series:
+    """Date-times (``str`` Series) -> ``datetime64[us, UTC]``, offsets applied: RFC
+    2822, or ISO 8601 when most values look ISO (usage ``as_of``:
+    ``2019-06-24T22:32:49+00:00``). Raises :class:`BadValue`."""
+    present = s.dropna()
+    iso = int(present.str.match(r"\d{4}-\d\d-\d\d").sum()) if len(present) else 0
+    if iso * 2 > len(present):
+        return _pandas_times(s, "ISO8601", _ISO_EXPECTED)
+    return _arrow_rfc2822(s)
+
+
+def general_dates(s: pd.Series) -> pd.Series:
+    """``YYYY-MM-DD`` -> midnight UTC. Raises :class:`BadValue`."""
+    return _pandas_times(s, "%Y-%m-%d", "a date like '2026-11-01'")
+
+
+def _pandas_times(s: pd.Series, fmt: str, expected: str) -> pd.Series:
+    out = pd.to_datetime(s, format=fmt, utc=True, errors="coerce")
+    _first_bad(out.isna().to_numpy() & s.notna().to_numpy(), s, expected)
+    return out.astype(_UTC_US)
+
+
+def _arrow_rfc2822(s: pd.Series) -> pd.Series:
+    """RFC 2822 with Arrow's strptime: about 4x pandas' ``%a``/``%z`` path, same result
+    (the offset applied, UTC out). The weekday is dropped before parsing."""
+    if not len(s):
+        return pd.Series([], dtype=_UTC_US, index=s.index)
+    text = pc.utf8_slice_codeunits(pc.utf8_trim_whitespace(pa.array(s.array)), 5)
+    parsed = pc.strptime(text, format="%d %b %Y %H:%M:%S %z", unit="us", error_is_null=True)
+    out = pd.Series(parsed.to_pandas(), index=s.index).astype(_UTC_US)
+    bad = parsed.is_null().to_numpy(zero_copy_only=False) & s.notna().to_numpy()
+    bad |= s.notna().to_numpy() & ~_fields_as_written(pd.Series(text.to_pandas()), out)
+    _first_bad(bad, s, _RFC_EXPECTED)
+    return out
+
+
+def _fields_as_written(text: pd.Series, parsed: pd.Series) -> np.ndarray:
+    """True where the parsed instant, seen at the value's own offset, has the day, year and
+    second written: strptime rolls '31 Apr' over to 1 May and ':60' to the next minute, and
+    reads a 2-digit year as year 11; those are not dates Twilio sends."""
+    parts = text.str.extract(r"^(\d{1,2}) [A-Za-z]{3} (\d{4}) \d\d:\d\d:(\d\d) ([+-])(\d\d)(\d\d)$")
+    sign = np.where(parts[3] == "-", -1, 1)
+    minutes = sign * (pd.to_numeric(parts[4]) * 60 + pd.to_numeric(parts[5]))
+    local = parsed.reset_index(drop=True) + pd.to_timedelta(minutes, unit="min")
+    same = ((local.dt.day == pd.to_numeric(parts[0])) & (local.dt.year == pd.to_numeric(parts[1]))
+            & (local.dt.second == pd.to_numeric(parts[2])))
+    return same.fillna(False).to_numpy(dtype=bool)
+
+
+def general_numbers(s: pd.Series, dtype: str) -> pd.Series:
+    """Numbers (``str`` Series) -> ``dtype`` (``Int64`` or ``float64``). Raises
+    :class:`BadValue` for a value that is not a number, or not a whole one for Int64."""
+    expected = "an integer" if dtype == "Int64" else "a number"
+    out = pd.to_numeric(s, errors="coerce")
+    present = s.notna().to_numpy()
+    _first_bad(out.isna().to_numpy() & present, s, expected)
+    if dtype == "Int64":
+        return _exact_integers(s, out, present)
+    try:
+        return out.astype(dtype)
+    except (ValueError, TypeError, OverflowError):
+        for at in np.flatnonzero(present):
+            try:
+                pd.Series([out.iloc[at]]).astype(dtype)
+            except (ValueError, TypeError, OverflowError):
+                raise BadValue(int(at), s.iloc[at], expected) from None
+        raise
+
+
+def _exact_integers(s: pd.Series, out: pd.Series, present: np.ndarray) -> pd.Series:
+    """``Int64`` from digit strings exactly (Arrow's int64 cast, never through float64);
+    other whole numbers (``"1e3"``, ``"12.0"``) from their float. Raises BadValue."""
+    text = s.str.strip().reset_index(drop=True)
+    digits = text.str.fullmatch(r"[+-]?[0-9]+").to_numpy(dtype=bool, na_value=False)
+    values = np.zeros(len(s), np.int64)
+    other = present & ~digits
+    if other.any():
+        floats = out.to_numpy(dtype="float64", na_value=np.nan)[other]
+        with np.errstate(invalid="ignore"):
+            whole = np.isfinite(floats) & (floats == np.round(floats))
+            fits = (floats >= -2.0 ** 63) & (floats < 2.0 ** 63)
+        _first_bad(_scatter(other, ~whole), s, "an integer")
+        _first_bad(_scatter(other, ~fits), s, _INT64_EXPECTED)
+        values[other] = floats.astype(np.int64)
+    if digits.any():
+        values[digits] = _digit_integers(text[digits].str.removeprefix("+"), s)
+    return pd.Series(pd.arrays.IntegerArray(values, ~present), index=s.index)
+
+
+_INT64_EXPECTED = "an integer that fits in int64"
+
+
+def _scatter(mask: np.ndarray, sub: np.ndarray) -> np.ndarray:
+    """``sub`` (one flag per True of ``mask``) spread back to ``mask``'s length."""
+    full = np.zeros(len(mask), bool)
+    full[mask] = sub
+    return full
+
+
+def _digit_integers(text: pd.Series, s: pd.Series) -> np.ndarray:
+    """Digit strings (indexed by their positions in ``s``) -> int64; BadValue past
+    int64."""
+    try:
+        return pa.array(text.array).cast(pa.int64()).to_numpy(zero_copy_only=False)
+    except pa.ArrowInvalid:
+        for at, value in text.items():
+            if not -2 ** 63 <= int(value) < 2 ** 63:
+                raise BadValue(int(at), s.iloc[at], _INT64_EXPECTED) from None
+        raise
+
+
+def general_booleans(values: list) -> pd.Series:
+    """true/false (JSON booleans or their text) -> ``boolean``; ``""`` and null are
+    missing. Raises :class:`BadValue`."""
+    s = pd.Series(values, dtype=object)
+    s = s.where(s.notna() & (s != ""), None)
+    out = s.map(_BOOL, na_action="ignore")
+    _first_bad((out.isna() & s.notna()).to_numpy(), s, "a boolean (true or false)")
+    return out.astype("boolean")

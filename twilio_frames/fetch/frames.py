@@ -1,0 +1,290 @@
+"""Records -> typed DataFrames, one column at a time with vectorised pandas conversions.
+
+The schema (column order and kind) is the table in :mod:`twilio_frames.resources`; this
+module only knows how to turn each kind into its dtype. Conventions (DESIGN §4):
+
+* ``""`` and null are both missing (XML cannot tell them apart);
+* datetimes are parsed with their offset (RFC 2822 ``+0100`` included) into UTC;
+* ``price`` keeps Twilio's sign; ``price_micros`` is the exact price in 10**-6 units;
+  ``price_unit`` is upper-cased;
+* enums are categoricals whose categories are the known values first, then any unknown
+  value seen, sorted;
+* ``uri`` is written without its format extension, so XML and JSON frames agree
+  (XML URIs never carry ``.json``, reference §3.3);
+* a field the table does not know is kept as a string column after the known ones
+  (sorted by name); nested objects are left out; ``capabilities`` is flattened;
+  ``auth_token`` never reaches a frame;
+* a lone UTF-16 surrogate in a string (JSON may carry ``"\ud83d"``, which no UTF-8
+  text can hold) becomes U+FFFD, as a decoder's ``errors="replace"`` would: one odd
+  character in a message body must not stop a fetch.
+
+Building is split in two so a long fetch never holds every record in memory:
+:func:`partial_frame` converts a batch of records (categoricals still plain strings) and
+:func:`combine_frames` concatenates batches and sets the categories. :func:`to_frame`
+does both. Building one frame page by page from several lists, trimming it and sorting
+it in served order is :mod:`twilio_frames.fetch.assemble`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.compute as pc
+
+from . import columns
+from ..errors import ParseError
+from ..money import PRICE_OUT_OF_RANGE, price_to_micros
+from ..resources import DTYPES, RESOURCES, Column, get_resource
+
+__all__ = ["to_frame", "partial_frame", "combine_frames", "schema_table"]
+
+_NESTED_FLATTENED = {"capabilities": ("voice", "sms", "mms", "fax")}
+
+
+def to_frame(resource: str, records: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """Turn JSON-equivalent records of ``resource`` into its typed DataFrame.
+
+    Parameters
+    ----------
+    resource : str
+        ``calls``, ``messages``, ``recordings``, ``usage_records``, ``accounts`` or
+        ``incoming_phone_numbers``.
+    records : sequence of dict
+        Records as :func:`twilio_frames.parse_page` returns them (JSON or XML alike).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns and dtypes as in ``docs/schemas.md``, rows in the order given.
+
+    Examples
+    --------
+    >>> df = to_frame("calls", [{"sid": "CA1", "price": "-0.0075", "price_unit": "usd",
+    ...                          "start_time": "Tue, 31 Aug 2010 20:36:28 +0100"}])
+    >>> df.loc[0, "price_micros"], df.loc[0, "price_unit"], str(df.loc[0, "start_time"])
+    (np.int64(-7500), 'USD', '2010-08-31 19:36:28+00:00')
+    """
+    return combine_frames(resource, [partial_frame(resource, records)])
+
+
+def partial_frame(resource: str, records: Sequence[dict[str, Any]], *,
+                  trim: tuple[str, pd.Timestamp | None, pd.Timestamp | None] | None = None,
+                  ) -> pd.DataFrame:
+    """Convert one batch of records; enum columns stay strings until :func:`combine_frames`.
+
+    ``trim=(column, start, end)`` keeps rows with ``start <= column < end`` (either bound
+    may be None).
+    """
+    try:
+        frame = _build(get_resource(resource), records)
+    except _RowError as err:
+        raise err.parse_error(resource, records) from None
+    return _trim(frame, trim) if trim else frame
+
+
+def _build(res, records: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    data: dict[str, Any] = {}
+    for col in res.columns:
+        if col.kind == "micros":
+            continue
+        try:
+            if col.kind == "money":
+                data[col.name], data["price_micros"] = _money(_values(records, col.name))
+            else:
+                data[col.name] = _convert(col, _values(records, col.name))
+        except columns.BadValue as bad:
+            raise _RowError(col.name, bad) from None
+    for name in _unknown_fields(res, records):
+        data[name] = _strings(_values(records, name))
+    frame = pd.DataFrame(data, index=pd.RangeIndex(len(records)), copy=False)
+    return frame[[*res.column_names, *sorted(set(frame.columns) - set(res.column_names))]]
+
+
+class _RowError(Exception):
+    """A column's :class:`~twilio_frames.fetch.columns.BadValue`, before the resource, the
+    sid of its row and the page URL are known."""
+
+    def __init__(self, column: str, bad: columns.BadValue) -> None:
+        super().__init__(column, bad)
+        self.column, self.bad = column, bad
+
+    def parse_error(self, resource: str, records: Sequence[dict], url: str | None = None,
+                    ) -> ParseError:
+        """One line: resource, column, the value, what it should be, the row's sid."""
+        at = self.bad.position
+        sid = records[at].get("sid") if 0 <= at < len(records) else None
+        return ParseError(f"{resource} column {self.column!r}: {_quote(self.bad.value)} is not "
+                          f"{self.bad.expected} (first bad row: sid {_quote(sid, bare=True)})",
+                          url=url)
+
+
+def _quote(value: Any, *, bare: bool = False, width: int = 60) -> str:
+    """A value for a one-line message: repr (newlines escaped), shortened; a plain
+    word (a sid) without quotes when ``bare``."""
+    if bare and isinstance(value, str) and value.isalnum():
+        return value[:width]
+    text = repr(value)
+    return text if len(text) <= width else text[:width - 4] + "...'"
+
+
+def _values(records: Sequence[dict], name: str) -> list:
+    outer, _, inner = name.partition("_")
+    if outer in _NESTED_FLATTENED and inner in _NESTED_FLATTENED[outer]:
+        return [(r.get(outer) or {}).get(inner) for r in records]
+    return [r.get(name) for r in records]
+
+
+def _unknown_fields(res, records: Sequence[dict]) -> list[str]:
+    seen: set[str] = set()
+    for r in records:
+        seen.update(r.keys())
+    known = set(res.column_names) | set(res.dropped)
+    extra = []
+    for name in sorted(seen - known):
+        if not any(isinstance(r.get(name), (dict, list)) for r in records):
+            extra.append(name)
+    return extra
+
+
+def _strings(values: list) -> pd.Series:
+    try:
+        s = pd.Series(pd.array(values, dtype=DTYPES["str"]))
+    except UnicodeEncodeError:        # a lone surrogate: U+FFFD, as string_array does
+        s = pd.Series(pd.array(columns.replace_surrogates(values), dtype=DTYPES["str"]))
+    return s.mask(s == "")
+
+
+def _convert(col: Column, values: list) -> pd.Series:
+    """One column: the Arrow fast path of :mod:`columns` when the values have Twilio's
+    usual shape, else the general conversion (same result, or BadValue)."""
+    if col.kind == "bool":
+        return columns.general_booleans(values)
+    arr = columns.string_array(values)
+    if arr is None:
+        return _convert_general(col, _strings(values))
+    fast = _convert_fast(col, arr)
+    return fast if fast is not None else _convert_general(col, columns.as_strings(arr))
+
+
+def _convert_fast(col: Column, arr) -> pd.Series | None:
+    if col.kind == "str":
+        return columns.as_strings(columns.strip_format(arr) if col.name == "uri" else arr)
+    if col.kind == "category":
+        return columns.as_strings(pc.utf8_upper(arr) if col.name == "price_unit" else arr)
+    if col.kind == "datetime" and len(arr):
+        return columns.rfc2822(arr)
+    if col.kind == "int":
+        return columns.integers(arr)
+    return None
+
+
+def _convert_general(col: Column, s: pd.Series) -> pd.Series:
+    kind = col.kind
+    if kind == "str":
+        return _strip_format(s) if col.name == "uri" else s
+    if kind in ("category",):
+        return s.str.upper() if col.name == "price_unit" else s
+    if kind == "datetime":
+        return columns.general_datetimes(s)
+    if kind == "date":
+        return columns.general_dates(s)
+    if kind in ("int", "float", "money"):
+        return columns.general_numbers(s, DTYPES[kind])
+    raise ValueError(f"unknown column kind {kind!r} for {col.name}")
+
+
+def _money(values: list) -> tuple[pd.Series, pd.Series]:
+    """``price`` (float64, Twilio's sign) and ``price_micros`` (exact, from the strings
+    as sent, not from the float). Raises BadValue."""
+    arr = columns.string_array(values)
+    if arr is None and any(isinstance(v, float) for v in values):
+        values = _float_texts(values)
+        arr = columns.string_array(values)
+    fast = columns.prices(arr) if arr is not None else None
+    if fast is not None:
+        return fast
+    s = _strings(values) if arr is None else columns.as_strings(arr)
+    price = columns.general_numbers(s, DTYPES["money"])
+    try:
+        micros = _micros(s, price)
+    except ParseError:
+        for at in np.flatnonzero(s.notna().to_numpy()):
+            try:
+                _micros(s.iloc[at:at + 1], price.iloc[at:at + 1])
+            except ParseError as err:
+                expected = ("a price whose micros fit in int64" if PRICE_OUT_OF_RANGE in str(err)
+                            else "a price with at most 6 decimal places")
+                raise columns.BadValue(int(at), s.iloc[at], expected) from None
+        raise
+    return (micros.astype("float64") / 1e6).astype("float64"), micros
+
+
+def _float_texts(values: list) -> list:
+    """JSON numbers (floats) as the shortest decimal text that reads back as the same
+    float (``-1e-05`` -> ``"-0.00001"``), so a price sent as a number is parsed as a
+    decimal like one sent as a string (reference §2); NaN is missing."""
+    return [(np.format_float_positional(v, unique=True, trim="-") if v == v else None)
+            if isinstance(v, float) else v for v in values]
+
+
+def _micros(s: pd.Series, price: pd.Series) -> pd.Series:
+    try:
+        return price_to_micros(s)
+    except ParseError as err:  # not plain decimals ("1e3"): as read into the float column
+        if PRICE_OUT_OF_RANGE in str(err):
+            raise             # the float would round it into range: never
+        return price_to_micros(price)
+
+
+def _strip_format(s: pd.Series) -> pd.Series:
+    return s.str.replace(r"\.(?:json|xml)(?=\?|$)", "", regex=True)
+
+
+def _trim(frame: pd.DataFrame, trim) -> pd.DataFrame:
+    column, start, end = trim
+    keep = pd.Series(True, index=frame.index)
+    if start is not None:
+        keep &= (frame[column] >= start).fillna(False)
+    if end is not None:
+        keep &= (frame[column] < end).fillna(False)
+    return frame if bool(keep.all()) else frame[keep.to_numpy()]
+
+
+def combine_frames(resource: str, parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate partial frames of ``resource`` and give enum columns their categories."""
+    res = get_resource(resource)
+    parts = [p for p in parts]
+    if not parts:
+        parts = [partial_frame(resource, [])]
+    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    frame = frame.reset_index(drop=True)
+    extra = sorted(set(frame.columns) - set(res.column_names))
+    for name in extra:
+        frame[name] = frame[name].astype(DTYPES["str"])
+    for col in res.columns:
+        if col.kind == "category":
+            frame[col.name] = _categorical(frame[col.name], col.values)
+    return frame[[*res.column_names, *extra]]
+
+
+def _categorical(s: pd.Series, known: tuple[str, ...]) -> pd.Series:
+    present = s.dropna().unique()
+    unknown = sorted(set(present) - set(known))
+    cats = pd.Index([*known, *unknown], dtype=DTYPES["str"])
+    return pd.Series(pd.Categorical(s, categories=cats), index=s.index)
+
+
+def schema_table() -> str:
+    """A Markdown table per resource: column, dtype, notes (for ``docs/schemas.md``)."""
+    out = []
+    for res in RESOURCES.values():
+        out.append(f"### {res.name}\n\n| column | dtype | notes |\n|---|---|---|")
+        for col in res.columns:
+            notes = col.doc or (f"categories: {', '.join(col.values)} (+ unknown, sorted)"
+                                if col.values else "")
+            out.append(f"| `{col.name}` | `{DTYPES[col.kind]}` | {notes} |")
+        out.append(f"\nLeft out: {', '.join(res.dropped)}.\n")
+    return "\n".join(out)

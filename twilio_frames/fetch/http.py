@@ -1,0 +1,331 @@
+"""HTTP: one pooled ``requests.Session``, Basic auth, timeouts, a bounded retry policy.
+
+The retry policy (DESIGN §6.6): GET only; connection errors (a dropped connection or a
+truncated body included), 429, 500, 502, 503 and 504 are retried with exponential
+backoff and full jitter, ``Retry-After`` honoured (seconds or an HTTP date), bounded by
+attempts and by total time. 400, 401, 403 and 404 are never retried. Every request holds
+a slot of one shared semaphore, so the number of requests in flight never exceeds
+``max_in_flight`` whatever the number of threads.
+
+Proxies and CA bundles come from the environment as in any requests program
+(``HTTPS_PROXY``, ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``), except that loopback hosts are
+always reached directly; ``.netrc`` never replaces the credentials given to the client.
+
+``logging.getLogger("twilio_frames")`` at DEBUG shows each request: method, path and
+query, status, seconds, attempt. URLs never carry credentials (Basic auth is a header).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import random
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+
+from .. import __version__
+from .config import Credentials, is_loopback
+from ..errors import (APIError, AuthenticationError, NotFoundError, ParseError,
+                     RateLimitError, TransportError)
+from .xmlsafe import load_twilio_xml, snake_case
+
+__all__ = ["RetryPolicy", "Response", "Transport", "api_error", "describe_failure",
+           "parse_error_body", "retry_after_seconds"]
+
+log = logging.getLogger("twilio_frames")
+
+USER_AGENT = f"twilio-frames/{__version__} python-requests/{requests.__version__}"
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_CONNECTION_ERRORS = (requests.ConnectionError, requests.Timeout,
+                      requests.exceptions.ChunkedEncodingError,
+                      requests.exceptions.ContentDecodingError,
+                      # the body is read from urllib3 directly (_read_body): a dropped
+                      # or truncated body, a read timeout, a bad gzip stream
+                      urllib3.exceptions.HTTPError)
+
+
+@dataclass
+class RetryPolicy:
+    """How failed GETs are retried.
+
+    ``max_retries`` attempts after the first; backoff ``min(cap, base * 2**n) * random()``
+    (full jitter); a ``Retry-After`` header overrides the backoff; ``max_total`` seconds
+    bound the whole request including sleeps. ``sleep`` and ``random`` are injectable.
+    """
+
+    max_retries: int = 6
+    base: float = 0.25
+    cap: float = 20.0
+    max_total: float = 120.0
+    sleep: Callable[[float], None] = time.sleep
+    random: Callable[[], float] = random.random
+    clock: Callable[[], float] = time.monotonic
+
+    def backoff(self, retry: int, retry_after: float | None) -> float:
+        """Seconds to wait before retry number ``retry`` (1-based)."""
+        if retry_after is not None:
+            return max(0.0, retry_after)
+        return min(self.cap, self.base * 2 ** (retry - 1)) * self.random()
+
+
+@dataclass
+class Response:
+    """What a successful GET gave: the body and where it came from."""
+
+    url: str
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+    attempts: int = 1
+
+
+def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:
+    """``Retry-After`` as seconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    now = time.time() if now is None else now
+    return max(0.0, when.timestamp() - now)
+
+
+def api_error(status: int, body: bytes, url: str, *, attempts: int = 1,
+              retry_after: float | None = None) -> APIError:
+    """Turn an error response into the right :class:`APIError` subclass."""
+    fields = parse_error_body(body) or {}
+    message = fields.get("message")
+    if fields.get("detail"):
+        message = f"{message}: {fields['detail']}" if message else fields["detail"]
+    if not message:
+        snippet = " ".join(body[:120].decode("utf-8", "replace").split())
+        message = f"non-Twilio error body: {snippet!r}" if snippet else "empty error body"
+    code = fields.get("code")
+    kw = dict(status=status, code=code, more_info=fields.get("more_info"), url=url,
+              attempts=attempts)
+    cls = _BY_STATUS.get(status) or _BY_CODE.get(code) or APIError
+    if cls is RateLimitError:
+        return RateLimitError(message, retry_after=retry_after, **kw)
+    return cls(message, **kw)
+
+
+def parse_error_body(body: bytes | str) -> dict[str, Any] | None:
+    """Twilio's JSON or XML error body -> ``{status, code, message, more_info, detail}``.
+
+    Returns None when the body is not a Twilio error (an HTML page, empty, ...).
+    """
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    text = text.strip()
+    if text.startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None
+        return _error_fields(data) if isinstance(data, dict) else None
+    if text.startswith("<"):
+        try:
+            root = load_twilio_xml(text, "RestException", strip=True)
+        except ParseError:
+            return None
+        exc = root.get("RestException") if isinstance(root, dict) else None
+        exc = exc[0] if isinstance(exc, list) and exc else exc
+        return _error_fields({snake_case(k): v for k, v in exc.items()}) if isinstance(exc, dict) else None
+    return None
+
+
+def _error_fields(data: dict) -> dict[str, Any] | None:
+    if "message" not in data and "code" not in data:
+        return None
+    out = {k: data.get(k) for k in ("status", "code", "message", "more_info", "detail")}
+    for k in ("status", "code"):
+        try:
+            out[k] = int(out[k]) if out[k] not in (None, "") else None
+        except (TypeError, ValueError):
+            out[k] = None
+    return out
+
+
+_BY_STATUS = {401: AuthenticationError, 404: NotFoundError, 429: RateLimitError}
+_BY_CODE = {20003: AuthenticationError, 20404: NotFoundError, 20429: RateLimitError}
+
+
+class Transport:
+    """GETs against one API root with one pooled session and one in-flight cap."""
+
+    def __init__(self, credentials: Credentials, *, timeout: tuple[float, float] | float,
+                 retry: RetryPolicy, max_in_flight: int,
+                 session: requests.Session | None = None) -> None:
+        self.timeout = timeout
+        self.retry = retry
+        self.max_in_flight = max_in_flight
+        self._slots = threading.BoundedSemaphore(max_in_flight)
+        self.session = session or self._new_session(credentials, max_in_flight)
+
+    @staticmethod
+    def _new_session(credentials: Credentials, pool: int) -> requests.Session:
+        session = requests.Session()
+        # trust_env stays on: HTTPS_PROXY / NO_PROXY and REQUESTS_CA_BUNDLE apply, as
+        # users behind a corporate proxy need. ~/.netrc never does: requests reads it
+        # only for a request without auth, and session.auth is always set.
+        session.auth = (credentials.username, credentials.password)
+        session.headers.update({"User-Agent": USER_AGENT, "Accept-Charset": "utf-8"})
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(pool, 10), max_retries=0)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        return session
+
+    def close(self) -> None:
+        self.session.close()
+
+    def get(self, url: str) -> Response:
+        """GET ``url`` with the retry policy; raise APIError / TransportError on failure."""
+        policy, started, attempt = self.retry, self.retry.clock(), 0
+        while True:
+            attempt += 1
+            result = self._attempt(url, attempt)
+            if isinstance(result, Response):
+                return result
+            if not result.retryable:
+                raise result.error
+            wait = policy.backoff(attempt, result.retry_after)
+            if attempt > policy.max_retries or policy.clock() - started + wait > policy.max_total:
+                raise result.give_up(url, attempt)
+            log.debug("retrying GET %s in %.3fs (attempt %d: %s)", _path(url), wait, attempt,
+                      result.last)
+            policy.sleep(wait)
+
+    def _attempt(self, url: str, attempt: int) -> Response | _Failure:
+        t0 = time.perf_counter()
+        try:
+            with self._slots:
+                r = self.session.get(url, timeout=self.timeout, allow_redirects=False,
+                                     stream=True, proxies=_proxies(url))
+                body = _read_body(r)
+        except _CONNECTION_ERRORS as exc:
+            what = describe_failure(exc)
+            log.debug("GET %s -> %s %.3fs attempt %d", _path(url), what,
+                      time.perf_counter() - t0, attempt)
+            return _Failure(True, None, what)
+        log.debug("GET %s -> %d %.3fs attempt %d", _path(url), r.status_code,
+                  time.perf_counter() - t0, attempt)
+        if r.status_code == 200:
+            return Response(url, 200, body, dict(r.headers), attempt)
+        after = retry_after_seconds(r.headers.get("Retry-After"))
+        error = api_error(r.status_code, body, url, attempts=attempt, retry_after=after)
+        return _Failure(r.status_code in RETRY_STATUSES, after, f"HTTP {r.status_code}", error)
+
+
+#: Per-request proxies for loopback URLs: None removes the environment's proxy for
+#: the scheme and for "all" (requests drops None entries after merging the environment).
+_DIRECT = {"http": None, "https": None, "all": None}
+
+
+def _proxies(url: str) -> dict | None:
+    """No proxy to a loopback host (the simulator, a local tunnel), whatever
+    ``HTTP_PROXY``/``ALL_PROXY`` say; otherwise the environment decides."""
+    return dict(_DIRECT) if is_loopback(urlsplit(url).hostname) else None
+
+
+def _read_body(r: requests.Response) -> bytes:
+    """The whole body in one urllib3 read (``Response.content`` takes 10 kB chunks
+    through a generator: ~1 ms more per 2 MB page and a GIL hand-off per chunk). Read
+    to the end, the connection goes back to the pool; on failure it is dropped."""
+    try:
+        return r.raw.read(decode_content=True)
+    except BaseException:
+        r.close()
+        raise
+
+
+@dataclass
+class _Failure:
+    """One failed attempt: retryable or not, the server's Retry-After, what happened."""
+
+    retryable: bool
+    retry_after: float | None
+    last: str
+    error: APIError | None = None
+
+    def give_up(self, url: str, attempts: int) -> Exception:
+        if self.error is not None:   # the last status, with how many attempts were made
+            return self.error
+        return TransportError(f"GET {url} failed after {attempts} attempts; last: {self.last}",
+                              url=url, attempts=attempts, last_error=self.last)
+
+
+def describe_failure(exc: BaseException) -> str:
+    """What a network failure was, in words ("connection refused", "name not
+    resolved", "read timed out"...), from the exception and the ones it wraps. Fixed
+    phrases only: exception texts (which quote hosts and URLs) are never repeated."""
+    chain = _exception_chain(exc)
+    proxy = any(isinstance(e, (requests.exceptions.ProxyError, urllib3.exceptions.ProxyError))
+                for e in chain)
+    for test, words in _FAILURE_WORDS:
+        if any(test(e) for e in chain):
+            return f"proxy: {words}" if proxy else words
+    return f"proxy error ({type(exc).__name__})" if proxy else type(exc).__name__
+
+
+def _exception_chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and every exception it wraps (args, urllib3's ``reason``, causes)."""
+    seen, todo, out = set(), [exc], []
+    while todo and len(out) < 20:
+        e = todo.pop(0)
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        out.append(e)
+        todo += [a for a in getattr(e, "args", ()) if isinstance(a, BaseException)]
+        todo += [getattr(e, "reason", None), e.__cause__, e.__context__]
+    return [e for e in out if isinstance(e, BaseException)]
+
+
+def _kind(*types: type) -> Callable[[BaseException], bool]:
+    return lambda e: isinstance(e, types)
+
+
+def _connect_timeout(e: BaseException) -> bool:
+    # urllib3 2 makes NewConnectionError (refused, unresolved...) a ConnectTimeoutError
+    return (isinstance(e, (requests.exceptions.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError))
+            and not isinstance(e, urllib3.exceptions.NewConnectionError))
+
+
+#: (test on any exception of the chain, words): the first test that matches wins.
+_FAILURE_WORDS: tuple[tuple[Callable[[BaseException], bool], str], ...] = (
+    (_kind(socket.gaierror, urllib3.exceptions.NameResolutionError), "name not resolved"),
+    (_kind(ConnectionRefusedError), "connection refused"),
+    (_kind(ssl.SSLCertVerificationError), "TLS certificate not trusted"),
+    (_kind(ssl.SSLError, requests.exceptions.SSLError), "TLS handshake failed"),
+    (_connect_timeout, "connect timed out"),
+    (_kind(requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError), "read timed out"),
+    (_kind(TimeoutError, requests.Timeout), "timed out"),
+    (_kind(ConnectionResetError), "connection reset"),
+    (_kind(urllib3.exceptions.ProtocolError, requests.exceptions.ChunkedEncodingError,
+           http.client.IncompleteRead, http.client.RemoteDisconnected),
+     "connection closed before the response was complete"),
+    (_kind(requests.exceptions.ContentDecodingError, urllib3.exceptions.DecodeError),
+     "response body could not be decoded"),
+)
+
+
+def _path(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")

@@ -1,0 +1,305 @@
+"""Paging: follow ``next_page_uri``, split date ranges into windows, fetch pages concurrently.
+
+Paging facts (reference ``twilio-wire-format.md`` §2.4, §8): follow ``next_page_uri``
+exactly as given and never build ``Page=N`` URLs (token-paged lists refuse them);
+stop on a null, empty or missing ``next_page_uri``; ``PageSize`` is at most 1000.
+A server that hands back a page URI it already gave would loop for ever: we raise.
+
+Date filters are whole UTC days on the wire (OAI: "Specify a date as ``YYYY-MM-DD`` in
+UTC"), and their inequality forms differ per resource (``StartTime<`` is "before",
+``DateSent<`` "on and before"). So :func:`date_filters` asks for every day that touches
+``[start, end)`` and the caller trims the records to the exact interval.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import queue
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import pandas as pd
+
+from ..errors import ConfigurationError, ParseError
+from .parse import Page, parse_page
+from ..resources import get_resource
+
+__all__ = ["iter_pages", "iter_chains", "PageChain", "fetch_page", "to_utc", "date_filters",
+           "split_windows", "list_url"]
+
+#: Per resource: (greater-or-equal key, less-than key) of its day-granular date filter.
+_RANGE_KEYS = {
+    "calls": ("StartTime>", "StartTime<"),
+    "messages": ("DateSent>", "DateSent<"),
+    "recordings": ("DateCreated>", "DateCreated<"),
+}
+
+
+def to_utc(value: Any) -> pd.Timestamp | None:
+    """str, date, datetime or Timestamp -> tz-aware UTC Timestamp; naive means UTC."""
+    if value is None:
+        return None
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"cannot read {value!r} as a date or time: {exc}") from None
+    if ts is pd.NaT:
+        raise ConfigurationError(f"{value!r} is not a date or time")
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def _floor_day(ts: pd.Timestamp) -> dt.date:
+    return ts.date()
+
+
+def _ceil_day(ts: pd.Timestamp) -> dt.date:
+    """The first midnight at or after ``ts``."""
+    day = ts.date()
+    return day if ts == ts.normalize() else day + dt.timedelta(days=1)
+
+
+def date_filters(resource: str, start: pd.Timestamp | None,
+                 end: pd.Timestamp | None) -> dict[str, str]:
+    """Query filters covering every UTC day that touches ``[start, end)``.
+
+    Calls/Messages/Recordings get ``X>`` = the start day and ``X<`` = the first midnight
+    at or after ``end`` (a superset under either reading of ``<``); Usage Records get
+    inclusive ``StartDate``/``EndDate`` = [start day, day before that midnight].
+    """
+    out: dict[str, str] = {}
+    if resource == "usage_records":
+        if start is not None:
+            out["StartDate"] = _floor_day(start).isoformat()
+        if end is not None:
+            out["EndDate"] = (_ceil_day(end) - dt.timedelta(days=1)).isoformat()
+        return out
+    keys = _RANGE_KEYS.get(resource)
+    if keys is None:
+        if start is not None or end is not None:
+            raise ConfigurationError(f"{resource} has no date filter; start/end not supported")
+        return out
+    if start is not None:
+        out[keys[0]] = _floor_day(start).isoformat()
+    if end is not None:
+        out[keys[1]] = _ceil_day(end).isoformat()
+    return out
+
+
+def split_windows(start: pd.Timestamp, end: pd.Timestamp,
+                  window: str | pd.Timedelta | dt.timedelta) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """Split ``[start, end)`` into consecutive half-open windows of length ``window``."""
+    try:
+        step = pd.Timedelta(window)
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"window={window!r} is not a duration: {exc}") from None
+    if step <= pd.Timedelta(0):
+        raise ConfigurationError(f"window={window!r} must be positive")
+    edges = []
+    cur = start
+    while cur < end:
+        nxt = min(cur + step, end)
+        edges.append((cur, nxt))
+        cur = nxt
+    return edges
+
+
+def list_url(base_url: str, account_sid: str | None, resource: str, format: str, *,
+             params: dict[str, Any], subresource: str | None = None) -> str:
+    """The first page URL of a list; later pages come from ``next_page_uri``."""
+    res = get_resource(resource)
+    path = "/2010-04-01/Accounts"
+    if res.name != "accounts":
+        path += f"/{account_sid}{res.path}"
+    if subresource:
+        path += f"/{subresource}"
+    path += ".json" if format == "json" else ".xml"
+    query = urlencode([(k, v) for k, v in params.items() if v is not None])
+    return f"{base_url}{path}" + (f"?{query}" if query else "")
+
+
+def _next_url(base_url: str, uri: str) -> str:
+    if uri.startswith("/"):
+        return base_url + uri
+    here, there = urlsplit(base_url), urlsplit(uri)
+    if (there.scheme, there.netloc) != (here.scheme, here.netloc):
+        raise ParseError(f"next_page_uri {uri!r} leaves {base_url}; refusing to follow it")
+    return uri
+
+
+class PageChain:
+    """One list stream (an account, a window): its pages, each known only from the last.
+
+    :meth:`follow` applies ``limit`` to a page that just arrived and names the next URL;
+    a server that hands back a URI it already gave raises instead of looping.
+
+    Without ``counted``, every record counts towards ``limit`` and the records past it
+    are cut from the last page. With ``counted(records) -> keys`` (the keys, such as
+    sids, of the records that will end up in the result: those inside the caller's
+    exact interval), only distinct counted keys count and no page is cut: the chain
+    stops once ``limit`` of them have arrived, and the caller keeps the first ``limit``
+    rows in its own order.
+    """
+
+    def __init__(self, base_url: str, first_url: str, *, limit: int | None = None,
+                 counted: Callable[[list[dict[str, Any]]], Iterable[Any]] | None = None,
+                 ) -> None:
+        self.base_url, self.first_url, self.limit = base_url, first_url, limit
+        self.counted = counted
+        self.count, self._seen, self._keys = 0, {first_url}, set()
+
+    def follow(self, page: Page) -> str | None:
+        """Apply the limit to ``page``; return the next page's URL or None."""
+        if self.limit is not None and self._reached_limit(page):
+            return None
+        if not page.next_page_uri:
+            return None
+        url = _next_url(self.base_url, page.next_page_uri)
+        if url in self._seen:
+            raise ParseError(f"server repeated page URI {page.next_page_uri!r}; "
+                             "stopping instead of looping", url=url)
+        self._seen.add(url)
+        return url
+
+    def _reached_limit(self, page: Page) -> bool:
+        if self.counted is None:
+            self.count += len(page.records)
+            if self.count >= self.limit:
+                del page.records[len(page.records) - (self.count - self.limit):]
+                return True
+            return False
+        try:
+            self._keys.update(self.counted(page.records))
+        except ParseError as exc:
+            if exc.url is not None or page.url is None:
+                raise
+            raise ParseError(str(exc), url=page.url) from None
+        self.count = len(self._keys)
+        return self.count >= self.limit
+
+
+def fetch_page(get: Callable[[str], bytes], url: str, *, format: str, resource: str) -> Page:
+    """GET ``url`` and parse it; a :class:`ParseError` names the URL, and so does the
+    page (``page.url``)."""
+    body = get(url)
+    try:
+        page = parse_page(body, format, resource)
+    except ParseError as exc:
+        raise ParseError(str(exc), url=url) from None
+    page.url = url
+    return page
+
+
+def iter_pages(get: Callable[[str], bytes], base_url: str, first_url: str, *, format: str,
+               resource: str, limit: int | None = None) -> Iterator[Page]:
+    """Yield the pages of one list, following ``next_page_uri`` until it is empty.
+
+    ``get(url) -> bytes`` does the HTTP. With ``limit``, records past the limit are cut
+    from the last page and no further page is fetched.
+    """
+    chain, url = PageChain(base_url, first_url, limit=limit), first_url
+    while url is not None:
+        page = fetch_page(get, url, format=format, resource=resource)
+        url = chain.follow(page)
+        yield page
+
+
+def iter_chains(fetch: Callable[[str], Page], chains: Sequence[PageChain], *,
+                max_workers: int, backlog: int | None = None) -> Iterator[tuple[int, Page]]:
+    """Fetch the pages of every chain on one pool of ``max_workers`` threads.
+
+    Yields ``(chain index, page)`` as pages arrive; the pages of one chain arrive in
+    order. Pages, not whole chains, are the unit of work: a free worker takes the first
+    page of a chain not yet started, else the next page of a started chain (known once
+    its previous page is parsed), so no worker idles while any chain has a page to
+    fetch, and the chains advance together and end together (no long chain left alone
+    at the end). ``fetch(url)`` runs on the workers; at most ``backlog`` (default
+    ``2 * max_workers``) fetched pages wait for the consumer. The first error stops the
+    scheduling and is raised here.
+    """
+    if not chains:
+        return
+    sched = _Scheduler(fetch, chains, max_workers, backlog or 2 * max_workers)
+    try:
+        yield from sched.results()
+    finally:
+        sched.stop()
+
+
+class _Scheduler:
+    """The state behind :func:`iter_chains`; every field is guarded by ``_lock``."""
+
+    def __init__(self, fetch, chains, max_workers: int, backlog: int) -> None:
+        self.fetch, self.chains, self.backlog = fetch, chains, backlog
+        self.max_workers = max_workers
+        self.pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="twilio-frames")
+        self.out: queue.SimpleQueue = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self.unstarted = deque(range(len(chains)))
+        self.continuing: deque[tuple[int, str]] = deque()
+        self.running = self.waiting = 0
+        self.open = len(chains)        # chains whose last page has not been handed over
+        self.stopped = False
+        self._submit()
+
+    def _submit(self) -> None:
+        """Start pages while a worker is free and the backlog allows (new chains first).
+        Futures are submitted outside the lock: a callback may run at once."""
+        for index, url in self._take():
+            try:
+                future = self.pool.submit(self.fetch, url)
+            except RuntimeError:       # the pool was shut down: the consumer has gone
+                return
+            future.add_done_callback(partial(self._done, index))
+
+    def _take(self) -> list[tuple[int, str]]:
+        taken = []
+        with self._lock:
+            while (not self.stopped and self.running < self.max_workers
+                   and self.running + self.waiting < self.backlog
+                   and (self.continuing or self.unstarted)):
+                if self.unstarted:
+                    index = self.unstarted.popleft()
+                    taken.append((index, self.chains[index].first_url))
+                else:
+                    taken.append(self.continuing.popleft())
+                self.running += 1
+        return taken
+
+    def _done(self, index: int, future) -> None:
+        try:
+            page = future.result()
+            url = self.chains[index].follow(page)
+        except BaseException as exc:  # handed to the consumer, raised there
+            with self._lock:
+                self.stopped = True
+            self.out.put((None, exc))
+            return
+        with self._lock:
+            self.running -= 1
+            self.waiting += 1
+            if url is not None:
+                self.continuing.append((index, url))
+        self.out.put((index, page, url is None))
+        self._submit()
+
+    def results(self) -> Iterator[tuple[int, Page]]:
+        while self.open:
+            item = self.out.get()
+            if item[0] is None:
+                raise item[1]
+            index, page, last = item
+            with self._lock:
+                self.waiting -= 1
+                self.open -= last
+            self._submit()
+            yield index, page
+
+    def stop(self) -> None:
+        with self._lock:
+            self.stopped = True
+        self.pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,1 @@
+"""Output: plots (-> Axes), exports (-> files) and the report (-> a folder)."""

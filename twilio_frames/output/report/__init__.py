@@ -1,0 +1,1 @@
+"""The HTML report: build (tables and figures), page (the document), html (markup), write (the folder)."""

@@ -1,0 +1,261 @@
+"""The report's content: the tables it shows and the files it writes (the page is
+:mod:`twilio_frames.output.report.page`).
+
+Called by :func:`twilio_frames.output.report.write.render_report`; everything here works on frames
+already fetched (nothing touches the network) and writes into a folder it is given.
+Money is summed exactly in micro-units and shown rounded to the currency's minor unit;
+the CSV files keep every digit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+
+from ...money import micros_to_decimal, minor_unit
+from ...analysis.reconciliation import reconcile, usage_totals
+from ...analysis.summaries import cost_by_period, top_countries, top_numbers, unrated
+
+__all__ = ["Tables", "account_names", "compute", "exact_text", "money_text", "write_files"]
+
+PRODUCTS = ("calls", "sms", "mms", "recordings")
+STATUSES = ("match", "pending", "mismatch")
+#: Rows of the top-countries and top-numbers tables, per currency.
+TOP_N = 10
+
+
+@dataclass
+class Tables:
+    """The computed tables of one report."""
+
+    daily: pd.DataFrame            # cost_by_period(freq="D")
+    costs: pd.DataFrame            # account, sid, currency, per-product Decimal, total
+    products: pd.DataFrame         # product, currency, count, usage, usage_unit, cost
+    usage_total: dict[str, Decimal]  # currency -> Usage Records totalprice
+    failed_fees: dict[str, tuple[int, Decimal]]  # currency -> (messages, fee) from usage
+    top_countries: pd.DataFrame    # top_countries(n=TOP_N)
+    top_numbers: pd.DataFrame      # top_numbers(n=TOP_N), our numbers
+    reconciliation: pd.DataFrame   # reconcile() as returned
+    recon_summary: pd.DataFrame    # per account and category
+    status: dict[str, int]
+    unrated: pd.DataFrame
+
+
+def money_text(amount: Decimal, currency: str) -> str:
+    """``Decimal`` amount rounded to the currency's minor unit, with thousands commas."""
+    places = minor_unit(currency)
+    return f"{amount.quantize(Decimal(1).scaleb(-places)):,.{places}f}"
+
+
+def _decimal(micros) -> Decimal:
+    return micros_to_decimal(0 if pd.isna(micros) else int(micros))
+
+
+def exact_text(amount: Decimal, currency: str) -> str:
+    """Every digit of ``amount`` (at least the currency's minor unit): ``0.006``."""
+    places = max(minor_unit(currency), -amount.normalize().as_tuple().exponent)
+    return f"{amount.quantize(Decimal(1).scaleb(-places)):,.{places}f}"
+
+
+#: Usage Records category of the fee on failed messages (billing-rules §2.2).
+FAILED_FEE = "failed-message-processing-fee"
+
+#: Why that fee is not in the list cost (shown by the page and the CLI summary).
+FAILED_FEE_NOTE = (
+    "Failed messages that never left Twilio have no date_sent, and a date-bounded "
+    "Messages list filters on DateSent, so it does not return them: their processing "
+    "fee is in Usage Records only, not in the list cost.")
+
+
+def _failed_fees(usage: pd.DataFrame) -> dict[str, tuple[int, Decimal]]:
+    """Currency -> (messages, exact fee) of the failed-message-processing-fee records."""
+    rows = usage[usage["category"].astype("str").str.lower() == FAILED_FEE]
+    if not len(rows):
+        return {}
+    currency = rows["price_unit"].astype("str").str.upper()
+    grouped = rows.assign(currency=currency).groupby("currency", sort=True).agg(
+        count=("count", "sum"), micros=("price_micros", "sum"))
+    return {str(c): (int(r["count"]), _decimal(r["micros"])) for c, r in grouped.iterrows()}
+
+
+def _costs_table(data, by_acct: pd.DataFrame) -> pd.DataFrame:
+    """One row per account (and currency), a column per product, then a total row."""
+    grouped = by_acct.groupby(["account_sid", "currency", "product"], observed=True)[
+        "cost_micros"].sum()
+    wide = grouped.unstack("product", fill_value=0).reindex(columns=list(PRODUCTS),
+                                                            fill_value=0)
+    currencies = by_acct["currency"].astype("str").value_counts()
+    main = currencies.index[0] if len(currencies) else "USD"
+    rows = []
+    for sid, name in zip(data.accounts["sid"], data.accounts["friendly_name"]):
+        present = [k for k in wide.index if k[0] == sid] or [(sid, main)]
+        for key in present:
+            micros = wide.loc[key] if key in wide.index else pd.Series(0, index=PRODUCTS)
+            rows.append({"account": "" if pd.isna(name) else str(name), "sid": sid,
+                         "currency": str(key[1]),
+                         **{p: int(micros[p]) for p in PRODUCTS}})
+    frame = pd.DataFrame(rows, columns=["account", "sid", "currency", *PRODUCTS])
+    frame["total"] = frame[list(PRODUCTS)].sum(axis=1)
+    totals = frame.groupby("currency", sort=True)[[*PRODUCTS, "total"]].sum().reset_index()
+    totals.insert(0, "account", "total")
+    totals.insert(1, "sid", "")
+    frame = pd.concat([frame, totals], ignore_index=True)
+    for col in (*PRODUCTS, "total"):
+        frame[col] = frame[col].map(_decimal)
+    return frame
+
+
+def _products_table(daily: pd.DataFrame) -> pd.DataFrame:
+    out = daily.groupby(["product", "currency", "usage_unit"], observed=True).agg(
+        count=("count", "sum"), usage=("usage", "sum"), cost_micros=("cost_micros", "sum"),
+        n_unrated=("n_unrated", "sum")).reset_index()
+    out["cost"] = out["cost_micros"].map(_decimal)
+    return out
+
+
+def _recon_summary(rec: pd.DataFrame) -> pd.DataFrame:
+    """Per category and currency, over every account: days by status and cost totals.
+
+    Accounts are disjoint (their Usage Records were fetched with IncludeSubaccounts=false),
+    so adding accounts within one category is sound; categories are never added up."""
+    flags = pd.get_dummies(rec["status"].astype("str")).reindex(columns=list(STATUSES),
+                                                                fill_value=False)
+    work = pd.concat([rec[["category", "currency", "list_price_micros",
+                           "record_price_micros"]], flags.astype(int)], axis=1)
+    out = work.groupby(["category", "currency"], sort=True).agg(
+        days=("match", "size"), match=("match", "sum"), pending=("pending", "sum"),
+        mismatch=("mismatch", "sum"), list_micros=("list_price_micros", "sum"),
+        record_micros=("record_price_micros", "sum")).reset_index()
+    out["list_cost"] = out["list_micros"].map(_decimal)
+    out["usage_records"] = out["record_micros"].map(_decimal)
+    out["difference"] = out["list_cost"] - out["usage_records"]
+    out["status"] = [("mismatch" if m else "pending" if p else "match")
+                     for m, p in zip(out["mismatch"], out["pending"])]
+    return out.drop(columns=["list_micros", "record_micros"])
+
+
+def _unrated(data, now) -> pd.DataFrame:
+    parts = [unrated(frame, resource=name, now=now)
+             for name, frame in data.lists.items() if len(frame)]
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return unrated(data.calls, resource="calls", now=now)
+    return pd.concat(parts, ignore_index=True)
+
+
+def compute(data, *, now: pd.Timestamp) -> Tables:
+    """Every table of the report from the fetched ``data``."""
+    lists = data.lists
+    daily = cost_by_period(**lists, freq="D")
+    by_acct = cost_by_period(**lists, freq="M", by="account_sid")
+    rec = reconcile(data.usage, **lists)
+    totals = usage_totals(data.usage).groupby("currency", observed=True)["price_micros"].sum()
+    status = rec["status"].astype("str").value_counts()
+    return Tables(
+        daily=daily, costs=_costs_table(data, by_acct), products=_products_table(daily),
+        usage_total={str(c): _decimal(m) for c, m in totals.items()},
+        failed_fees=_failed_fees(data.usage),
+        top_countries=top_countries(data.calls, data.messages, n=TOP_N),
+        top_numbers=top_numbers(data.calls, data.messages, n=TOP_N),
+        reconciliation=rec, recon_summary=_recon_summary(rec),
+        status={s: int(status.get(s, 0)) for s in STATUSES}, unrated=_unrated(data, now))
+
+
+# ---------------------------------------------------------------- files
+
+def _save(ax, folder: Path, name: str, files: list[str]) -> None:
+    ax.figure.savefig(folder / name, dpi=150)
+    files.append(name)
+
+
+def _axes(width: float, height: float):
+    """Axes on a pyplot-free Figure: nothing is shown or kept by a notebook's pyplot."""
+    from matplotlib.figure import Figure
+    return Figure(figsize=(width, height), layout="constrained").subplots()
+
+
+def account_names(accounts: pd.DataFrame) -> dict[str, str]:
+    """Account SID -> friendly name (``AC…last6`` when it has none)."""
+    return {s: (n if isinstance(n, str) and n else f"AC…{s[-6:]}")
+            for s, n in zip(accounts["sid"], accounts["friendly_name"])}
+
+
+def _plots(data, tables: Tables, folder: Path, files: list[str]) -> None:
+    """PNG plots sized for a two-column page (6.4 in wide at 150 dpi)."""
+    from .. import plots
+    by_acct = cost_by_period(**data.lists, freq="D", by="account_sid")
+    names = account_names(data.accounts)
+    rec = tables.reconciliation
+    currencies = sorted(tables.daily["currency"].astype("str").unique()) or ["USD"]
+    for cur in currencies:
+        tag = "" if len(currencies) == 1 else f"_{cur.lower()}"
+        _save(plots.plot_daily_cost(tables.daily, currency=cur, ax=_axes(6.4, 3.6)),
+              folder, f"daily_cost{tag}.png", files)
+        _save(plots.plot_cost_by_subaccount(by_acct, currency=cur, labels=names,
+                                            ax=_axes(6.4, 1.4 + 0.45 * max(1, len(names)))),
+              folder, f"cost_by_account{tag}.png", files)
+        if len(rec):
+            k = max(1, rec["category"].nunique())
+            _save(plots.plot_reconciliation(rec, currency=cur, ax=_axes(6.4, 1.2 + 0.5 * k)),
+                  folder, f"reconciliation{tag}.png", files)
+    for cur in sorted(tables.top_countries["currency"].astype("str").unique()):
+        tag = "" if len(currencies) == 1 else f"_{cur.lower()}"
+        k = int((tables.top_countries["currency"] == cur).sum())
+        _save(plots.plot_top_countries(tables.top_countries, currency=cur,
+                                       ax=_axes(6.4, 1.2 + 0.32 * max(1, k))),
+              folder, f"top_countries{tag}.png", files)
+    _save(plots.plot_message_status(data.messages, ax=_axes(6.4, 3.6)), folder,
+          "message_status.png", files)
+    _save(plots.plot_call_heatmap(data.calls, ax=_axes(6.4, 3.2)), folder,
+          "call_heatmap.png", files)
+    _save(plots.plot_call_durations(data.calls, ax=_axes(6.4, 3.4)), folder,
+          "call_durations.png", files)
+
+
+def _csvs(data, tables: Tables, folder: Path, files: list[str]) -> None:
+    from ..export import write_billing_csv, write_cells_csv, write_line_items_csv
+    for name, freq in (("billing.csv", "M"), ("billing_daily.csv", "D")):
+        write_billing_csv(folder / name, **data.lists, freq=freq, by="account_sid",
+                          start=data.start, end=data.end)
+    files += ["billing.csv", "billing_daily.csv"]
+    for name, frame in data.lists.items():
+        write_line_items_csv(frame, folder / f"{name}.csv")
+        files.append(f"{name}.csv")
+    for name in ("top_countries", "top_numbers"):
+        write_cells_csv(getattr(tables, name), folder / f"{name}.csv",
+                        columns=[c for c in getattr(tables, name).columns
+                                 if c != "cost_micros"])
+        files.append(f"{name}.csv")
+    _reconciliation_csv(tables.reconciliation, folder / "reconciliation.csv")
+    _unrated_csv(tables.unrated, folder / "unrated.csv")
+    files += ["reconciliation.csv", "unrated.csv"]
+
+
+def _reconciliation_csv(rec: pd.DataFrame, path: Path) -> None:
+    """reconcile()'s frame with money exact from micros, UTC dates; micros columns dropped
+    (the decimal strings hold every digit)."""
+    from ..export import write_cells_csv
+    rec = rec.assign(price_diff_micros=(rec["list_price_micros"]
+                                        - rec["record_price_micros"]).astype("Int64"))
+    columns = [c for c in rec.columns if not c.endswith("_micros")]
+    write_cells_csv(rec, path, columns=columns, dates=("start_date", "end_date"), micros={
+        "list_price": "list_price_micros", "record_price": "record_price_micros",
+        "price_diff": "price_diff_micros"})
+
+
+def _unrated_csv(table: pd.DataFrame, path: Path) -> None:
+    """unrated() per account, product and status; the age of the oldest row in hours."""
+    from ..export import write_cells_csv
+    table = table.rename(columns={"max_age": "max_age_hours"})
+    write_cells_csv(table, path)
+
+
+def write_files(data, tables: Tables, folder: Path) -> list[str]:
+    """Write the CSV files and PNG plots into ``folder``; return their names."""
+    files: list[str] = []
+    _csvs(data, tables, folder, files)
+    _plots(data, tables, folder, files)
+    return files
