@@ -132,8 +132,8 @@ def test_usage_totals_separate_categories_do_not_warn(categories):
     ["sms", "sms-outbound-shortcode"], ["sms", "authy-sms-outbound"],
     ["mms-outbound-longcode-canada", "mms"], ["totalprice", "recordings"],
 ])
-def test_usage_totals_rollup_and_member_warn(categories):
-    with pytest.warns(tf.OverlappingCategoriesWarning):
+def test_usage_totals_rollup_and_member_are_refused(categories):
+    with pytest.raises(tf.ConfigurationError, match="includes"):
         tf.usage_totals(frame("usage_records", [usage(c, "2024-01-01") for c in categories]),
                         categories=categories)
 
