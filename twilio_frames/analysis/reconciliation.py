@@ -12,7 +12,12 @@ Rules (``reference/billing-rules.md`` §4, §5, §10):
   ``IncludeSubaccounts=false`` (a master's own usage against the master's own lists);
   a master's default (``true``) records include its subaccounts and will not match.
 * Categories overlap (``calls`` = ``calls-inbound`` + ``calls-outbound``); each is
-  compared on its own and they are never added up. The account total is the
+  compared on its own and they are never added up. Every category the lists can price
+  is compared: ``calls`` excludes Client and SIP legs, which Twilio bills as
+  ``calls-client`` and ``calls-sip`` (and trunking legs as ``trunking-*``), so the
+  calls list's cost is ``calls`` + ``calls-client`` + ``calls-sip`` + trunking.
+  ``failed-message-processing-fee`` is not compared: a date-bounded Messages list
+  (``DateSent``) does not return failed messages, which were never sent. The account total is the
   ``totalprice`` record (:func:`usage_totals`).
 * ``count`` compares billable rows (completed calls and recordings, sent or received
   messages), ``usage`` billed minutes / segments / MMS messages, ``price`` the exact
@@ -47,6 +52,10 @@ RECONCILED_CATEGORIES: dict[str, tuple[str, ...]] = {
     "calls": ("calls-inbound", "calls-outbound"),
     "calls-inbound": ("calls-inbound",),
     "calls-outbound": ("calls-outbound",),
+    "calls-client": ("calls-client",),
+    "calls-sip": ("calls-sip",),
+    "trunking-origination": ("trunking-origination",),
+    "trunking-termination": ("trunking-termination",),
     "sms": ("sms-inbound", "sms-outbound"),
     "sms-inbound": ("sms-inbound",),
     "sms-outbound": ("sms-outbound",),
@@ -284,7 +293,8 @@ def _subaccount_hint(out: pd.DataFrame, include_subaccounts) -> pd.DataFrame:
     return out
 
 
-_SERVES = {"calls": ("calls", "calls-inbound", "calls-outbound"),
+_SERVES = {"calls": ("calls", "calls-inbound", "calls-outbound", "calls-client", "calls-sip",
+                     "trunking-origination", "trunking-termination"),
            "messages": ("sms", "sms-inbound", "sms-outbound", "mms", "mms-inbound",
                         "mms-outbound"),
            "recordings": ("recordings",)}
