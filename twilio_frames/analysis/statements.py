@@ -71,10 +71,9 @@ def _check_scope(usage: pd.DataFrame, accounts: pd.DataFrame | None) -> None:
                                  "every subaccount in the master's figures and would be "
                                  f"billed twice; {how}")
     if flag is None and accounts is not None and "owner_account_sid" in accounts.columns:
-        owners = set(accounts["owner_account_sid"].dropna()) - set(
-            accounts.loc[accounts["owner_account_sid"] == accounts["sid"], "sid"])
-        masters = {s for s in usage["account_sid"].unique() if s in owners and (
-            (accounts["owner_account_sid"] == s) & (accounts["sid"] != s)).any()}
+        owns = accounts["owner_account_sid"] != accounts["sid"]
+        owners = set(accounts.loc[owns.fillna(False).to_numpy(bool), "owner_account_sid"])
+        masters = set(usage["account_sid"].unique()) & owners
         if masters:
             raise ConfigurationError(
                 f"usage records of master {sorted(masters)[0]} were fetched without "
