@@ -38,6 +38,12 @@ def _items(frame: pd.DataFrame | None, resource: str) -> pd.DataFrame:
     return items
 
 
+def _one_unit(units: pd.Series) -> str:
+    """The usage unit of a group, or "" when it mixes units (minutes and segments)."""
+    found = units.astype("str").unique()
+    return str(found[0]) if len(found) == 1 else ""
+
+
 def _table(items: pd.DataFrame, key: str, name: str, *, top: bool) -> pd.DataFrame:
     if not len(items):
         return pd.DataFrame(columns=DETAIL_COLUMNS)
@@ -45,7 +51,8 @@ def _table(items: pd.DataFrame, key: str, name: str, *, top: bool) -> pd.DataFra
         {"<NA>": "non-PSTN", "nan": "non-PSTN"}))
     out = keyed.groupby(["account_sid", "month", "currency", "key"], observed=True).agg(
         count=("billable", "size"), usage=("usage", "sum"),
-        usage_unit=("usage_unit", "first"), cost_micros=("cost_micros", "sum")).reset_index()
+        usage_unit=("usage_unit", _one_unit), cost_micros=("cost_micros", "sum")).reset_index()
+    out["usage"] = out["usage"].astype("float64").where(out["usage_unit"] != "")
     out = out.sort_values(["account_sid", "month", "cost_micros", "key"],
                           ascending=[True, True, False, True], kind="stable")
     if top:
@@ -65,7 +72,8 @@ def statement_detail(*, calls: pd.DataFrame | None = None,
         cost_micros``; ``table`` is ``top numbers`` (our numbers, calls and messages),
         ``top destinations`` (country of the other party of outbound calls and
         messages), ``messages by country``, ``calls by direction`` or ``recordings``;
-        top tables keep the :data:`TOP` costliest keys per account and month.
+        every table but the two by direction keeps the :data:`TOP` costliest keys per
+        account and month.
     """
     c, m, r = _items(calls, "calls"), _items(messages, "messages"), _items(recordings,
                                                                             "recordings")
@@ -74,7 +82,7 @@ def statement_detail(*, calls: pd.DataFrame | None = None,
     outbound = talk[talk["direction"].str.startswith("outbound")] if len(talk) else talk
     parts = [_table(talk, "our_number", "top numbers", top=True),
              _table(outbound, "country", "top destinations", top=True),
-             _table(m, "country", "messages by country", top=False),
+             _table(m, "country", "messages by country", top=True),
              _table(c, "direction", "calls by direction", top=False),
              _table(r.assign(kind="recordings") if len(r) else r, "kind", "recordings",
                     top=False)]
