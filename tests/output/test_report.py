@@ -44,10 +44,13 @@ def _dataset_cost_micros(sim, resource: str) -> int:
 
 
 def test_folder_holds_every_listed_file_and_nothing_else(report):
-    names = sorted(p.name for p in report.path.iterdir())
-    assert names == sorted([*report.files, tf.REPORT_MARKER])
+    names = sorted(str(p.relative_to(report.path)) for p in report.path.rglob("*")
+                   if p.is_file())
+    marker = "statements/.twilio-frames-statements"
+    assert names == sorted([*report.files, tf.REPORT_MARKER, marker])
     assert {"index.html", "billing.csv", "calls.csv", "messages.csv", "recordings.csv",
             "reconciliation.csv", "daily_cost.png", "reconciliation.png"} <= set(names)
+    assert any(n.startswith("statements/") and n.endswith(".html") for n in names)
     for name in names:
         if name.endswith(".png"):
             assert (report.path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -191,7 +194,7 @@ def test_top_countries_and_numbers_section(report):
 
 def test_no_secret_in_any_file(sim, report):
     secrets = [sim.auth_token, sim.api_secret, *sim.dataset.auth_tokens.values()]
-    for path in report.path.iterdir():
+    for path in (p for p in report.path.rglob("*") if p.is_file()):
         data = path.read_bytes()
         for secret in secrets:
             assert secret.encode() not in data, path.name

@@ -18,6 +18,7 @@ import pandas as pd
 from ...money import micros_to_decimal, minor_unit
 from ...analysis.bill import bill_by_account
 from ...analysis.reconciliation import reconcile, usage_totals
+from ...analysis.statements import statements
 from ...categories import REMAINDER
 from ...analysis.summaries import cost_by_period, top_countries, top_numbers, unrated
 
@@ -36,6 +37,7 @@ class Tables:
     daily: pd.DataFrame            # cost_by_period(freq="D")
     costs: pd.DataFrame            # account, sid, currency, COST_COLUMNS as Decimal
     bill: pd.DataFrame             # bill_by_account(): lists, Usage Records, difference
+    statements: pd.DataFrame       # statements(), cost passed through (no markup)
     products: pd.DataFrame         # product, currency, count, usage, usage_unit, cost
     usage_total: dict[str, Decimal]  # currency -> Usage Records totalprice
     failed_fees: dict[str, tuple[int, Decimal]]  # currency -> (messages, fee) from usage
@@ -182,7 +184,9 @@ def compute(data, *, now: pd.Timestamp) -> Tables:
     totals = usage_totals(data.usage).groupby("currency", observed=True)["price_micros"].sum()
     status = rec["status"].astype("str").value_counts()
     return Tables(
-        daily=daily, costs=_costs_table(data, bill), bill=bill, products=_products_table(daily),
+        daily=daily, costs=_costs_table(data, bill), bill=bill,
+        statements=statements(data.usage, accounts=data.accounts, now=now, calls=data.calls,
+                              messages=data.messages), products=_products_table(daily),
         usage_total={str(c): _decimal(m) for c, m in totals.items()},
         failed_fees=_failed_fees(data.usage),
         top_countries=top_countries(data.calls, data.messages, n=TOP_N),
@@ -257,6 +261,10 @@ def _csvs(data, tables: Tables, folder: Path, files: list[str]) -> None:
                         columns=[c for c in getattr(tables, name).columns
                                  if c != "cost_micros"])
         files.append(f"{name}.csv")
+    from ..statements import write_statements
+    paths = write_statements(folder / "statements", tables.statements,
+                             issuer="Twilio usage report")
+    files += [f"statements/{p.name}" for p in paths]
     _reconciliation_csv(tables.reconciliation, folder / "reconciliation.csv")
     _unrated_csv(tables.unrated, folder / "unrated.csv")
     files += ["reconciliation.csv", "unrated.csv"]

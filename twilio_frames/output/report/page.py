@@ -198,6 +198,38 @@ def _recon_section(data, tables: Tables, files: list[str]) -> str:
               "are never added together.")
 
 
+def _statements_section(tables: Tables, files: list[str]) -> str:
+    """One row per customer statement (account and month) with links to its files."""
+    st = tables.statements
+    if not len(st):
+        return ""
+    months = st["start_date"].dt.tz_localize(None).dt.to_period("M").astype("str")
+    rows = []
+    for (sid, month, cur), part in st.groupby([st["account_sid"], months, st["currency"]],
+                                              sort=True):
+        stem = f"statements/{sid}-{month}"
+        page = f"{stem}.html" if f"{stem}.html" in files else f"{stem}-{cur}.html"
+        rows.append({"customer": part["friendly_name"].iloc[0], "month": month,
+                     "currency": cur, "lines": int((part["line"] != "fee").sum()),
+                     "Twilio cost": money_text(Decimal(int(part["cost_micros"].sum()))
+                                               .scaleb(-6), cur),
+                     "status": "provisional" if part["provisional"].any() else "final",
+                     "statement": page})
+    table = pd.DataFrame(rows)
+    links = "".join(f'<li><a href="{html.escape(r["statement"])}">'
+                    f'{html.escape(str(r["customer"]))}, {r["month"]}</a></li>'
+                    for r in rows)
+    return html_section(
+        "Customer statements", html_table(table.drop(columns="statement")),
+        f'<ul class="files">{links}</ul>', anchor="statements",
+        intro="Each account's whole bill per UTC month, as a customer statement: one line "
+              "per leaf Usage Records category (never a parent beside its children), "
+              "unknown categories kept, and a 'no-category' line for what totalprice holds "
+              "beyond them, so each statement adds up exactly to the account's totalprice. "
+              "Here Twilio's cost is passed through; 'twilio-frames statements --rules' "
+              "adds a markup. A month that is not over is provisional.")
+
+
 def _top_display(table: pd.DataFrame, key: str, label: str) -> pd.DataFrame:
     out = table[["currency", "rank", key, "calls", "messages", "cost", "share"]].copy()
     out[key] = out[key].astype("str").fillna("non-PSTN")
@@ -260,6 +292,7 @@ def page(data, tables: Tables, files: list[str], *, title: str, now: pd.Timestam
             (f, "Cost by account and product") for f in files
             if f.startswith("cost_by_account")]), anchor="trend"),
         _recon_section(data, tables, files),
+        _statements_section(tables, files),
         _top_section(tables, files),
         html_section("Activity", _figures(files, [
             ("message_status.png", "Messages per day by status"),
