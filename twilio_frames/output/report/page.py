@@ -89,14 +89,21 @@ COSTS_INTRO = (
     "(unknown ones included) and 'no category', what totalprice holds beyond every "
     "category; then 'lists vs Usage Records', Usage Records' price of the categories "
     "the lists price less the lists' cost (prices not set yet, days not over). "
-    "The total is the account's totalprice.")
+    "The total is the account's totalprice. Columns that are zero for every account "
+    "are left out.")
 
 
 def _costs_display(tables: Tables) -> pd.DataFrame:
+    """The per-account table as shown: Usage Records columns that are zero for every
+    account are left out (so the table fits the page); SIDs shortened."""
     out = tables.costs.copy()
-    for col in COST_COLUMNS:
+    keep = [c for c in COST_COLUMNS if c in (*PRODUCTS, "list total", "total")
+            or any(v != 0 for v in out[c])]
+    out = out[["account", "sid", "currency", *keep]]
+    for col in keep:
         out[col] = [money_text(v, c) for v, c in zip(out[col], out["currency"])]
-    return out.rename(columns={"sid": "account SID", "list total": "lists total",
+    out["sid"] = [f"AC…{s[-6:]}" if s else "" for s in out["sid"]]
+    return out.rename(columns={"sid": "SID", "list total": "lists total",
                                "total": "total (totalprice)"})
 
 
@@ -209,8 +216,9 @@ def _statements_section(tables: Tables, files: list[str]) -> str:
                                               sort=True):
         stem = f"statements/{sid}-{month}"
         page = f"{stem}.html" if f"{stem}.html" in files else f"{stem}-{cur}.html"
+        period = f"{part['start_date'].min():%Y-%m-%d} to {part['end_date'].max():%Y-%m-%d}"
         rows.append({"customer": part["friendly_name"].iloc[0], "month": month,
-                     "currency": cur, "lines": int((part["line"] != "fee").sum()),
+                     "days": period, "currency": cur, "lines": int((part["line"] != "fee").sum()),
                      "Twilio cost": money_text(Decimal(int(part["cost_micros"].sum()))
                                                .scaleb(-6), cur),
                      "status": "provisional" if part["provisional"].any() else "final",
@@ -227,7 +235,8 @@ def _statements_section(tables: Tables, files: list[str]) -> str:
               "unknown categories kept, and a 'no-category' line for what totalprice holds "
               "beyond them, so each statement adds up exactly to the account's totalprice. "
               "Here Twilio's cost is passed through; 'twilio-frames statements --rules' "
-              "adds a markup. A month that is not over is provisional.")
+              "adds a markup. A month that is not over is provisional; a month the report "
+              "covers only in part gives a statement of those days only.")
 
 
 def _top_display(table: pd.DataFrame, key: str, label: str) -> pd.DataFrame:
