@@ -22,7 +22,8 @@ from ...analysis.statements import statements
 from ...categories import REMAINDER
 from ...analysis.summaries import cost_by_period, top_countries, top_numbers, unrated
 
-__all__ = ["COST_COLUMNS", "USAGE_COLUMNS", "Tables", "account_names", "compute", "exact_text", "money_text", "write_files"]
+__all__ = ["COST_COLUMNS", "USAGE_COLUMNS", "Tables", "account_names", "compute",
+           "exact_text", "money_text", "write_files"]
 
 PRODUCTS = ("calls", "sms", "mms", "recordings")
 STATUSES = ("match", "pending", "mismatch")

@@ -16,6 +16,7 @@ from ... import __version__
 from .build import (COST_COLUMNS, FAILED_FEE_NOTE, PRODUCTS, Tables, account_names,
                     exact_text, money_text)
 from .html import Card, html_figure, html_list, html_section, html_table, render_page
+from .sections import calls_tie, statements_section
 
 __all__ = ["page"]
 
@@ -153,33 +154,6 @@ def _odd_days(rec: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
                            ascending=[True, False, True, True], kind="stable")
 
 
-#: Usage Records categories that together hold what the Calls list prices.
-CALL_CATEGORIES = ("calls", "calls-client", "calls-sip", "trunking-origination",
-                   "trunking-termination")
-
-
-def _calls_tie(tables: Tables) -> str:
-    """One sentence per currency: the list cost of calls, split into the categories
-    Twilio bills it under (calls excludes Client and SIP legs)."""
-    summary = tables.recon_summary
-    parts = []
-    for cur in sorted(summary["currency"].astype("str").unique()):
-        rows = summary[(summary["currency"] == cur) & summary["category"].isin(
-            CALL_CATEGORIES)].set_index("category")
-        named = [c for c in CALL_CATEGORIES if c in rows.index]
-        if len(named) < 2:
-            continue
-        terms = " + ".join(f"{c} {money_text(rows.loc[c, 'list_cost'], cur)}" for c in named)
-        total = sum(rows.loc[c, "list_cost"] for c in named)
-        parts.append(f"{cur}: {terms} = {money_text(total, cur)}")
-    if not parts:
-        return ""
-    return ('<p class="note">The Calls list holds Client and SIP legs too, which Twilio '
-            "bills outside 'calls' (as calls-client and calls-sip), so the list cost of "
-            "calls splits into these categories, each reconciled on its own. List cost: "
-            + html.escape("; ".join(parts)) + ".</p>")
-
-
 def _recon_section(data, tables: Tables, files: list[str]) -> str:
     summary = tables.recon_summary.copy()
     for col in ("list_cost", "usage_records", "difference"):
@@ -190,7 +164,7 @@ def _recon_section(data, tables: Tables, files: list[str]) -> str:
     odd = _odd_days(tables.reconciliation, account_names(data.accounts))
     return html_section(
         "Reconciliation with Usage Records",
-        "<h3>Per usage category, all accounts</h3>", html_table(summary), _calls_tie(tables),
+        "<h3>Per usage category, all accounts</h3>", html_table(summary), calls_tie(tables),
         _figures(files, [(f, "List-endpoint cost next to Usage Records, per category")
                          for f in plots]),
         "<h3>Days that do not match (yet)</h3>",
@@ -203,40 +177,6 @@ def _recon_section(data, tables: Tables, files: list[str]) -> str:
               "prices are still missing or the day is not over; a mismatch names what "
               "differs. Categories overlap (calls = calls-inbound + calls-outbound) and "
               "are never added together.")
-
-
-def _statements_section(tables: Tables, files: list[str]) -> str:
-    """One row per customer statement (account and month) with links to its files."""
-    st = tables.statements
-    if not len(st):
-        return ""
-    months = st["start_date"].dt.tz_localize(None).dt.to_period("M").astype("str")
-    rows = []
-    for (sid, month, cur), part in st.groupby([st["account_sid"], months, st["currency"]],
-                                              sort=True):
-        stem = f"statements/{sid}-{month}"
-        page = f"{stem}.html" if f"{stem}.html" in files else f"{stem}-{cur}.html"
-        period = f"{part['start_date'].min():%Y-%m-%d} to {part['end_date'].max():%Y-%m-%d}"
-        rows.append({"customer": part["friendly_name"].iloc[0], "month": month,
-                     "days": period, "currency": cur, "lines": int((part["line"] != "fee").sum()),
-                     "Twilio cost": money_text(Decimal(int(part["cost_micros"].sum()))
-                                               .scaleb(-6), cur),
-                     "status": "provisional" if part["provisional"].any() else "final",
-                     "statement": page})
-    table = pd.DataFrame(rows)
-    links = "".join(f'<li><a href="{html.escape(r["statement"])}">'
-                    f'{html.escape(str(r["customer"]))}, {r["month"]}</a></li>'
-                    for r in rows)
-    return html_section(
-        "Customer statements", html_table(table.drop(columns="statement")),
-        f'<ul class="files">{links}</ul>', anchor="statements",
-        intro="Each account's whole bill per UTC month, as a customer statement: one line "
-              "per leaf Usage Records category (never a parent beside its children), "
-              "unknown categories kept, and a 'no-category' line for what totalprice holds "
-              "beyond them, so each statement adds up exactly to the account's totalprice. "
-              "Here Twilio's cost is passed through; 'twilio-frames statements --rules' "
-              "adds a markup. A month that is not over is provisional; a month the report "
-              "covers only in part gives a statement of those days only.")
 
 
 def _top_display(table: pd.DataFrame, key: str, label: str) -> pd.DataFrame:
@@ -301,7 +241,7 @@ def page(data, tables: Tables, files: list[str], *, title: str, now: pd.Timestam
             (f, "Cost by account and product") for f in files
             if f.startswith("cost_by_account")]), anchor="trend"),
         _recon_section(data, tables, files),
-        _statements_section(tables, files),
+        statements_section(tables, files),
         _top_section(tables, files),
         html_section("Activity", _figures(files, [
             ("message_status.png", "Messages per day by status"),
