@@ -155,18 +155,24 @@ _GROUP = ["account_sid", "start_date", "end_date", "currency"]
 _NEEDED = ("account_sid", "category", "start_date", "end_date", "price_micros", "price_unit")
 
 
+def _text(values: pd.Series, case) -> np.ndarray:
+    """Text of a (categorical) column in one case, converted once per distinct value."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return np.array([case(str(u)) for u in uniques], dtype=object)[codes]
+
+
 def _prepared(usage: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in _NEEDED if c not in usage.columns]
     if missing:
         raise ConfigurationError(f"usage_records frame is missing column(s) {missing}")
-    rec = pd.DataFrame({c: usage[c].to_numpy() for c in _NEEDED[:4]})
-    rec["category"] = usage["category"].astype("str").str.lower().to_numpy()
-    rec["currency"] = usage["price_unit"].astype("str").str.upper().to_numpy()
+    rec = pd.DataFrame({c: usage[c].reset_index(drop=True) for c in _NEEDED[:4]})
+    rec["category"] = _text(usage["category"], str.lower)
+    rec["currency"] = _text(usage["price_unit"], str.upper)
     rec["price_micros"] = usage["price_micros"].astype("Int64").to_numpy(
         dtype="int64", na_value=0)
     for col, default in (("description", ""), ("count", pd.NA), ("count_unit", ""),
                          ("usage", np.nan), ("usage_unit", "")):
-        rec[col] = usage[col].to_numpy() if col in usage.columns else default
+        rec[col] = usage[col].reset_index(drop=True) if col in usage.columns else default
     rec["count"] = rec["count"].astype("Int64")
     rec["group"] = rec.groupby(_GROUP, sort=False, dropna=False).ngroup()
     dup = rec.duplicated(["group", "category"])
@@ -188,7 +194,8 @@ def _nearest_present(rec: pd.DataFrame) -> np.ndarray:
     k = len(names)
     group = rec["group"].to_numpy(np.int64)
     code = names.get_indexer(rec["category"])
-    present = np.unique(group * k + code)
+    present = np.zeros((int(group.max()) + 1 if len(group) else 0) * k, bool)
+    present[group * k + code] = True
     out = np.full(len(rec), None, dtype=object)
     for level in range(max((len(ch) for ch in chains.values()), default=0)):
         up = pd.Series({c: ch[level] for c, ch in chains.items() if len(ch) > level})
@@ -198,7 +205,7 @@ def _nearest_present(rec: pd.DataFrame) -> np.ndarray:
         todo = pd.isna(out) & pd.notna(ancestor)
         if not todo.any():
             continue
-        hit = np.isin(group[todo] * k + names.get_indexer(ancestor[todo]), present)
+        hit = present[group[todo] * k + names.get_indexer(ancestor[todo])]
         idx = np.flatnonzero(todo)[hit]
         out[idx] = ancestor[idx]
     return out
@@ -286,8 +293,9 @@ def _remainders(rec: pd.DataFrame, is_total: np.ndarray, lines: pd.DataFrame) ->
     out["line"] = "remainder"
     negative = out[out["cost_micros"] < 0]
     if len(negative):
-        unknown = sorted(set(lines.loc[lines["group"].isin(negative["group"]) & ~lines[
-            "category"].isin(KNOWN_CATEGORIES), "category"]))
+        base = lines["category"].str.removesuffix(REST_SUFFIX)
+        unknown = sorted(set(lines.loc[lines["group"].isin(negative["group"]).to_numpy()
+                                       & ~base.isin(KNOWN_CATEGORIES).to_numpy(), "category"]))
         warnings.warn(
             f"{len(negative)} account-period(s) have categories adding up to more than "
             f"their totalprice (first: {negative['account_sid'].iloc[0]}); unknown "
