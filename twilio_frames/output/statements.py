@@ -194,6 +194,8 @@ def write_statements(folder: str | os.PathLike, statements: pd.DataFrame, *,
                 [statements["account_sid"], months, statements["currency"]], sort=True):
             stem = f"{_slug(str(sid))}-{month}" + ("" if statements.loc[
                 statements["account_sid"] == sid, "currency"].nunique() == 1 else f"-{cur}")
+            while f"{stem}.csv" in written:          # two odd SIDs with one slug
+                stem += "-2"
             write_cells_csv(st, tmp / f"{stem}.csv", columns=mine, micros=money,
                             dates=("start_date", "end_date"))
             page = statement_html(st, issuer=issuer, detail=detail, show_cost=show_cost)
