@@ -153,6 +153,21 @@ def check_no_overlap(categories, *, what: str = "these usage categories") -> Non
 
 _GROUP = ["account_sid", "start_date", "end_date", "currency"]
 _NEEDED = ("account_sid", "category", "start_date", "end_date", "price_micros", "price_unit")
+_KEYS = ("account_sid", "category", "start_date", "end_date", "price_unit")
+
+
+def check_keys(usage: pd.DataFrame) -> None:
+    """Raise ConfigurationError for the first record missing an account, category, date
+    or currency: it cannot be put on any bill, and dropping it would change the totals."""
+    for col in _KEYS:
+        missing = usage[col].isna().to_numpy(bool)
+        if missing.any():
+            row = usage[missing].iloc[0]
+            known = ", ".join(f"{k} {row[k]}" for k in ("account_sid", "category")
+                              if k != col and not pd.isna(row[k]))
+            raise ConfigurationError(
+                f"{int(missing.sum())} usage record(s) have no {col} (first: {known}); "
+                "such a record cannot be put on any bill")
 
 
 def _text(values: pd.Series, case) -> np.ndarray:
@@ -165,6 +180,7 @@ def _prepared(usage: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in _NEEDED if c not in usage.columns]
     if missing:
         raise ConfigurationError(f"usage_records frame is missing column(s) {missing}")
+    check_keys(usage)
     rec = pd.DataFrame({c: usage[c].reset_index(drop=True) for c in _NEEDED[:4]})
     rec["category"] = _text(usage["category"], str.lower)
     rec["currency"] = _text(usage["price_unit"], str.upper)

@@ -188,3 +188,34 @@ def test_a_month_without_totalprice_or_a_multi_month_record_is_refused():
                                              price="1.00", count=None)])
     with pytest.raises(tf.ConfigurationError, match="more than one month"):
         tf.statements(spanning)
+
+
+def test_no_usage_rows_give_no_statements_not_a_traceback():
+    st = tf.statements(frame("usage_records", []))
+    assert len(st) == 0 and list(st.columns) == tf.analysis.statements.STATEMENT_COLUMNS
+    assert str(st["charge_micros"].dtype) == "Int64"
+
+
+def test_daily_beside_monthly_records_are_refused_not_added():
+    """Both subresources in one frame would bill January's days twice."""
+    daily = frame("usage_records", [usage(c, "2024-01-31", price=p, count=n)
+                                    for c, p, n in (("sms", "0.10", "1"),
+                                                    ("totalprice", "0.10", None))])
+    both = pd.concat([_month(("sms", "3.10", "31"), ("totalprice", "3.10", None)), daily],
+                     ignore_index=True)
+    with pytest.raises(tf.ConfigurationError, match="overlapping periods"):
+        tf.statements(both)
+    with pytest.raises(tf.ConfigurationError, match="overlapping periods"):
+        tf.bill_by_account(both)
+
+
+@pytest.mark.parametrize("column", ["category", "account_sid", "price_unit"])
+def test_a_record_without_account_category_or_currency_is_refused(column):
+    """It used to vanish from the statement (its cost moved into 'no-category')."""
+    usage_frame = _month(("sms", "1.00", "1"), ("totalprice", "1.00", None))
+    usage_frame[column] = usage_frame[column].astype("object")
+    usage_frame.loc[0, column] = None
+    with pytest.raises(tf.ConfigurationError, match=f"have no {column}"):
+        tf.statements(usage_frame)
+    with pytest.raises(tf.ConfigurationError, match=f"have no {column}"):
+        tf.usage_lines(usage_frame)

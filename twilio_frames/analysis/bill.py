@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..categories import REMAINDER, REST_SUFFIX, ancestors, usage_lines
 from ..errors import ConfigurationError
+from ..money import _check_periods
 from .summaries import bucket, check_freq, cost_by_period
 
 __all__ = ["LIST_FAMILIES", "DIFFERENCE", "bill_by_account", "list_priced"]
@@ -52,6 +53,7 @@ def _periods(when: pd.Series, freq: str | None) -> pd.Series:
 
 def _usage_part(usage: pd.DataFrame, freq: str | None) -> pd.DataFrame:
     lines = usage_lines(usage)
+    _check_periods(usage)               # daily beside monthly records: the same days twice
     if freq is not None and len(lines):
         split = bucket(lines["start_date"], freq) != bucket(lines["end_date"], freq)
         if split.any():

@@ -28,9 +28,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ..categories import TOTAL, usage_lines
+from ..categories import TOTAL, check_keys, usage_lines
 from ..errors import ConfigurationError
-from ..money import minor_unit, require_columns
+from ..money import _check_periods, minor_unit, require_columns
 from .rules import amount_in, load_rules
 
 __all__ = ["STATEMENT_COLUMNS", "RuleWarning", "round_half_up", "statements"]
@@ -84,6 +84,8 @@ def _check_scope(usage: pd.DataFrame, accounts: pd.DataFrame | None) -> None:
 def _months(usage: pd.DataFrame) -> pd.DataFrame:
     """Records summed per account, currency, UTC month and category."""
     require_columns(usage, _NEEDED, "usage_records")
+    check_keys(usage)
+    _check_periods(usage)                 # daily and monthly records together: refused
     first = usage["start_date"].dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("M")
     last = usage["end_date"].dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("M")
     if (first != last).any():
@@ -228,6 +230,8 @@ def statements(usage: pd.DataFrame, *, accounts: pd.DataFrame | None = None, rul
         raise ConfigurationError(f"rounding must be 'line' or 'statement', got {rounding!r}")
     rules = load_rules(rules)
     _check_scope(usage, accounts)
+    if not len(usage):
+        return _empty()
     monthly = _months(usage)
     _require_totals(monthly)
     provisional = _provisional(monthly, now)
@@ -246,6 +250,16 @@ def statements(usage: pd.DataFrame, *, accounts: pd.DataFrame | None = None, rul
         out.attrs["detail"] = statement_detail(calls=calls, messages=messages,
                                                recordings=recordings)
     return out
+
+
+def _empty() -> pd.DataFrame:
+    """The statements of no usage: the columns, no rows."""
+    out = pd.DataFrame(columns=STATEMENT_COLUMNS)
+    for col in ("cost_micros", "charge_micros", "count"):
+        out[col] = pd.array([], "Int64")
+    for col in ("start_date", "end_date"):
+        out[col] = pd.Series([], dtype="datetime64[us, UTC]")
+    return out.astype({"cost": "float64", "charge": "float64", "provisional": bool})
 
 
 def _finish(out: pd.DataFrame, accounts: pd.DataFrame | None) -> pd.DataFrame:
