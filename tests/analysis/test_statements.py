@@ -219,3 +219,26 @@ def test_a_record_without_account_category_or_currency_is_refused(column):
         tf.statements(usage_frame)
     with pytest.raises(tf.ConfigurationError, match=f"have no {column}"):
         tf.usage_lines(usage_frame)
+
+
+@pytest.mark.parametrize("rules", [{"default": {"per_unit": "-5"}}, {"minimum": "-5"},
+                                   {"monthly_fee": {"USD": "-1"}}])
+def test_negative_amounts_are_refused_naming_the_key(rules):
+    """A negative per_unit made negative charges; a negative minimum was ignored."""
+    with pytest.raises(tf.ConfigurationError, match="is negative"):
+        tf.load_rules(rules)
+
+
+def test_a_charge_too_large_to_hold_is_a_clear_error():
+    with pytest.raises(tf.ConfigurationError, match="sms.*check the rules"):
+        tf.statements(_month(("sms", "1.00", "1"), ("totalprice", "1.00", None)),
+                      rules={"default": {"percent": "1e30"}})
+
+
+def test_the_minimum_line_names_the_amount_charged():
+    usage_frame = _month(("sms", "1", "1"), ("totalprice", "1", None))
+    usage_frame["price_unit"] = pd.Categorical(["JPY", "JPY"])
+    st = tf.statements(usage_frame, rules={"minimum": "25.5"})
+    line = st.set_index("category").loc["minimum"]
+    assert line["charge_micros"] == 25_000_000 and st["charge_micros"].sum() == 26_000_000
+    assert line["description"] == "Monthly minimum of JPY 26"

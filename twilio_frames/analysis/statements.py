@@ -30,7 +30,7 @@ import pandas as pd
 
 from ..categories import TOTAL, check_keys, usage_lines
 from ..errors import ConfigurationError
-from ..money import _check_periods, minor_unit, require_columns
+from ..money import _check_periods, format_micros, minor_unit, require_columns
 from .rules import amount_in, load_rules
 
 __all__ = ["STATEMENT_COLUMNS", "RuleWarning", "round_half_up", "statements"]
@@ -144,7 +144,14 @@ def _charges(lines: pd.DataFrame, rules, step: np.ndarray, per_line: bool) -> np
     count = np.array([0 if pd.isna(v) else int(v) for v in lines["count"]], object)
     num = np.where(passing, cost * den, cost * factor + per_unit * count * den)
     lines["rule"] = [r.describe() for r in chosen]
-    return round_half_up(num, den, step if per_line else np.ones(len(lines), object))
+    out = round_half_up(num, den, step if per_line else np.ones(len(lines), object))
+    huge = (np.abs(out) >= 2 ** 62).astype(bool)      # headroom for fees and totals
+    if huge.any():
+        i = int(np.flatnonzero(huge)[0])
+        raise ConfigurationError(
+            f"the charge of {lines['category'].iloc[i]!r} by rule {lines['rule'].iloc[i]!r} "
+            "is beyond what a statement can hold (4.6e12 currency units): check the rules")
+    return out
 
 
 def _extra_lines(lines: pd.DataFrame, rules, rounding: str) -> pd.DataFrame:
@@ -168,7 +175,8 @@ def _extra_lines(lines: pd.DataFrame, rules, rounding: str) -> pd.DataFrame:
         floor = _micros(amount_in(rules.minimum, cur), step)
         reached = total + sum(e[2] for e in extra)
         if floor and reached < floor:
-            extra.append(("minimum", f"Monthly minimum of {cur} {amount_in(rules.minimum, cur)}",
+            shown = format_micros(floor, places=minor_unit(cur))     # as charged: JPY 26
+            extra.append(("minimum", f"Monthly minimum of {cur} {shown}",
                           floor - reached, "minimum", "minimum"))
         rows += [{**{k: base[k] for k in (*_KEYS, "account_sid", "start_date", "end_date",
                                           "provisional")},
