@@ -116,3 +116,11 @@ def test_cost_totals_keep_accounts_apart_and_exact():
                      ignore_index=True)
     assert tf.cost_totals(both) == {"USD": Decimal("3.305")}
     assert np.dtype(usage_lines(both)["cost_micros"].dtype.numpy_dtype) == np.int64
+
+
+def test_children_above_their_parent_warn_and_still_add_up():
+    usage_frame = _month(("calls", "1.00"), ("calls-inbound", "1.30"), ("totalprice", "1.30"))
+    with pytest.warns(tf.OverlappingCategoriesWarning, match=r"more than their parent.*calls"):
+        lines = usage_lines(usage_frame)
+    assert lines.set_index("category").loc["calls (other)", "cost_micros"] == -300_000
+    assert lines["cost_micros"].sum() == 1_300_000

@@ -280,6 +280,7 @@ def usage_lines(usage: pd.DataFrame, *, keep_zero: bool = False) -> pd.DataFrame
     lines.loc[rest, "description"] = (lines.loc[rest, "description"].astype("str")
                                       + " (not in its subcategories)")
     lines = lines[~rest | (lines["cost_micros"] != 0).to_numpy()]
+    _warn_negative_rest(lines)
     out = pd.concat([lines, _remainders(rec, is_total, lines)], ignore_index=True)
     base = out["category"].str.removesuffix(REST_SUFFIX)
     out["known"] = base.isin(KNOWN_CATEGORIES) | (out["line"] == "remainder")
@@ -292,6 +293,18 @@ def usage_lines(usage: pd.DataFrame, *, keep_zero: bool = False) -> pd.DataFrame
                            "category"], kind="stable", ignore_index=True)
     return out[[*_GROUP, "category", "description", "count", "count_unit", "usage",
                 "usage_unit", "cost_micros", "line", "known"]]
+
+
+def _warn_negative_rest(lines: pd.DataFrame) -> None:
+    """Children adding up to more than their parent: the records disagree (or an unknown
+    category was fetched beside a parent it is not in); the rest line is negative."""
+    bad = lines[(lines["line"] == "rest").to_numpy() & (lines["cost_micros"] < 0).to_numpy()]
+    if len(bad):
+        parents = sorted(set(bad["category"].str.removesuffix(REST_SUFFIX)))
+        warnings.warn(
+            f"{len(bad)} account-period(s) have subcategories adding up to more than their "
+            f"parent category {parents} (first: {bad['account_sid'].iloc[0]}); the "
+            f"'(other)' line is negative", OverlappingCategoriesWarning, stacklevel=4)
 
 
 def _remainders(rec: pd.DataFrame, is_total: np.ndarray, lines: pd.DataFrame) -> pd.DataFrame:
