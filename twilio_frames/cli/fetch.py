@@ -51,7 +51,11 @@ examples:
   {PROG} export line-items --resource calls --start 2026-10-01 --end 2026-11-01 \\
       --out call-line-items.csv
 
-billing: billed usage and cost per period, account (or --by column) and product.
+billing: per period and account the whole bill, adding up to the account's totalprice:
+  the products the lists price (source "lists"), then what only daily Usage Records see,
+  asked per account with IncludeSubaccounts=false (source "usage_records": phone numbers,
+  recording storage, other categories) and any "difference" between the two. With --by
+  another column (our_number), the lists' products only.
 line-items: one row per call, message or recording with its billing columns."""
 
 
@@ -147,8 +151,9 @@ def run_fetch(args: argparse.Namespace) -> int:
 def add_export_command(subparsers) -> None:
     """``twilio-frames export``: the billing or line-items CSV for a date range."""
     parser = _parser(subparsers, "export", help="write the billing or line-items CSV",
-                     description="Fetch calls, messages and recordings for [--start, --end) "
-                     "and write a billing or line-items CSV (exact money, UTC dates).",
+                     description="Fetch calls, messages and recordings (and for billing "
+                     "per account daily Usage Records) for [--start, --end) and write a "
+                     "billing or line-items CSV (exact money, UTC dates).",
                      epilog=EXPORT_EPILOG)
     parser.add_argument("kind", choices=("billing", "line-items"), help="which CSV")
     _add_range(parser, required=True)
@@ -174,10 +179,26 @@ def run_export(args: argparse.Namespace) -> int:
             write_line_items_csv(frame, args.out, overwrite=args.overwrite)
             what = f"{len(frame):,} {args.resource} line items"
         else:
-            frames = {name: getattr(client, name)(start, end, accounts=accounts)
-                      for name in ("calls", "messages", "recordings")}
-            write_billing_csv(args.out, **frames, freq=args.freq, by=args.by, start=start,
-                              end=end, overwrite=args.overwrite)
-            what = "billing for " + ", ".join(f"{len(f):,} {n}" for n, f in frames.items())
+            what = _export_billing(client, args, start, end, accounts, write_billing_csv)
     print(f"Wrote {what} to {args.out}")
     return 0
+
+
+def _export_billing(client, args, start, end, accounts, write_billing_csv) -> str:
+    """billing.csv: per account the whole bill (the lists' products, then what only
+    Usage Records see, asked per account with IncludeSubaccounts=false, so each account
+    and period adds up to its totalprice); per --by other than account_sid, the lists'
+    products only (Usage Records know accounts, not numbers)."""
+    frames = {name: getattr(client, name)(start, end, accounts=accounts)
+              for name in ("calls", "messages", "recordings")}
+    whole = args.by == "account_sid"
+    if whole:
+        frames["usage"] = client.usage_records("daily", start=start, end=end,
+                                               accounts=accounts)
+    write_billing_csv(args.out, **frames, freq=args.freq, by=args.by, start=start, end=end,
+                      overwrite=args.overwrite)
+    counts = ", ".join(f"{len(f):,} {'usage records' if n == 'usage' else n}"
+                       for n, f in frames.items())
+    return (f"the whole bill per account ({counts}; source says lists or Usage Records)"
+            if whole else f"list products per {args.by} ({counts}; Usage Records are per "
+            "account, so phone numbers and other categories are not in it)")
