@@ -1,0 +1,124 @@
+"""The account as it stands at ``now``, worked out from each event's own times.
+
+The generators describe every call leg, message and recording as an *event*: its final
+state (status, duration, price) and the times at which it changes (created, started,
+ended, priced ...). A list at ``now`` shows the events created at or before ``now``, each
+as it is at that instant: a call that has not ended is ``queued``, ``ringing`` or
+``in-progress`` with no end time, duration or price; a price is there once its
+``price_at`` has passed; ``date_updated`` is the last change at or before ``now``. An
+event's final state never depends on ``now``, so a later ``now`` shows the same history,
+settled where it was open, plus what happened since.
+
+Each ``*_at`` function takes the event columns, a mask of the events inside the account's
+history (after its ``start``, before a suspension) and ``now`` (epoch seconds), and
+returns the columns of the listed rows in event order (``leg``/``event``: the event index).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .enums import CALL_STATUS, MESSAGE_DIRECTION, MESSAGE_STATUS
+from .generate_times import format_sids
+from .pricing import NULL_PRICE
+
+__all__ = ["calls_at", "messages_at", "recordings_at", "served_order"]
+
+_C = {s: i for i, s in enumerate(CALL_STATUS)}
+_M = {s: i for i, s in enumerate(MESSAGE_STATUS)}
+_INBOUND = MESSAGE_DIRECTION.index("inbound")
+_IN_PROGRESS, _PROCESSING = 2, 3            # generate_recordings.REC_STATUS
+
+
+def _listed(events: dict, keep: np.ndarray, now: int) -> tuple[np.ndarray, dict]:
+    idx = np.flatnonzero(keep & (events["created"] <= now))
+    return idx, {k: v[idx] for k, v in events.items()}
+
+
+def calls_at(events: dict, keep: np.ndarray, now: int) -> dict[str, np.ndarray]:
+    """Call legs listed at ``now``; ``parent`` is remapped to listed rows."""
+    idx, c = _listed(events, keep, now)
+    final, start, end = c["status"], c["start"], c["end"]
+    child = c["parent"] >= 0
+    pre, done = now < start, now >= end      # pre: queued (parent) or ringing (child)
+    talking = final == _C["completed"]
+    status = np.where(done, final, np.where(pre, np.where(child, _C["ringing"], _C["queued"]),
+                      np.where(talking, _C["in-progress"], _C["ringing"])))
+    priced = now >= c["price_at"]
+    position = np.full(len(events["parent"]), -1, np.int64)
+    position[idx] = np.arange(len(idx))
+    c.update(
+        leg=idx, status=status.astype(np.int8),
+        parent=np.where(child, position[np.maximum(c["parent"], 0)], -1),
+        start=np.where(pre, np.where(child, c["created"], -1), start),
+        end=np.where(done, end, -1), duration=np.where(done, c["duration"], -1),
+        price=np.where(priced, c["price"], NULL_PRICE),
+        minutes=np.where(priced, c["minutes"], 0),
+        updated=np.where(priced, c["price_at"],
+                         np.where(done, end, np.where(pre, c["created"], start))),
+        answered_by=np.where(done | ~pre, c["answered_by"], 0).astype(np.int8))
+    return c
+
+
+def messages_at(events: dict, keep: np.ndarray, now: int) -> dict[str, np.ndarray]:
+    """Messages listed at ``now``: outbound ones ``queued`` for their first second, then
+    ``sending`` until sent, ``sent`` until their receipt (or failure), then final."""
+    idx, m = _listed(events, keep, now)
+    final, sent, t = m["status"], m["sent"], m["created"]
+    outbound = m["direction"] != _INBOUND
+    done = now >= m["final_at"]
+    was_sent = (sent >= 0) & (now >= sent)
+    sending = outbound & (sent >= 0) & (now >= t + 1)
+    status = np.where(done | ~outbound, final, np.where(
+        was_sent, _M["sent"], np.where(sending, _M["sending"], _M["queued"])))
+    priced = now >= m["price_at"]
+    m.update(
+        event=idx, status=status.astype(np.int8), sent=np.where(was_sent, sent, -1),
+        error=np.where(done, m["error"], 0).astype(np.int32),
+        price=np.where(priced, m["price"], NULL_PRICE),
+        leaf=np.where(priced, m["leaf"], -1).astype(np.int8),
+        units=np.where(priced, m["units"], 0),
+        updated=np.where(priced, m["price_at"], np.where(done, m["final_at"], np.where(
+            was_sent & outbound, sent, np.where(sending, t + 1, t)))))
+    return m
+
+
+def recordings_at(events: dict, keep: np.ndarray, now: int) -> dict[str, np.ndarray]:
+    """Recordings listed at ``now``: ``in-progress`` while the call lasts, ``processing``
+    until ``done_at``, then ``completed`` or ``absent``. ``call`` stays an event index."""
+    idx, r = _listed(events, keep, now)
+    done, ended = now >= r["done_at"], now >= r["call_end"]
+    priced = now >= r["price_at"]
+    r.update(
+        event=idx,
+        status=np.where(done, r["status"], np.where(ended, _PROCESSING, _IN_PROGRESS)
+                        ).astype(np.int8),
+        duration=np.where(done, r["duration"], -1),
+        error=np.where(done, r["error"], 0).astype(np.int32),
+        price=np.where(priced, r["price"], NULL_PRICE),
+        minutes=np.where(priced, r["minutes"], 0),
+        updated=np.where(priced, r["price_at"], np.where(
+            done, r["done_at"], np.where(ended, r["call_end"], r["created"]))))
+    return r
+
+
+def served_order(cols: dict, prefix: str, alt: tuple[str, str] | None = None) -> dict:
+    """Sort columns by account, then newest first (date_created, sid descending); add sid.
+
+    The sid bodies are the events' own (``sid_hi``, ``sid_lo``). ``alt = (prefix, column)``
+    gives rows whose boolean ``column`` is set another prefix (``MM`` for MMS). A
+    ``parent`` column of row positions is remapped to sorted positions.
+    """
+    hi, lo = cols["sid_hi"], cols["sid_lo"]
+    order = np.lexsort((~lo, ~hi, -cols["created"], cols["acct"]))
+    out = {k: v[order] for k, v in cols.items()}
+    hi, lo = out["sid_hi"], out["sid_lo"]
+    out["sid"] = format_sids(prefix, hi, lo)
+    if alt is not None and out[alt[1]].any():
+        mask = out[alt[1]]
+        out["sid"][mask] = format_sids(alt[0], hi[mask], lo[mask])
+    if "parent" in out:
+        where = np.empty(len(order), np.int64)
+        where[order] = np.arange(len(order))
+        out["parent"] = np.where(out["parent"] >= 0, where[np.maximum(out["parent"], 0)], -1)
+    return out
