@@ -179,20 +179,26 @@ class Dataset:
                        live_calls) -> None:
         """Events of every day up to ``now``, then the lists as they stand at ``now``.
 
-        Each ``events`` entry is (event columns, mask of the events inside the history);
-        more kinds of traffic join here as events, before the view at ``now``.
+        Each kind of traffic is ``{resource: (event columns, mask of the events inside the
+        history)}``; more kinds join as events before their view at ``now``. Calls are
+        viewed (and their events let go) before messages are drawn, to bound memory.
         """
         shares = np.array([a.share for a in self._acc])
         tz = np.array([a.tz_hours for a in self._acc])
         events = self._call_events(world, now_s, calls_per_day, rec_share, shares, tz)
         if live_calls:
             events["calls"] = self._with_edge_calls(world, now_s, *events["calls"])
+        self._view_calls(events, now_s)
         streams, acct, t = sample_times(self.seed, _MESSAGES, messages_per_day,
                                         self.window_start, now_s, shares, tz)
-        events["messages"] = (message_events(streams, world, acct, t,
-                                             unpriced_hours=self.unpriced_hours),
-                              self._history(acct, t))
-        self._view(events, now_s)
+        events = {"messages": (message_events(streams, world, acct, t,
+                                              unpriced_hours=self.unpriced_hours),
+                               self._history(acct, t))}
+        self._view_messages(events, now_s)
+        self._numbers_cols()
+        self._bounds = {name: np.searchsorted(self._cols(name)["acct"],
+                                              np.arange(len(self._acc) + 1))
+                        for name in TABLE_RESOURCES}
 
     def _call_events(self, world, now_s, calls_per_day, rec_share, shares, tz) -> dict:
         """Call legs (parents, then children) and recordings, each with its history mask."""
@@ -213,21 +219,23 @@ class Dataset:
         return ({k: np.concatenate([v, edge[k]]) for k, v in calls.items()},
                 np.concatenate([keep, np.ones(3, bool)]))
 
-    def _view(self, events: dict, now_s: int) -> None:
-        """The calls, recordings and messages lists at ``now``, in served order."""
-        calls, keep = events["calls"]
-        self.calls = timeline.served_order(timeline.calls_at(calls, keep, now_s), "CA")
+    def _view_calls(self, events: dict, now_s: int) -> None:
+        """The calls and recordings lists at ``now``, in served order."""
+        calls, keep = events.pop("calls")
+        self.calls = timeline.served_order(calls, timeline.calls_at(calls, keep, now_s), "CA")
+        del calls
         rows = np.full(len(keep), -1, np.int64)           # call event -> served row
-        rows[self.calls["leg"]] = np.arange(len(self.calls["leg"]))
-        recs = timeline.recordings_at(*events["recordings"], now_s)
-        recs["call"] = rows[recs["call"]]
-        self.recordings = timeline.served_order(recs, "RE")
-        self.messages = timeline.served_order(timeline.messages_at(*events["messages"], now_s),
+        rows[self.calls.pop("leg")] = np.arange(len(self.calls["sid"]))
+        recs, keep = events.pop("recordings")
+        recs = dict(recs, call=rows[recs["call"]])
+        self.recordings = timeline.served_order(recs, timeline.recordings_at(recs, keep, now_s),
+                                                "RE")
+
+    def _view_messages(self, events: dict, now_s: int) -> None:
+        """The messages list at ``now``, in served order."""
+        msgs, keep = events.pop("messages")
+        self.messages = timeline.served_order(msgs, timeline.messages_at(msgs, keep, now_s),
                                               "SM", alt=("MM", "mms"))
-        self._numbers_cols()
-        self._bounds = {name: np.searchsorted(self._cols(name)["acct"],
-                                              np.arange(len(self._acc) + 1))
-                        for name in TABLE_RESOURCES}
 
     def _numbers_cols(self) -> None:
         acct = np.array([x.account for x in self.numbers], dtype=np.int16)

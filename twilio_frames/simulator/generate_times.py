@@ -29,48 +29,60 @@ _TOP = np.iinfo(np.uint64).max
 class DayStreams:
     """One random generator per day; each draw gives one value per event, days in order.
 
-    ``counts[j]`` is the number of events of ``days[j]``. A draw asks every day's generator
-    for that day's values, so the values of one day never depend on the other days. Draws
-    are whole columns: a value used only by some events (a child leg's ring time) is drawn
-    for every event and the rest are ignored, so a day's stream does not depend on ``now``.
+    ``counts[j]`` is the number of events of ``days[j]``. A draw takes every day's values
+    from that day's generator, so the values of one day never depend on the other days.
+    Draws are whole columns: a value used only by some events (a child leg's ring time) is
+    drawn for every event and the rest are ignored, so a day's stream does not depend on
+    ``now``. Uniforms are drawn ``BLOCK`` columns at a time (one generator call per day per
+    block, not per column: a call costs about a microsecond whatever its size), and every
+    other distribution is made from them.
     """
+
+    BLOCK = 4
 
     def __init__(self, seed: int, stream: int, days, counts=None):
         self.days = np.asarray(days, np.int64)
         self._gens = [np.random.default_rng([seed, stream, int(d)]) for d in self.days]
         self.counts = None if counts is None else [int(c) for c in counts]
+        self._block, self._next = np.zeros((0, 0)), self.BLOCK
 
     def per_day(self, draw) -> list:
         """``draw(generator, j)`` for each day ``j``: for the per-day draws (counts)."""
         return [draw(g, j) for j, g in enumerate(self._gens)]
 
-    def _column(self, draw, dtype=np.float64) -> np.ndarray:
-        parts = [draw(g, n) for g, n in zip(self._gens, self.counts) if n]
-        return np.concatenate(parts) if parts else np.zeros(0, dtype)
-
     def random(self) -> np.ndarray:
-        return self._column(lambda g, n: g.random(n))
+        """Uniform in [0, 1), one per event."""
+        if self._next == self.BLOCK:
+            parts = [g.random((self.BLOCK, n)) for g, n in zip(self._gens, self.counts)]
+            self._block = np.concatenate(parts, axis=1)
+            self._next = 0
+        self._next += 1
+        return self._block[self._next - 1].copy()
 
     def integers(self, low: int, high: int) -> np.ndarray:
         """Integers in ``[low, high)`` (scalar bounds)."""
-        return self._column(lambda g, n: g.integers(low, high, n), np.int64)
+        return low + (self.random() * (high - low)).astype(np.int64)
 
     def below(self, high: np.ndarray) -> np.ndarray:
         """Integers in ``[0, high)`` with a bound per event."""
         return (self.random() * high).astype(np.int64)
 
     def choice(self, k: int, p: np.ndarray) -> np.ndarray:
-        return self._column(lambda g, n: g.choice(k, size=n, p=p), np.int64)
+        """Indices in ``[0, k)`` with probabilities ``p``."""
+        edges = np.cumsum(p) / np.sum(p)
+        return np.minimum(np.searchsorted(edges, self.random(), side="right"), k - 1)
 
     def lognormal(self, mean: float, sigma: float) -> np.ndarray:
-        return self._column(lambda g, n: g.lognormal(mean, sigma, n))
+        """``exp(mean + sigma * z)``, z standard normal (Box-Muller from two uniforms)."""
+        radius = np.sqrt(-2.0 * np.log1p(-self.random()))
+        return np.exp(mean + sigma * radius * np.cos(2 * np.pi * self.random()))
 
     def sid_parts(self) -> tuple[np.ndarray, np.ndarray]:
         """Random 128-bit sid bodies (high, low uint64) per event."""
-        both = self._column(lambda g, n: g.integers(0, _TOP, size=(n, 2), dtype=np.uint64,
-                                                     endpoint=True).ravel(), np.uint64)
-        both = both.reshape(-1, 2)
-        return both[:, 0].copy(), both[:, 1].copy()
+        parts = [np.frombuffer(g.bytes(16 * n), np.uint64) for g, n in
+                 zip(self._gens, self.counts)]
+        raw = np.concatenate(parts).reshape(-1, 2)
+        return raw[:, 0].copy(), raw[:, 1].copy()
 
 
 def sample_times(seed: int, stream: int, per_day: float, start: int, end: int,

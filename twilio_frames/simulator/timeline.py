@@ -11,7 +11,8 @@ settled where it was open, plus what happened since.
 
 Each ``*_at`` function takes the event columns, a mask of the events inside the account's
 history (after its ``start``, before a suspension) and ``now`` (epoch seconds), and
-returns the columns of the listed rows in event order (``leg``/``event``: the event index).
+returns the indices of the listed events and their columns that depend on ``now``;
+:func:`served_order` turns that into the served columns.
 """
 
 from __future__ import annotations
@@ -30,14 +31,19 @@ _INBOUND = MESSAGE_DIRECTION.index("inbound")
 _IN_PROGRESS, _PROCESSING = 2, 3            # generate_recordings.REC_STATUS
 
 
-def _listed(events: dict, keep: np.ndarray, now: int) -> tuple[np.ndarray, dict]:
+def _listed(events: dict, keep: np.ndarray, now: int, names: tuple[str, ...]
+            ) -> tuple[np.ndarray, dict]:
+    """Event indices listed at ``now`` and the ``names`` columns of those rows."""
     idx = np.flatnonzero(keep & (events["created"] <= now))
-    return idx, {k: v[idx] for k, v in events.items()}
+    return idx, {k: events[k][idx] for k in names}
 
 
-def calls_at(events: dict, keep: np.ndarray, now: int) -> dict[str, np.ndarray]:
-    """Call legs listed at ``now``; ``parent`` is remapped to listed rows."""
-    idx, c = _listed(events, keep, now)
+def calls_at(events: dict, keep: np.ndarray, now: int) -> tuple[np.ndarray, dict]:
+    """Call legs listed at ``now``: ``(event indices, columns that depend on now)``;
+    ``parent`` is remapped to listed rows, ``leg`` is the event index."""
+    idx, c = _listed(events, keep, now, ("status", "start", "end", "created", "parent",
+                                         "price_at", "duration", "price", "minutes",
+                                         "answered_by"))
     final, start, end = c["status"], c["start"], c["end"]
     child = c["parent"] >= 0
     pre, done = now < start, now >= end      # pre: queued (parent) or ringing (child)
@@ -47,7 +53,7 @@ def calls_at(events: dict, keep: np.ndarray, now: int) -> dict[str, np.ndarray]:
     priced = now >= c["price_at"]
     position = np.full(len(events["parent"]), -1, np.int64)
     position[idx] = np.arange(len(idx))
-    c.update(
+    return idx, dict(
         leg=idx, status=status.astype(np.int8),
         parent=np.where(child, position[np.maximum(c["parent"], 0)], -1),
         start=np.where(pre, np.where(child, c["created"], -1), start),
@@ -57,13 +63,13 @@ def calls_at(events: dict, keep: np.ndarray, now: int) -> dict[str, np.ndarray]:
         updated=np.where(priced, c["price_at"],
                          np.where(done, end, np.where(pre, c["created"], start))),
         answered_by=np.where(done | ~pre, c["answered_by"], 0).astype(np.int8))
-    return c
 
 
-def messages_at(events: dict, keep: np.ndarray, now: int) -> dict[str, np.ndarray]:
+def messages_at(events: dict, keep: np.ndarray, now: int) -> tuple[np.ndarray, dict]:
     """Messages listed at ``now``: outbound ones ``queued`` for their first second, then
     ``sending`` until sent, ``sent`` until their receipt (or failure), then final."""
-    idx, m = _listed(events, keep, now)
+    idx, m = _listed(events, keep, now, ("status", "sent", "created", "direction", "final_at",
+                                         "price_at", "error", "price", "leaf", "units"))
     final, sent, t = m["status"], m["sent"], m["created"]
     outbound = m["direction"] != _INBOUND
     done = now >= m["final_at"]
@@ -72,25 +78,24 @@ def messages_at(events: dict, keep: np.ndarray, now: int) -> dict[str, np.ndarra
     status = np.where(done | ~outbound, final, np.where(
         was_sent, _M["sent"], np.where(sending, _M["sending"], _M["queued"])))
     priced = now >= m["price_at"]
-    m.update(
-        event=idx, status=status.astype(np.int8), sent=np.where(was_sent, sent, -1),
+    return idx, dict(
+        status=status.astype(np.int8), sent=np.where(was_sent, sent, -1),
         error=np.where(done, m["error"], 0).astype(np.int32),
         price=np.where(priced, m["price"], NULL_PRICE),
         leaf=np.where(priced, m["leaf"], -1).astype(np.int8),
         units=np.where(priced, m["units"], 0),
         updated=np.where(priced, m["price_at"], np.where(done, m["final_at"], np.where(
             was_sent & outbound, sent, np.where(sending, t + 1, t)))))
-    return m
 
 
-def recordings_at(events: dict, keep: np.ndarray, now: int) -> dict[str, np.ndarray]:
+def recordings_at(events: dict, keep: np.ndarray, now: int) -> tuple[np.ndarray, dict]:
     """Recordings listed at ``now``: ``in-progress`` while the call lasts, ``processing``
     until ``done_at``, then ``completed`` or ``absent``. ``call`` stays an event index."""
-    idx, r = _listed(events, keep, now)
+    idx, r = _listed(events, keep, now, ("status", "done_at", "call_end", "price_at",
+                                         "duration", "error", "price", "minutes", "created"))
     done, ended = now >= r["done_at"], now >= r["call_end"]
     priced = now >= r["price_at"]
-    r.update(
-        event=idx,
+    return idx, dict(
         status=np.where(done, r["status"], np.where(ended, _PROCESSING, _IN_PROGRESS)
                         ).astype(np.int8),
         duration=np.where(done, r["duration"], -1),
@@ -99,20 +104,34 @@ def recordings_at(events: dict, keep: np.ndarray, now: int) -> dict[str, np.ndar
         minutes=np.where(priced, r["minutes"], 0),
         updated=np.where(priced, r["price_at"], np.where(
             done, r["done_at"], np.where(ended, r["call_end"], r["created"]))))
-    return r
 
 
-def served_order(cols: dict, prefix: str, alt: tuple[str, str] | None = None) -> dict:
-    """Sort columns by account, then newest first (date_created, sid descending); add sid.
+#: Event columns that only the view needs (the served columns never hold them).
+_VIEW_ONLY = ("sid_hi", "sid_lo", "price_at", "final_at", "call_end")
 
-    The sid bodies are the events' own (``sid_hi``, ``sid_lo``). ``alt = (prefix, column)``
-    gives rows whose boolean ``column`` is set another prefix (``MM`` for MMS). A
-    ``parent`` column of row positions is remapped to sorted positions.
+
+def served_order(events: dict, view: tuple[np.ndarray, dict], prefix: str,
+                 alt: tuple[str, str] | None = None) -> dict:
+    """The listed rows of ``view = (event indices, columns at now)`` as served columns:
+    by account, then newest first (date_created, sid descending), with their sids.
+
+    Event columns are gathered once, in served order; the columns at ``now`` replace the
+    events' own. Both dicts are emptied on the way (a million-row table is not held twice). The sid bodies are the events' (``sid_hi``, ``sid_lo``). ``alt = (prefix,
+    column)`` gives rows whose boolean ``column`` is set another prefix (``MM`` for MMS).
+    A ``parent`` column of listed positions is remapped to served positions.
     """
-    hi, lo = cols["sid_hi"], cols["sid_lo"]
-    order = np.lexsort((~lo, ~hi, -cols["created"], cols["acct"]))
-    out = {k: v[order] for k, v in cols.items()}
-    hi, lo = out["sid_hi"], out["sid_lo"]
+    idx, now_cols = view
+    hi, lo = events["sid_hi"][idx], events["sid_lo"][idx]
+    order = np.lexsort((~lo, ~hi, -events["created"][idx], events["acct"][idx]))
+    rows = idx[order]
+    out = {}
+    for k in list(events):              # gathered one by one, each source let go at once
+        column = events.pop(k)
+        if k not in now_cols and k not in _VIEW_ONLY:
+            out[k] = column[rows]
+    for k in list(now_cols):
+        out[k] = now_cols.pop(k)[order]
+    hi, lo = hi[order], lo[order]
     out["sid"] = format_sids(prefix, hi, lo)
     if alt is not None and out[alt[1]].any():
         mask = out[alt[1]]
