@@ -239,3 +239,18 @@ def test_sim_command_and_running_take_start(monkeypatch):
                            subaccounts=0) as sim:
         assert sim.dataset.start == datetime(2026, 10, 1, tzinfo=timezone.utc)
         assert sim.dataset.days == 2
+
+
+def test_join_shifts_child_legs_to_their_parents():
+    import numpy as np
+
+    from twilio_frames.simulator.timeline import join
+    first = ({"parent": np.array([-1, 0]), "created": np.array([10, 11])}, np.array([1, 1], bool))
+    second = ({"parent": np.array([-1, 0, 0]), "created": np.array([20, 21, 22])},
+              np.array([1, 0, 0], bool))
+    cols, keep = join(first, second)
+    assert cols["parent"].tolist() == [-1, 0, -1, 2, 2]
+    assert cols["created"].tolist() == [10, 11, 20, 21, 22]
+    assert keep.tolist() == [True, True, True, False, False]
+    with pytest.raises(ValueError, match="differ in columns"):
+        join(first, ({"parent": np.array([-1])}, np.array([True])))

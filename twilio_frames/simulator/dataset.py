@@ -187,7 +187,7 @@ class Dataset:
         tz = np.array([a.tz_hours for a in self._acc])
         events = self._call_events(world, now_s, calls_per_day, rec_share, shares, tz)
         if live_calls:
-            events["calls"] = self._with_edge_calls(world, now_s, *events["calls"])
+            events["calls"] = timeline.join(events["calls"], self._edge_calls(world, now_s))
         self._view_calls(events, now_s)
         streams, acct, t = sample_times(self.seed, _MESSAGES, messages_per_day,
                                         self.window_start, now_s, shares, tz)
@@ -211,13 +211,12 @@ class Dataset:
         keep_legs = np.concatenate([keep, keep[calls["parent"][len(t):]]])
         return {"calls": (calls, keep_legs), "recordings": (recs, keep[recs["call"]])}
 
-    def _with_edge_calls(self, world, now_s, calls, keep) -> tuple[dict, np.ndarray]:
+    def _edge_calls(self, world, now_s) -> tuple[dict, np.ndarray]:
         """The three live calls at the edge of ``now``, drawn from a stream of that instant."""
         edge = call_events(DayStreams(self.seed, _EDGE, [now_s], [3]), world,
                            np.zeros(3, np.int16), now_s + np.array([-150, -20, 3]),
                            unpriced_hours=self.unpriced_hours, edge=True)
-        return ({k: np.concatenate([v, edge[k]]) for k, v in calls.items()},
-                np.concatenate([keep, np.ones(3, bool)]))
+        return edge, np.ones(3, bool)
 
     def _view_calls(self, events: dict, now_s: int) -> None:
         """The calls and recordings lists at ``now``, in served order."""

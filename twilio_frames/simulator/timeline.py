@@ -23,7 +23,7 @@ from .enums import CALL_STATUS, MESSAGE_DIRECTION, MESSAGE_STATUS
 from .generate_times import format_sids
 from .pricing import NULL_PRICE
 
-__all__ = ["calls_at", "messages_at", "recordings_at", "served_order"]
+__all__ = ["calls_at", "join", "messages_at", "recordings_at", "served_order"]
 
 _C = {s: i for i, s in enumerate(CALL_STATUS)}
 _M = {s: i for i, s in enumerate(MESSAGE_STATUS)}
@@ -36,6 +36,22 @@ def _listed(events: dict, keep: np.ndarray, now: int, names: tuple[str, ...]
     """Event indices listed at ``now`` and the ``names`` columns of those rows."""
     idx = np.flatnonzero(keep & (events["created"] <= now))
     return idx, {k: events[k][idx] for k in names}
+
+
+def join(first: tuple[dict, np.ndarray], second: tuple[dict, np.ndarray]
+         ) -> tuple[dict, np.ndarray]:
+    """Two sets of events of one resource, each ``(columns, history mask)``, as one; a
+    ``parent`` column (call legs) of the second is shifted to its new rows. Recordings
+    refer to call events by row, so call events are joined after the first set's
+    recordings are drawn, never before them."""
+    (a, keep_a), (b, keep_b) = first, second
+    if set(a) != set(b):
+        raise ValueError(f"events to join differ in columns: {sorted(set(a) ^ set(b))}")
+    joined = {k: np.concatenate([a[k], b[k]]) for k in a}
+    if "parent" in a:
+        shift = np.where(b["parent"] >= 0, b["parent"] + len(keep_a), -1)
+        joined["parent"] = np.concatenate([a["parent"], shift])
+    return joined, np.concatenate([keep_a, keep_b])
 
 
 def calls_at(events: dict, keep: np.ndarray, now: int) -> tuple[np.ndarray, dict]:
