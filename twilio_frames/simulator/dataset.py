@@ -20,7 +20,7 @@ rules.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 import numpy as np
 
@@ -36,8 +36,9 @@ from .generate_numbers import build_parties
 from .generate_recordings import recording_events
 from .generate_times import DayStreams, random_hex, sample_times
 from .pricing import load_price_list
+from .table import Table
 from .text import body_pool
-from .world import build_world, parse_time
+from .world import build_world, history_window, parse_time
 
 __all__ = ["Dataset", "Table", "TABLE_RESOURCES"]
 
@@ -45,45 +46,6 @@ TABLE_RESOURCES = ("calls", "messages", "recordings", "incoming_phone_numbers")
 _CHILDREN_PER_PARENT = 0.339     # expected child legs per parent call (generate_calls)
 _CALLS, _MESSAGES, _EDGE = 1, 2, 3     # DayStreams stream numbers
 _POOL_DAYS = 90                  # remote-party pools are sized for this many days of traffic
-
-
-class Table:
-    """One resource of one account, rows in served order (newest first)."""
-
-    def __init__(self, ds: "Dataset", resource: str, account_index: int):
-        self._ds, self.resource = ds, resource
-        self.account_sid = ds.account_sids[account_index]
-        self._lo, self._hi = ds._bounds[resource][account_index:account_index + 2]
-        self.sid = ds._cols(resource)["sid"][self._lo:self._hi]
-
-    def __len__(self) -> int:
-        return int(self._hi - self._lo)
-
-    def _rows(self, rows) -> np.ndarray:
-        """Global row numbers of ``rows`` (a slice, or positions within this table).
-
-        Only the rows asked for are materialised: a page of a million-row table costs
-        the same as a page of a small one.
-        """
-        n = len(self)
-        if isinstance(rows, slice):
-            span = range(n)[rows]
-            return np.arange(self._lo + span.start, self._lo + span.stop, span.step)
-        pos = np.asarray(rows)
-        if pos.dtype.kind not in "iu":          # masks, empty lists: numpy's own rules
-            return np.arange(self._lo, self._hi)[rows]
-        if pos.size and (pos.min() < -n or pos.max() >= n):
-            raise IndexError(f"row index out of range for a table of {n} rows")
-        pos = pos.astype(np.int64)
-        return np.where(pos < 0, pos + n, pos) + self._lo
-
-    def column(self, name: str) -> np.ndarray:
-        """A filter column aligned with :attr:`sid` (see the simulator contract)."""
-        return self._ds._column(self.resource, name, slice(self._lo, self._hi))
-
-    def records(self, rows: slice | np.ndarray) -> list[dict]:
-        """JSON-equivalent records for ``rows`` (positions within this table)."""
-        return self._ds._records(self.resource, self._rows(rows))
 
 
 class Dataset:
@@ -128,19 +90,8 @@ class Dataset:
         self.seed, self.unpriced_hours = seed, unpriced_hours
         self.now = parse_time(now, "now")
         now_s = int(self.now.timestamp())
-        if start is None:
-            self.days = 90 if days is None else days
-            self.window_start = now_s - int(round(self.days * 86400))
-            self.start = datetime.fromtimestamp(self.window_start, timezone.utc)
-        elif days is not None:
-            raise TypeError("give start= or days=, not both")
-        else:
-            self.start = parse_time(start, "start")
-            self.window_start = int(self.start.timestamp())
-            self.days = (now_s - self.window_start) / 86400
-        if self.window_start > now_s:
-            raise ValueError(f"start {self.start.isoformat()} is after now "
-                             f"{self.now.isoformat()}")
+        self.start, self.days = history_window(start, days, self.now)
+        self.window_start = int(self.start.timestamp())
         self._usage: usage.UsageCube | None = None
         self.prices = load_price_list(currency)
         self.currency = self.prices.currency

@@ -1,14 +1,15 @@
-"""What the traffic generators draw from: the parsed times of a dataset, and the table of
-accounts' own numbers, remote parties, prices and message bodies (:class:`World`)."""
+"""What the traffic generators draw from: the times of a dataset (its ``now`` and the start
+of its history), and the tables of accounts' own numbers, remote parties, prices and
+message bodies (:class:`World`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import numpy as np
 
-__all__ = ["World", "build_world", "parse_time"]
+__all__ = ["World", "build_world", "history_window", "parse_time"]
 
 
 def parse_time(value, what: str) -> datetime:
@@ -25,6 +26,20 @@ def parse_time(value, what: str) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)
+
+
+def history_window(start, days, now: datetime) -> tuple[datetime, float]:
+    """``(start, days)`` of a dataset: ``start`` given (``days`` is then the span up to
+    ``now``), or ``days`` (default 90) before ``now``."""
+    if start is None:
+        days = 90 if days is None else days
+        return now - timedelta(seconds=round(days * 86400)), days
+    if days is not None:
+        raise TypeError("give start= or days=, not both")
+    start = parse_time(start, "start")
+    if start > now:
+        raise ValueError(f"start {start.isoformat()} is after now {now.isoformat()}")
+    return start, (now - start).total_seconds() / 86400
 
 
 @dataclass
