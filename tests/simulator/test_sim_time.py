@@ -254,3 +254,22 @@ def test_join_shifts_child_legs_to_their_parents():
     assert keep.tolist() == [True, True, True, False, False]
     with pytest.raises(ValueError, match="differ in columns"):
         join(first, ({"parent": np.array([-1])}, np.array([True])))
+
+
+@pytest.mark.parametrize("resource", RESOURCES)
+def test_records_are_as_they_stand_at_now(pair, resource):
+    """date_updated is a change at or before now, never before date_created; fields that
+    only exist once a record is final are null before."""
+    for ds in pair:
+        now = ds.now.timestamp()
+        for rec in _by_sid(ds, resource).values():
+            created, updated = _epoch(rec["date_created"]), _epoch(rec["date_updated"])
+            assert created <= updated <= now, rec["sid"]
+            final = rec["status"] in TERMINAL[resource] | {"sent"}
+            if resource == "calls":
+                assert (rec["end_time"] is not None) == final
+                assert (rec["duration"] is not None) == final
+            if resource == "recordings":
+                assert (rec["duration"] is not None) == final
+            if not final:
+                assert rec["price"] is None
