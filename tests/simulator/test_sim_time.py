@@ -273,3 +273,26 @@ def test_records_are_as_they_stand_at_now(pair, resource):
                 assert (rec["duration"] is not None) == final
             if not final:
                 assert rec["price"] is None
+
+
+def test_recording_storage_of_a_month_is_fixed_once_it_has_closed():
+    """Storage is posted on the last day of a month once it has closed, from the recordings
+    processed before its end; a later now does not change it."""
+    kw = dict(seed=2, start="2026-10-01", subaccounts=1)
+
+    def storage(now):
+        ds = Dataset(now=now, **kw)
+        rec = ds.usage_records(ds.master_sid, "daily", category="recordingstorage",
+                               start_date=date(2026, 10, 31), end_date=date(2026, 10, 31))
+        return ds, rec
+
+    before, rec = storage("2026-10-31T23:00:00Z")
+    assert rec[0]["count"] == "0"                       # the month has not closed yet
+    ds, first = storage("2026-11-01T00:30:00Z")
+    r = ds.recordings
+    done = (r["status"] == 0) & (r["done_at"] < datetime(2026, 11, 1, tzinfo=timezone.utc)
+                                 .timestamp())
+    assert int(first[0]["count"]) == int(done.sum()) > 0
+    assert int(first[0]["usage"]) == int((-(-r["duration"][done] // 60)).sum())
+    _, later = storage("2026-11-20T00:00:00Z")
+    assert dict(later[0], as_of=None) == dict(first[0], as_of=None)
