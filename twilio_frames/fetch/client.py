@@ -163,7 +163,8 @@ class Client:
         params = {"Category": category}
         if include_subaccounts is not None:
             params["IncludeSubaccounts"] = "true" if include_subaccounts else "false"
-        params.update(date_filters("usage_records", to_utc(start), to_utc(end)))
+        params.update(date_filters("usage_records", to_utc(start, name="start"),
+                                   to_utc(end, name="end")))
         specs = [_Spec(sid, params, None, seg) for sid in sids]
         frame = self._run("usage_records", specs, limit=None, sort=False)
         frame.attrs["include_subaccounts"] = include_subaccounts
@@ -188,7 +189,7 @@ class Client:
         field are kept. Use it when a frame leaves out something you need.
         """
         res = get_resource(resource)
-        start, end = to_utc(start), to_utc(end)
+        start, end = to_utc(start, name="start"), to_utc(end, name="end")
         params = {**self._params(filters), **date_filters(resource, start, end)}
         seg = self._usage_segment(subresource) if resource == "usage_records" else None
         sids = [None] if resource == "accounts" else self._account_sids(accounts)
@@ -208,7 +209,7 @@ class Client:
     # ------------------------------------------------------------ machinery
 
     def _list_frame(self, resource, start, end, accounts, window, limit, filters):
-        start, end = to_utc(start), to_utc(end)
+        start, end = to_utc(start, name="start"), to_utc(end, name="end")
         if window is not None and (start is None or end is None):
             raise ConfigurationError("window= needs both start and end")
         if start is not None and end is not None and not start < end:

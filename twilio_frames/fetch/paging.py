@@ -26,6 +26,7 @@ from urllib.parse import urlencode, urlsplit
 import pandas as pd
 
 from ..errors import ConfigurationError, ParseError
+from .dates import parse_duration, to_utc
 from .parse import Page, parse_page
 from ..resources import get_resource
 
@@ -38,19 +39,6 @@ _RANGE_KEYS = {
     "messages": ("DateSent>", "DateSent<"),
     "recordings": ("DateCreated>", "DateCreated<"),
 }
-
-
-def to_utc(value: Any) -> pd.Timestamp | None:
-    """str, date, datetime or Timestamp -> tz-aware UTC Timestamp; naive means UTC."""
-    if value is None:
-        return None
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise ConfigurationError(f"cannot read {value!r} as a date or time: {exc}") from None
-    if ts is pd.NaT:
-        raise ConfigurationError(f"{value!r} is not a date or time")
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 def _floor_day(ts: pd.Timestamp) -> dt.date:
@@ -92,13 +80,9 @@ def date_filters(resource: str, start: pd.Timestamp | None,
 
 def split_windows(start: pd.Timestamp, end: pd.Timestamp,
                   window: str | pd.Timedelta | dt.timedelta) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
-    """Split ``[start, end)`` into consecutive half-open windows of length ``window``."""
-    try:
-        step = pd.Timedelta(window)
-    except (TypeError, ValueError) as exc:
-        raise ConfigurationError(f"window={window!r} is not a duration: {exc}") from None
-    if step <= pd.Timedelta(0):
-        raise ConfigurationError(f"window={window!r} must be positive")
+    """Split ``[start, end)`` into consecutive half-open windows of length ``window``
+    (read by :func:`~twilio_frames.fetch.dates.parse_duration`)."""
+    step = parse_duration(window)
     edges = []
     cur = start
     while cur < end:
