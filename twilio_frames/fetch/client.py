@@ -25,6 +25,7 @@ from .config import (DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_TIME, DEFAULT_MAX_WO
                      resolve_credentials)
 from ..errors import ConfigurationError
 from .assemble import FrameBuilder, kept_sids
+from .filters import wire_filters
 from .http import RetryPolicy, Transport
 from .paging import (PageChain, date_filters, fetch_page, iter_chains, iter_pages, list_url,
                      split_windows, to_utc)
@@ -124,8 +125,11 @@ class Client:
         None (this account), ``"all"`` (every account the Accounts list shows) or a list
         of SIDs. ``window`` ("1D", "7D", a Timedelta) splits the range into windows
         fetched concurrently. ``limit`` keeps the first ``limit`` rows (in the frame's
-        order) of those inside ``[start, end)``. ``filters`` are API parameters
-        (``Status="completed"``, ``To="+1..."``). Rows in the module's documented order.
+        order) of those inside ``[start, end)``. ``filters`` are the list's query
+        parameters, in twilio-python's names or the API's (``status="busy"`` or
+        ``Status="busy"``, ``to=``, ``from_=``, ``parent_call_sid=``,
+        ``end_time_before=``...); an unknown one is refused with the valid ones listed
+        (see ``tf.RESOURCES["calls"].filters``). Rows in the module's documented order.
         """
         return self._list_frame("calls", start, end, accounts, window, limit, filters)
 
@@ -170,13 +174,22 @@ class Client:
         frame.attrs["include_subaccounts"] = include_subaccounts
         return frame
 
-    def accounts(self) -> pd.DataFrame:
-        """The Accounts list (this account and its subaccounts); ``auth_token`` left out."""
-        return self._run("accounts", [_Spec(None, {})], limit=None, sort=False)
+    def accounts(self, **filters) -> pd.DataFrame:
+        """The Accounts list (this account and its subaccounts); ``auth_token`` left out.
 
-    def incoming_phone_numbers(self, *, accounts=None) -> pd.DataFrame:
-        """Phone numbers of this account (or ``accounts``), capabilities flattened."""
-        specs = [_Spec(sid, {}) for sid in self._account_sids(accounts)]
+        ``filters``: ``status=``, ``friendly_name=`` (or ``Status=``, ``FriendlyName=``).
+        """
+        return self._run("accounts", [_Spec(None, self._params("accounts", filters))],
+                         limit=None, sort=False)
+
+    def incoming_phone_numbers(self, *, accounts=None, **filters) -> pd.DataFrame:
+        """Phone numbers of this account (or ``accounts``), capabilities flattened.
+
+        ``filters``: ``phone_number=``, ``friendly_name=``, ``origin=``, ``beta=``
+        (or the API's ``PhoneNumber=``...).
+        """
+        params = self._params("incoming_phone_numbers", filters)
+        specs = [_Spec(sid, params) for sid in self._account_sids(accounts)]
         return self._run("incoming_phone_numbers", specs, limit=None, sort=True)
 
     def iter_records(self, resource: str, start=None, end=None, *, accounts=None,
@@ -190,7 +203,7 @@ class Client:
         """
         res = get_resource(resource)
         start, end = to_utc(start, name="start"), to_utc(end, name="end")
-        params = {**self._params(filters), **date_filters(resource, start, end)}
+        params = {**self._params(resource, filters), **date_filters(resource, start, end)}
         seg = self._usage_segment(subresource) if resource == "usage_records" else None
         sids = [None] if resource == "accounts" else self._account_sids(accounts)
         left = _check_limit(limit)
@@ -216,7 +229,7 @@ class Client:
             raise ConfigurationError(f"start {start} must be before end {end}")
         limit = _check_limit(limit)
         spans = split_windows(start, end, window) if window is not None else [(start, end)]
-        base = self._params(filters)
+        base = self._params(resource, filters)
         specs = [_Spec(sid, {**base, **date_filters(resource, s, e)}, (s, e))
                  for sid in self._account_sids(accounts) for s, e in spans]
         return self._run(resource, specs, limit=limit, sort=True)
@@ -287,13 +300,8 @@ class Client:
             raise ConfigurationError(f"unknown usage subresource {subresource!r}; expected one of: {known}") from None
 
     @staticmethod
-    def _params(filters: dict[str, Any]) -> dict[str, str]:
-        out = {}
-        for key, value in filters.items():
-            if value is None:
-                continue
-            out[key] = ("true" if value else "false") if isinstance(value, bool) else str(value)
-        return out
+    def _params(resource: str, filters: dict[str, Any]) -> dict[str, str]:
+        return wire_filters(resource, filters)
 
     def _progress_bar(self, resource: str):
         show = self.progress if self.progress is not None else _interactive()
