@@ -20,10 +20,10 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
-from .config import (DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_TIME, DEFAULT_MAX_WORKERS,
-                     DEFAULT_PAGE_SIZE, DEFAULT_TIMEOUT, FORMATS, resolve_base_url,
-                     resolve_credentials)
-from ..errors import ConfigurationError
+from .config import (DEFAULT_DEADLINE, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_RETRIES,
+                     DEFAULT_MAX_RETRY_TIME, DEFAULT_MAX_WORKERS, DEFAULT_PAGE_SIZE,
+                     DEFAULT_TIMEOUT, FORMATS, resolve_base_url, resolve_credentials)
+from ..errors import ConfigurationError, TwilioFramesError
 from .assemble import FrameBuilder, kept_sids
 from .filters import wire_filters
 from .http import RetryPolicy, Transport
@@ -66,6 +66,14 @@ class Client:
     progress : bool or None
         tqdm progress bars, one per fetch, named after the resource: records received
         and ``pages=N``; None shows them only in terminals and notebooks.
+    max_body_bytes : int
+        Largest decoded response body accepted (default 64 MiB; a 1000-record page is
+        2-3 MB): a bigger one, such as a gzip bomb, raises ParseError once the cap is
+        passed, without reading further.
+    deadline : float
+        Seconds one attempt may take, from request to last body byte (default 120),
+        enforced while the body is read: a server trickling bytes fails the attempt
+        (retried like a read timeout) instead of holding it for ever.
 
     Examples
     --------
@@ -80,13 +88,16 @@ class Client:
                  base_url: str | None = None, format: str = "json",
                  page_size: int = DEFAULT_PAGE_SIZE, max_retries: int = DEFAULT_MAX_RETRIES,
                  timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
-                 max_workers: int = DEFAULT_MAX_WORKERS, progress: bool | None = None) -> None:
+                 max_workers: int = DEFAULT_MAX_WORKERS, progress: bool | None = None,
+                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+                 deadline: float = DEFAULT_DEADLINE) -> None:
         if format not in FORMATS:
             raise ConfigurationError(f"format must be 'json' or 'xml', not {format!r}")
         if not (isinstance(page_size, int) and 1 <= page_size <= 1000):
             raise ConfigurationError(f"page_size must be an integer in 1..1000, not {page_size!r}")
         if not (isinstance(max_workers, int) and max_workers >= 1):
             raise ConfigurationError(f"max_workers must be a positive integer, not {max_workers!r}")
+        _check_bounds(max_body_bytes, deadline)
         self._credentials = resolve_credentials(account_sid, auth_token, api_key=api_key,
                                                 api_secret=api_secret)
         self.base_url = resolve_base_url(base_url)
@@ -95,7 +106,8 @@ class Client:
         #: The retry policy; its ``sleep`` can be replaced (tests do).
         self.retry = RetryPolicy(max_retries=max_retries, max_total=DEFAULT_MAX_RETRY_TIME)
         self.transport = Transport(self._credentials, timeout=timeout, retry=self.retry,
-                                   max_in_flight=max_workers)
+                                   max_in_flight=max_workers, max_body_bytes=max_body_bytes,
+                                   deadline=deadline)
 
     @property
     def account_sid(self) -> str:
@@ -210,7 +222,7 @@ class Client:
         if left == 0:
             return
         for sid in sids:       # pages are fetched lazily: none past the limit
-            for page in self._pages(resource, sid, params, seg):
+            for page in self._redacted(self._pages(resource, sid, params, seg)):
                 for rec in page.records:
                     if _in_interval(rec.get(res.date_field), start, end, resource):
                         yield rec
@@ -250,14 +262,22 @@ class Client:
         builder = FrameBuilder(resource, [spec.span for spec in specs], batch=BATCH_RECORDS)
         fetch = partial(self._fetch_page, resource)
         with self._progress_bar(resource) as bar:
-            for pages, (index, page) in enumerate(iter_chains(fetch, chains,
-                                                              max_workers=self.max_workers), 1):
+            stream = iter_chains(fetch, chains, max_workers=self.max_workers)
+            for pages, (index, page) in enumerate(self._redacted(stream), 1):
                 builder.add(index, page.records, url=page.url)
                 if bar is not None:
                     bar.set_postfix(pages=pages, refresh=False)
                     bar.update(len(page.records))
         frame = builder.frame(sort=sort)
         return frame.head(limit).copy() if limit is not None else frame
+
+    def _redacted(self, pages: Iterator) -> Iterator:
+        """``pages``, with this client's secrets scrubbed from any error they raise
+        (a server may echo them in a body or a next_page_uri)."""
+        try:
+            yield from pages
+        except TwilioFramesError as exc:
+            raise self.transport.redact.scrub(exc)
 
     def _fetch_page(self, resource: str, url: str):
         return fetch_page(self._get, url, format=self.format, resource=resource)
@@ -334,6 +354,15 @@ def _interactive() -> bool:
         return True
     stream = sys.stderr
     return bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())
+
+
+def _check_bounds(max_body_bytes, deadline) -> None:
+    if not (type(max_body_bytes) is int and max_body_bytes >= 1):
+        raise ConfigurationError(f"max_body_bytes must be a positive integer (bytes), not "
+                                 f"{max_body_bytes!r}")
+    if not (isinstance(deadline, (int, float)) and not isinstance(deadline, bool)
+            and deadline > 0):
+        raise ConfigurationError(f"deadline must be a positive number of seconds, not {deadline!r}")
 
 
 def _check_limit(limit) -> int | None:

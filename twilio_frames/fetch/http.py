@@ -13,6 +13,14 @@ always reached directly; ``.netrc`` never replaces the credentials given to the 
 
 ``logging.getLogger("twilio_frames")`` at DEBUG shows each request: method, path and
 query, status, seconds, attempt. URLs never carry credentials (Basic auth is a header).
+
+Hostile servers are bounded (:mod:`twilio_frames.fetch.body`): a body may not decode to
+more than ``max_body_bytes`` (a ParseError), and each attempt has an overall
+``deadline`` enforced while the body is read (a retryable failure; the whole request
+stays within the retry policy's ``max_total`` plus one deadline). Every error and log
+line built from a server's words passes through a
+:class:`~twilio_frames.fetch.redact.Redactor`, so an echoed Authorization header or
+secret never reaches an exception text.
 """
 
 from __future__ import annotations
@@ -36,7 +44,9 @@ import urllib3
 from requests.adapters import HTTPAdapter
 
 from .. import __version__
-from .config import Credentials, is_loopback
+from .body import ACCEPT_ENCODING, DeadlineExceeded, read_body
+from .config import DEFAULT_DEADLINE, DEFAULT_MAX_BODY_BYTES, Credentials, is_loopback
+from .redact import Redactor
 from ..errors import (APIError, AuthenticationError, NotFoundError, ParseError,
                      RateLimitError, TransportError)
 from .xmlsafe import load_twilio_xml, snake_case
@@ -109,8 +119,10 @@ def retry_after_seconds(value: str | None, *, now: float | None = None) -> float
 
 
 def api_error(status: int, body: bytes, url: str, *, attempts: int = 1,
-              retry_after: float | None = None) -> APIError:
-    """Turn an error response into the right :class:`APIError` subclass."""
+              retry_after: float | None = None, redact: Callable[[str], str] | None = None,
+              ) -> APIError:
+    """Turn an error response into the right :class:`APIError` subclass; ``redact``
+    scrubs the secrets a server may echo from the message and URLs."""
     fields = parse_error_body(body) or {}
     message = fields.get("message")
     if fields.get("detail"):
@@ -119,8 +131,10 @@ def api_error(status: int, body: bytes, url: str, *, attempts: int = 1,
         snippet = " ".join(body[:120].decode("utf-8", "replace").split())
         message = f"non-Twilio error body: {snippet!r}" if snippet else "empty error body"
     code = fields.get("code")
-    kw = dict(status=status, code=code, more_info=fields.get("more_info"), url=url,
-              attempts=attempts)
+    more_info = fields.get("more_info")
+    if redact is not None:
+        message, more_info, url = redact(message), redact(more_info), redact(url)
+    kw = dict(status=status, code=code, more_info=more_info, url=url, attempts=attempts)
     cls = _BY_STATUS.get(status) or _BY_CODE.get(code) or APIError
     if cls is RateLimitError:
         return RateLimitError(message, retry_after=retry_after, **kw)
@@ -137,7 +151,7 @@ def parse_error_body(body: bytes | str) -> dict[str, Any] | None:
     if text.startswith("{"):
         try:
             data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
         return _error_fields(data) if isinstance(data, dict) else None
     if text.startswith("<"):
@@ -158,8 +172,11 @@ def _error_fields(data: dict) -> dict[str, Any] | None:
     for k in ("status", "code"):
         try:
             out[k] = int(out[k]) if out[k] not in (None, "") else None
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             out[k] = None
+    for k in ("message", "more_info", "detail"):
+        if out[k] is not None and not isinstance(out[k], str):
+            out[k] = None if isinstance(out[k], (dict, list)) else str(out[k])
     return out
 
 
@@ -172,9 +189,14 @@ class Transport:
 
     def __init__(self, credentials: Credentials, *, timeout: tuple[float, float] | float,
                  retry: RetryPolicy, max_in_flight: int,
-                 session: requests.Session | None = None) -> None:
+                 session: requests.Session | None = None,
+                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+                 deadline: float = DEFAULT_DEADLINE) -> None:
         self.timeout = timeout
         self.retry = retry
+        self.max_body_bytes, self.deadline = max_body_bytes, deadline
+        #: Scrubs this client's secrets from any text quoting a server.
+        self.redact = Redactor(credentials.username, credentials.password)
         self.max_in_flight = max_in_flight
         self._slots = threading.BoundedSemaphore(max_in_flight)
         self.session = session or self._new_session(credentials, max_in_flight)
@@ -186,7 +208,9 @@ class Transport:
         # users behind a corporate proxy need. ~/.netrc never does: requests reads it
         # only for a request without auth, and session.auth is always set.
         session.auth = (credentials.username, credentials.password)
-        session.headers.update({"User-Agent": USER_AGENT, "Accept-Charset": "utf-8"})
+        session.headers.update({"User-Agent": USER_AGENT, "Accept-Charset": "utf-8",
+                                # what fetch.body decodes, each step bounded
+                                "Accept-Encoding": ACCEPT_ENCODING})
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(pool, 10), max_retries=0)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
@@ -204,33 +228,53 @@ class Transport:
             if isinstance(result, Response):
                 return result
             if not result.retryable:
-                raise result.error
+                raise self.redact.scrub(result.error)
             wait = policy.backoff(attempt, result.retry_after)
             if attempt > policy.max_retries or policy.clock() - started + wait > policy.max_total:
-                raise result.give_up(url, attempt)
-            log.debug("retrying GET %s in %.3fs (attempt %d: %s)", _path(url), wait, attempt,
-                      result.last)
+                raise self.redact.scrub(result.give_up(url, attempt))
+            log.debug("retrying GET %s in %.3fs (attempt %d: %s)", self._path(url), wait,
+                      attempt, result.last)
             policy.sleep(wait)
 
     def _attempt(self, url: str, attempt: int) -> Response | _Failure:
         t0 = time.perf_counter()
+        deadline = time.monotonic() + self.deadline
         try:
             with self._slots:
                 r = self.session.get(url, timeout=self.timeout, allow_redirects=False,
                                      stream=True, proxies=_proxies(url))
-                body = _read_body(r)
-        except _CONNECTION_ERRORS as exc:
-            what = describe_failure(exc)
-            log.debug("GET %s -> %s %.3fs attempt %d", _path(url), what,
+                body = self._read_body(r, url, deadline)
+        except (*_CONNECTION_ERRORS, DeadlineExceeded) as exc:
+            what = (f"no complete response within the {self.deadline:g} s deadline "
+                    "(tf.Client(deadline=...))" if isinstance(exc, DeadlineExceeded)
+                    else describe_failure(exc))
+            log.debug("GET %s -> %s %.3fs attempt %d", self._path(url), what,
                       time.perf_counter() - t0, attempt)
             return _Failure(True, None, what)
-        log.debug("GET %s -> %d %.3fs attempt %d", _path(url), r.status_code,
+        log.debug("GET %s -> %d %.3fs attempt %d", self._path(url), r.status_code,
                   time.perf_counter() - t0, attempt)
         if r.status_code == 200:
             return Response(url, 200, body, dict(r.headers), attempt)
         after = retry_after_seconds(r.headers.get("Retry-After"))
-        error = api_error(r.status_code, body, url, attempts=attempt, retry_after=after)
+        error = api_error(r.status_code, body, url, attempts=attempt, retry_after=after,
+                          redact=self.redact)
         return _Failure(r.status_code in RETRY_STATUSES, after, f"HTTP {r.status_code}", error)
+
+    def _read_body(self, r: requests.Response, url: str, deadline: float) -> bytes:
+        """The body, decoded, within ``max_body_bytes`` and the deadline
+        (:func:`~twilio_frames.fetch.body.read_body`). Read to the end, the connection
+        goes back to the pool; on failure it is dropped."""
+        try:
+            body = read_body(r.raw, url, max_bytes=self.max_body_bytes, deadline=deadline)
+        except BaseException:
+            r.close()
+            raise
+        r.raw.release_conn()
+        return body
+
+    def _path(self, url: str) -> str:
+        """``url``'s path and query for a log line, secrets a server echoed removed."""
+        return self.redact(_path(url))
 
 
 #: Per-request proxies for loopback URLs: None removes the environment's proxy for
@@ -242,17 +286,6 @@ def _proxies(url: str) -> dict | None:
     """No proxy to a loopback host (the simulator, a local tunnel), whatever
     ``HTTP_PROXY``/``ALL_PROXY`` say; otherwise the environment decides."""
     return dict(_DIRECT) if is_loopback(urlsplit(url).hostname) else None
-
-
-def _read_body(r: requests.Response) -> bytes:
-    """The whole body in one urllib3 read (``Response.content`` takes 10 kB chunks
-    through a generator: ~1 ms more per 2 MB page and a GIL hand-off per chunk). Read
-    to the end, the connection goes back to the pool; on failure it is dropped."""
-    try:
-        return r.raw.read(decode_content=True)
-    except BaseException:
-        r.close()
-        raise
 
 
 @dataclass

@@ -28,6 +28,7 @@ import pandas as pd
 from ..errors import ConfigurationError, ParseError
 from .dates import parse_duration, to_utc
 from .parse import Page, parse_page
+from .progress import ProgressGuard
 from ..resources import get_resource
 
 __all__ = ["iter_pages", "iter_chains", "PageChain", "fetch_page", "to_utc", "date_filters",
@@ -119,7 +120,8 @@ class PageChain:
     """One list stream (an account, a window): its pages, each known only from the last.
 
     :meth:`follow` applies ``limit`` to a page that just arrived and names the next URL;
-    a server that hands back a URI it already gave raises instead of looping.
+    a server that hands back a URI it already gave, or pages that bring no new record
+    (:class:`~twilio_frames.fetch.progress.ProgressGuard`), raises instead of looping.
 
     Without ``counted``, every record counts towards ``limit`` and the records past it
     are cut from the last page. With ``counted(records) -> keys`` (the keys, such as
@@ -135,6 +137,7 @@ class PageChain:
         self.base_url, self.first_url, self.limit = base_url, first_url, limit
         self.counted = counted
         self.count, self._seen, self._keys = 0, {first_url}, set()
+        self._progress = ProgressGuard()
 
     def follow(self, page: Page) -> str | None:
         """Apply the limit to ``page``; return the next page's URL or None."""
@@ -142,6 +145,7 @@ class PageChain:
             return None
         if not page.next_page_uri:
             return None
+        self._progress.check(page.records, page.next_page_uri, page.url)
         url = _next_url(self.base_url, page.next_page_uri)
         if url in self._seen:
             raise ParseError(f"server repeated page URI {page.next_page_uri!r}; "
