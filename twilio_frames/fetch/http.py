@@ -25,12 +25,9 @@ secret never reaches an exception text.
 
 from __future__ import annotations
 
-import http.client
 import json
 import logging
 import random
-import socket
-import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -45,6 +42,7 @@ from requests.adapters import HTTPAdapter
 
 from .. import __version__
 from .body import ACCEPT_ENCODING, DeadlineExceeded, read_body
+from .failures import describe_failure
 from .config import DEFAULT_DEADLINE, DEFAULT_MAX_BODY_BYTES, Credentials, is_loopback
 from .redact import Redactor
 from ..errors import (APIError, AuthenticationError, NotFoundError, ParseError,
@@ -61,8 +59,8 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _CONNECTION_ERRORS = (requests.ConnectionError, requests.Timeout,
                       requests.exceptions.ChunkedEncodingError,
                       requests.exceptions.ContentDecodingError,
-                      # the body is read from urllib3 directly (_read_body): a dropped
-                      # or truncated body, a read timeout, a bad gzip stream
+                      # the body is read from urllib3 directly (fetch.body): a dropped
+                      # or truncated body (a cut gzip stream included), a read timeout
                       urllib3.exceptions.HTTPError)
 
 
@@ -302,61 +300,6 @@ class _Failure:
             return self.error
         return TransportError(f"GET {url} failed after {attempts} attempts; last: {self.last}",
                               url=url, attempts=attempts, last_error=self.last)
-
-
-def describe_failure(exc: BaseException) -> str:
-    """What a network failure was, in words ("connection refused", "name not
-    resolved", "read timed out"...), from the exception and the ones it wraps. Fixed
-    phrases only: exception texts (which quote hosts and URLs) are never repeated."""
-    chain = _exception_chain(exc)
-    proxy = any(isinstance(e, (requests.exceptions.ProxyError, urllib3.exceptions.ProxyError))
-                for e in chain)
-    for test, words in _FAILURE_WORDS:
-        if any(test(e) for e in chain):
-            return f"proxy: {words}" if proxy else words
-    return f"proxy error ({type(exc).__name__})" if proxy else type(exc).__name__
-
-
-def _exception_chain(exc: BaseException) -> list[BaseException]:
-    """``exc`` and every exception it wraps (args, urllib3's ``reason``, causes)."""
-    seen, todo, out = set(), [exc], []
-    while todo and len(out) < 20:
-        e = todo.pop(0)
-        if e is None or id(e) in seen:
-            continue
-        seen.add(id(e))
-        out.append(e)
-        todo += [a for a in getattr(e, "args", ()) if isinstance(a, BaseException)]
-        todo += [getattr(e, "reason", None), e.__cause__, e.__context__]
-    return [e for e in out if isinstance(e, BaseException)]
-
-
-def _kind(*types: type) -> Callable[[BaseException], bool]:
-    return lambda e: isinstance(e, types)
-
-
-def _connect_timeout(e: BaseException) -> bool:
-    # urllib3 2 makes NewConnectionError (refused, unresolved...) a ConnectTimeoutError
-    return (isinstance(e, (requests.exceptions.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError))
-            and not isinstance(e, urllib3.exceptions.NewConnectionError))
-
-
-#: (test on any exception of the chain, words): the first test that matches wins.
-_FAILURE_WORDS: tuple[tuple[Callable[[BaseException], bool], str], ...] = (
-    (_kind(socket.gaierror, urllib3.exceptions.NameResolutionError), "name not resolved"),
-    (_kind(ConnectionRefusedError), "connection refused"),
-    (_kind(ssl.SSLCertVerificationError), "TLS certificate not trusted"),
-    (_kind(ssl.SSLError, requests.exceptions.SSLError), "TLS handshake failed"),
-    (_connect_timeout, "connect timed out"),
-    (_kind(requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError), "read timed out"),
-    (_kind(TimeoutError, requests.Timeout), "timed out"),
-    (_kind(ConnectionResetError), "connection reset"),
-    (_kind(urllib3.exceptions.ProtocolError, requests.exceptions.ChunkedEncodingError,
-           http.client.IncompleteRead, http.client.RemoteDisconnected),
-     "connection closed before the response was complete"),
-    (_kind(requests.exceptions.ContentDecodingError, urllib3.exceptions.DecodeError),
-     "response body could not be decoded"),
-)
 
 
 def _path(url: str) -> str:
