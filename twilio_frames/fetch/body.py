@@ -11,6 +11,9 @@ of gzip is 1 GiB of zeros), or trickle a byte a second so that no read ever time
   until then, so a trickle ends at the deadline, not at the read timeout times the
   number of bytes.
 
+A body that is not valid gzip/deflate is a ParseError; one cut short inside its gzip
+stream is a ``urllib3`` ProtocolError, retried like any truncated body.
+
 Only ``identity``, ``gzip`` and ``deflate`` are asked for (``Accept-Encoding``) and
 accepted; Twilio sends gzip when asked.
 """
@@ -20,6 +23,8 @@ from __future__ import annotations
 import socket
 import time
 import zlib
+
+import urllib3
 
 from ..errors import ParseError
 
@@ -129,5 +134,7 @@ class _Decoder:
             raise ParseError(f"response body is not valid {self.kind}", url=self.url) from None
 
     def end(self) -> None:
+        """The body ended: inside a gzip stream means it was cut short (retryable, as
+        any truncated body)."""
         if self.z is not None and not self.z.eof and self.kind != "deflate":
-            raise ParseError(f"response body ended inside its {self.kind} stream", url=self.url)
+            raise urllib3.exceptions.ProtocolError(f"body ended inside its {self.kind} stream")
