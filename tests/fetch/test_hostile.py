@@ -418,3 +418,12 @@ def test_parse_and_paging_errors_quoting_a_server_are_redacted(fmt):
                 call(srv.client(format=fmt))
             assert TOKEN not in str(err.value) and pair not in str(err.value)
             assert "[redacted]" in str(err.value) and ext in str(err.value)
+
+
+def test_a_record_value_echoing_the_token_is_redacted_from_the_frame_error():
+    def script(h):
+        h.send(page([{"sid": "CA" + "0" * 32, "date_created": f"echo {TOKEN}"}]))
+    with Hostile(script) as srv:
+        with pytest.raises(tf.ParseError, match="date_created") as err:
+            srv.client().calls()
+    assert TOKEN not in str(err.value) and "[redacted]" in str(err.value)

@@ -11,6 +11,7 @@ the API serves them.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import re
 import sys
@@ -261,21 +262,27 @@ class Client:
                   for spec in specs]
         builder = FrameBuilder(resource, [spec.span for spec in specs], batch=BATCH_RECORDS)
         fetch = partial(self._fetch_page, resource)
-        with self._progress_bar(resource) as bar:
+        with self._progress_bar(resource) as bar, self._redacting():
             stream = iter_chains(fetch, chains, max_workers=self.max_workers)
-            for pages, (index, page) in enumerate(self._redacted(stream), 1):
+            for pages, (index, page) in enumerate(stream, 1):
                 builder.add(index, page.records, url=page.url)
                 if bar is not None:
                     bar.set_postfix(pages=pages, refresh=False)
                     bar.update(len(page.records))
-        frame = builder.frame(sort=sort)
+            frame = builder.frame(sort=sort)
         return frame.head(limit).copy() if limit is not None else frame
 
     def _redacted(self, pages: Iterator) -> Iterator:
         """``pages``, with this client's secrets scrubbed from any error they raise
         (a server may echo them in a body or a next_page_uri)."""
-        try:
+        with self._redacting():
             yield from pages
+
+    @contextlib.contextmanager
+    def _redacting(self):
+        """Scrub this client's secrets from any library error raised inside."""
+        try:
+            yield
         except TwilioFramesError as exc:
             raise self.transport.redact.scrub(exc)
 
