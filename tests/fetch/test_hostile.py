@@ -272,6 +272,23 @@ def test_a_trickling_body_ends_at_the_deadline():
           f"{srv.requests} request")
 
 
+def test_trickling_headers_end_at_the_deadline():
+    def script(h):
+        h.wfile.write(b"HTTP/1.1 200 OK\r\n")
+        for _ in range(60):                    # a header line that never ends
+            h.wfile.write(b"X")
+            h.wfile.flush()
+            time.sleep(1.0)
+    with Hostile(script) as srv:
+        c = srv.client(timeout=(3, 3), deadline=4)
+        t0 = time.perf_counter()
+        with pytest.raises(tf.TransportError, match="4 s deadline"):
+            c.calls()
+        seconds = time.perf_counter() - t0
+    assert seconds < 3 * 4 and srv.requests == 1, f"{seconds:.1f} s"
+    print(f"\ntrickled headers: {seconds:.2f} s under deadline=4, timeout=(3, 3)")
+
+
 def test_a_slow_but_steady_body_inside_the_deadline_is_read():
     body = page([{"sid": f"CA{i:032x}"} for i in range(5)])
 

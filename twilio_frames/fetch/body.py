@@ -32,7 +32,8 @@ __all__ = ["ACCEPT_ENCODING", "DeadlineExceeded", "read_body", "size_text"]
 
 ACCEPT_ENCODING = "gzip, deflate"
 #: Raw bytes asked of the socket per read (a read returns what has arrived, up to this).
-CHUNK = 256 * 1024
+#: Kept under glibc's 128 KiB mmap threshold: 256 KiB reads measured 2x slower per page.
+CHUNK = 64 * 1024
 #: Decoded bytes produced per decompression step (bounds the memory of one step).
 STEP = 1 << 20
 

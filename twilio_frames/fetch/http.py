@@ -38,13 +38,13 @@ from urllib.parse import urlsplit
 
 import requests
 import urllib3
-from requests.adapters import HTTPAdapter
 
 from .. import __version__
 from .body import ACCEPT_ENCODING, DeadlineExceeded, read_body
 from .failures import describe_failure
 from .config import DEFAULT_DEADLINE, DEFAULT_MAX_BODY_BYTES, Credentials, is_loopback
 from .redact import Redactor
+from .watchdog import DeadlineAdapter, deadline as head_deadline
 from ..errors import (APIError, AuthenticationError, NotFoundError, ParseError,
                      RateLimitError, TransportError)
 from .xmlsafe import load_twilio_xml, snake_case
@@ -209,7 +209,7 @@ class Transport:
         session.headers.update({"User-Agent": USER_AGENT, "Accept-Charset": "utf-8",
                                 # what fetch.body decodes, each step bounded
                                 "Accept-Encoding": ACCEPT_ENCODING})
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(pool, 10), max_retries=0)
+        adapter = DeadlineAdapter(pool_connections=4, pool_maxsize=max(pool, 10), max_retries=0)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         return session
@@ -239,13 +239,14 @@ class Transport:
         deadline = time.monotonic() + self.deadline
         try:
             with self._slots:
-                r = self.session.get(url, timeout=self.timeout, allow_redirects=False,
-                                     stream=True, proxies=_proxies(url))
+                with head_deadline(deadline):
+                    r = self.session.get(url, timeout=self.timeout, allow_redirects=False,
+                                         stream=True, proxies=_proxies(url))
                 body = self._read_body(r, url, deadline)
         except (*_CONNECTION_ERRORS, DeadlineExceeded) as exc:
+            late = isinstance(exc, DeadlineExceeded) or time.monotonic() >= deadline
             what = (f"no complete response within the {self.deadline:g} s deadline "
-                    "(tf.Client(deadline=...))" if isinstance(exc, DeadlineExceeded)
-                    else describe_failure(exc))
+                    "(tf.Client(deadline=...))" if late else describe_failure(exc))
             log.debug("GET %s -> %s %.3fs attempt %d", self._path(url), what,
                       time.perf_counter() - t0, attempt)
             return _Failure(True, None, what)
