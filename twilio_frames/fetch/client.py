@@ -73,8 +73,8 @@ class Client:
         passed, without reading further.
     deadline : float
         Seconds one attempt may take, from request to last body byte (default 120),
-        enforced while the body is read: a server trickling bytes fails the attempt
-        (retried like a read timeout) instead of holding it for ever.
+        enforced while the headers and body are read: a server trickling bytes fails
+        the attempt (retried like a read timeout) instead of holding it for ever.
 
     Examples
     --------

@@ -14,10 +14,11 @@ always reached directly; ``.netrc`` never replaces the credentials given to the 
 ``logging.getLogger("twilio_frames")`` at DEBUG shows each request: method, path and
 query, status, seconds, attempt. URLs never carry credentials (Basic auth is a header).
 
-Hostile servers are bounded (:mod:`twilio_frames.fetch.body`): a body may not decode to
-more than ``max_body_bytes`` (a ParseError), and each attempt has an overall
-``deadline`` enforced while the body is read (a retryable failure; the whole request
-stays within the retry policy's ``max_total`` plus one deadline). Every error and log
+Hostile servers are bounded (:mod:`twilio_frames.fetch.body`, ``.watchdog``): a body
+may not decode to more than ``max_body_bytes`` (a ParseError), and each attempt has an
+overall ``deadline`` enforced while the head and the body are read (a retryable
+failure; the whole request stays within the retry policy's ``max_total`` plus one
+deadline). Every error and log
 line built from a server's words passes through a
 :class:`~twilio_frames.fetch.redact.Redactor`, so an echoed Authorization header or
 secret never reaches an exception text.
