@@ -289,6 +289,24 @@ def test_trickling_headers_end_at_the_deadline():
     print(f"\ntrickled headers: {seconds:.2f} s under deadline=4, timeout=(3, 3)")
 
 
+def test_waiting_for_a_free_slot_does_not_count_against_the_deadline():
+    # max_workers=1: one request in flight per client; two threads share the client,
+    # so one waits ~1.5 s for the slot, then gets its own 1.5 s answer: 3 s > deadline.
+    def script(h):
+        time.sleep(1.5)
+        h.send(page([{"sid": f"CA{h.server.requests:032x}"}]))
+    with Hostile(script) as srv:
+        c = srv.client(max_workers=1, deadline=2.5)
+        results = []
+        threads = [threading.Thread(target=lambda: results.append(len(c.calls())))
+                   for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    assert results == [1, 1] and srv.requests == 2
+
+
 def test_a_slow_but_steady_body_inside_the_deadline_is_read():
     body = page([{"sid": f"CA{i:032x}"} for i in range(5)])
 

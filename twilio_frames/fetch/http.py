@@ -237,9 +237,9 @@ class Transport:
 
     def _attempt(self, url: str, attempt: int) -> Response | _Failure:
         t0 = time.perf_counter()
-        deadline = time.monotonic() + self.deadline
         try:
-            with self._slots:
+            with self._slots:        # waiting for a slot does not count against the deadline
+                deadline = time.monotonic() + self.deadline
                 with head_deadline(deadline):
                     r = self.session.get(url, timeout=self.timeout, allow_redirects=False,
                                          stream=True, proxies=_proxies(url))
