@@ -196,7 +196,9 @@ class Dataset:
             "acct": acct[order], "created": created[order], "number": order,
             "sid": self.number_sids[order],
             "phone_number": np.array([self.numbers[i].e164 for i in order]),
-            "friendly_name": np.array([self.numbers[i].friendly_name for i in order])}
+            "friendly_name": np.array([self.numbers[i].friendly_name for i in order]),
+            # number_record: every simulated number is Twilio's own and none is beta
+            "origin": np.full(len(order), "twilio"), "beta": np.full(len(order), "false")}
 
     # ------------------------------------------------------------------ access
     def _cols(self, resource: str) -> dict:
@@ -287,7 +289,7 @@ class Dataset:
             return np.full(len(cols["sid"][rows]), "", dtype="U34")
         key = {"start_time": "start", "end_time": "end", "date_created": "created",
                "date_sent": "sent", "phone_number": "phone_number",
-               "friendly_name": "friendly_name"}.get(name)
+               "friendly_name": "friendly_name", "origin": "origin", "beta": "beta"}.get(name)
         if key is None or key not in cols:
             raise KeyError(f"{resource} has no filter column {name!r}")
         return cols[key][rows]
