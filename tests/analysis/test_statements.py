@@ -4,6 +4,7 @@ unknown category is kept, markup and rounding exact against Decimal, the master 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -242,3 +243,14 @@ def test_the_minimum_line_names_the_amount_charged():
     line = st.set_index("category").loc["minimum"]
     assert line["charge_micros"] == 25_000_000 and st["charge_micros"].sum() == 26_000_000
     assert line["description"] == "Monthly minimum of JPY 26"
+
+
+def test_an_account_without_a_name_keeps_its_rows_when_grouped_by_name(capsys):
+    """friendly_name was NaN without accounts=, and the CLI's per-customer summary
+    (grouped by name) dropped such a customer."""
+    from twilio_frames.cli.statements import _print_summary
+    st = tf.statements(_month(("sms", "1.00", "1"), ("totalprice", "1.00", None)))
+    assert st["friendly_name"].tolist() == [""]
+    check = pd.DataFrame({"status": pd.Series([], dtype="str")})
+    _print_summary(st, check, Path("st"), pd.Timestamp("2024-01-01"))
+    assert st["account_sid"].iloc[0] in capsys.readouterr().out

@@ -272,7 +272,8 @@ def _empty() -> pd.DataFrame:
 
 def _finish(out: pd.DataFrame, accounts: pd.DataFrame | None) -> pd.DataFrame:
     names = {} if accounts is None else dict(zip(accounts["sid"], accounts["friendly_name"]))
-    out["friendly_name"] = out["account_sid"].map(names).astype("str")
+    named = out["account_sid"].map(names).astype("object")
+    out["friendly_name"] = named.where(named.notna(), "").astype("str")   # NaN: dropped by groupby
     for col in ("cost_micros", "charge_micros", "count"):
         out[col] = pd.array([pd.NA if pd.isna(v) else int(v) for v in out[col]], "Int64")
     out["cost"] = out["cost_micros"].astype("float64") / 1e6
