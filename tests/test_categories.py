@@ -124,3 +124,13 @@ def test_children_above_their_parent_warn_and_still_add_up():
         lines = usage_lines(usage_frame)
     assert lines.set_index("category").loc["calls (other)", "cost_micros"] == -300_000
     assert lines["cost_micros"].sum() == 1_300_000
+
+
+def test_the_same_records_twice_are_refused_by_every_total():
+    """statements and cost_total summed a frame concatenated with itself (2x the bill)."""
+    once = _month(("sms", "1.00"), ("totalprice", "1.00"))
+    twice = pd.concat([once, once], ignore_index=True)
+    for total in (tf.cost_total, tf.statements):
+        with pytest.raises(tf.ConfigurationError, match="'sms' twice"):
+            total(twice)
+    assert tf.cost_total(once) == Decimal("1.000000")

@@ -184,7 +184,17 @@ def _usage_total_rows(usage: pd.DataFrame) -> pd.DataFrame:
 
 def _check_periods(usage: pd.DataFrame) -> None:
     """Refuse records of one account whose periods overlap without being the same (daily
-    and monthly records concatenated): their sum counts the same days twice."""
+    and monthly records concatenated), or the same record twice (a frame concatenated
+    with itself): their sum counts the same days twice."""
+    keys = ["account_sid", "start_date", "end_date"]
+    twice = pd.DataFrame({"category": usage["category"].astype("str").str.lower().to_numpy(),
+                          **{k: usage[k].to_numpy() for k in keys}}).duplicated()
+    if twice.any():
+        row = usage[twice.to_numpy()].iloc[0]
+        raise ConfigurationError(
+            f"usage records hold category {str(row['category']).lower()!r} twice for account "
+            f"{row['account_sid']} and {_day(row['start_date'])}..{_day(row['end_date'])}; "
+            "the same records were fetched twice (concatenated frames?)")
     spans = usage[["account_sid", "start_date", "end_date"]].drop_duplicates().sort_values(
         ["account_sid", "start_date", "end_date"], kind="stable")
     prev_end = spans.groupby("account_sid", sort=False)["end_date"].shift()
