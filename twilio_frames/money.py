@@ -186,9 +186,11 @@ def _check_periods(usage: pd.DataFrame) -> None:
     """Refuse records of one account whose periods overlap without being the same (daily
     and monthly records concatenated), or the same record twice (a frame concatenated
     with itself): their sum counts the same days twice."""
-    keys = ["account_sid", "start_date", "end_date"]
-    twice = pd.DataFrame({"category": usage["category"].astype("str").str.lower().to_numpy(),
-                          **{k: usage[k].to_numpy() for k in keys}}).duplicated()
+    codes, names = pd.factorize(usage["category"], use_na_sentinel=False)
+    lower = pd.factorize(pd.Index([str(n).lower() for n in names]))[0]    # once per name
+    twice = pd.DataFrame({"category": lower[codes] if len(names) else codes, **{
+        k: pd.factorize(usage[k])[0] for k in ("account_sid", "start_date", "end_date")}}
+    ).duplicated()
     if twice.any():
         row = usage[twice.to_numpy()].iloc[0]
         raise ConfigurationError(
