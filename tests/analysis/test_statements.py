@@ -254,3 +254,18 @@ def test_an_account_without_a_name_keeps_its_rows_when_grouped_by_name(capsys):
     check = pd.DataFrame({"status": pd.Series([], dtype="str")})
     _print_summary(st, check, Path("st"), pd.Timestamp("2024-01-01"))
     assert st["account_sid"].iloc[0] in capsys.readouterr().out
+
+
+def test_now_without_an_offset_is_utc_and_a_bad_now_is_a_clear_error():
+    usage_frame = _month(("sms", "1.00", "1"), ("totalprice", "1.00", None))
+    usage_frame["as_of"] = pd.NaT
+    assert tf.statements(usage_frame, now="2024-01-20")["provisional"].tolist() == [True]
+    assert tf.statements(usage_frame, now="2024-02-15")["provisional"].tolist() == [False]
+    with pytest.raises(tf.ConfigurationError, match="now='soon'"):
+        tf.statements(usage_frame, now="soon")
+
+
+def test_a_currency_given_twice_in_an_amount_table_is_refused():
+    """{usd = "25", USD = "30"} silently kept one of them."""
+    with pytest.raises(tf.ConfigurationError, match="minimum: a currency is given twice"):
+        tf.load_rules({"minimum": {"usd": "25", "USD": "30"}})

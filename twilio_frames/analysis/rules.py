@@ -112,6 +112,9 @@ def _amount(value, where: str):
     if isinstance(value, dict):
         table = {str(c).upper(): _amount(v, f"{where}.{c}") if not isinstance(v, dict)
                  else _decimal(v, f"{where}.{c}") for c, v in value.items()}
+        if len(table) < len(value):
+            raise ConfigurationError(f"{where}: a currency is given twice (codes are read "
+                                     f"in upper case): {sorted(value)}")
         bad = [c for c in table if not re.fullmatch(r"[A-Z]{3}", c)]
         if bad:
             raise ConfigurationError(f"{where}: {bad[0]!r} is not an ISO 4217 currency code")

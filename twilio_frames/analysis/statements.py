@@ -126,9 +126,20 @@ def _provisional(monthly: pd.DataFrame, now) -> pd.Series:
                           .normalize(), index=g.size().index).dt.tz_localize("UTC")
     as_of = g["as_of"].max()
     covered = g["end_date"].max() >= month_end
-    now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now).tz_convert("UTC")
+    now = pd.Timestamp.now(tz="UTC") if now is None else _utc(now)
     seen = as_of.where(as_of.notna(), now)
     return ~(covered & (seen >= month_end + pd.Timedelta(days=1)))
+
+
+def _utc(now) -> pd.Timestamp:
+    """``now`` as a UTC Timestamp; a time without an offset is read as UTC."""
+    try:
+        ts = pd.Timestamp(now)
+    except (ValueError, TypeError):
+        raise ConfigurationError(f"now={now!r} is not a date or time") from None
+    if pd.isna(ts):
+        raise ConfigurationError(f"now={now!r} is not a date or time")
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 def _charges(lines: pd.DataFrame, rules, step: np.ndarray, per_line: bool) -> np.ndarray:
@@ -224,8 +235,8 @@ def statements(usage: pd.DataFrame, *, accounts: pd.DataFrame | None = None, rul
     rounding : {"line", "statement"}
         Round each line half-up to the currency's minor unit (default), or keep lines to
         the micro-unit and round each statement's total once (a ``rounding`` line).
-    now : Timestamp, optional
-        The present, for records without ``as_of``.
+    now : Timestamp or str, optional
+        The present, for records without ``as_of`` (no offset: UTC).
 
     Returns
     -------
