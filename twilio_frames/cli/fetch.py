@@ -13,14 +13,13 @@ from pathlib import Path
 
 from .commands import (PROG, _accounts, _add_output_options, _add_source_options,
                            _client, _date, _parser, _range, guarded, usage_error)
-from ..errors import ConfigurationError
-from ..output.outputs import atomic_file, check_output
+from ..output.formats import table_format
+from ..output.outputs import check_output
 
 __all__ = ["add_export_command", "add_fetch_command"]
 
 RESOURCE_NAMES = ("calls", "messages", "recordings", "usage_records", "accounts",
                   "incoming_phone_numbers")
-FETCH_FORMATS = (".csv", ".jsonl", ".parquet")
 
 
 def _resource(text: str) -> str:
@@ -52,7 +51,9 @@ examples:
       --out call-line-items.csv
 
 billing: billed usage and cost per period, account (or --by column) and product.
-line-items: one row per call, message or recording with its billing columns."""
+line-items: one row per call, message or recording with its billing columns.
+The file type follows the extension: .csv, .jsonl or .parquet (money exact in each);
+any other extension is refused before anything is fetched."""
 
 
 def _add_range(parser, *, required: bool) -> None:
@@ -100,55 +101,24 @@ def _fetch_frame(client, args):
     return getattr(client, name)(start, end, accounts=accounts)
 
 
-def _writer(path: Path):
-    ext = path.suffix.lower()
-    if ext not in FETCH_FORMATS:
-        raise ConfigurationError(f"cannot tell the file type of {path.name!r}: use a "
-                                 f"{', '.join(FETCH_FORMATS)} extension")
-    if ext == ".parquet":
-        try:
-            import pyarrow  # noqa: F401
-        except ImportError:
-            raise ConfigurationError("writing .parquet needs pyarrow: "
-                                     "pip install 'twilio-frames[parquet]'") from None
-        return lambda frame, tmp: frame.to_parquet(tmp, index=False)
-    if ext == ".jsonl":
-        return write_jsonl
-    from ..output.export import write_frame_csv
-    return lambda frame, tmp: write_frame_csv(frame, tmp, overwrite=True)
-
-
-#: pandas (ujson) escapes every "/" as "\/"; an escape is a backslash and the next
-#: character, so a "\/" preceded by an even run of backslashes is an escaped slash.
-_ESCAPED_SLASH = re.compile(r"(?<!\\)((?:\\\\)*)\\/")
-
-
-def write_jsonl(frame, path) -> None:
-    """One plain JSON object per line, UTF-8: JSON field names, times as ISO 8601 UTC
-    (``2026-10-01T12:00:00Z``), missing values as null, slashes unescaped."""
-    text = frame.to_json(orient="records", lines=True, date_format="iso", date_unit="s",
-                         force_ascii=False)
-    Path(path).write_text(_ESCAPED_SLASH.sub(r"\1/", text), encoding="utf-8")
-
-
 def run_fetch(args: argparse.Namespace) -> int:
     _check_fetch_args(args)
+    from ..output.export import write_frame_csv
     out = Path(args.out)
-    write = _writer(out)
+    table_format(out)
     check_output(out, folder=False, overwrite=args.overwrite)
     with _client(args) as client:
         frame = _fetch_frame(client, args)
-    with atomic_file(out, overwrite=args.overwrite) as tmp:
-        write(frame, tmp)
+    write_frame_csv(frame, out, overwrite=args.overwrite)
     print(f"Wrote {len(frame):,} {args.resource} rows ({len(frame.columns)} columns) to {out}")
     return 0
 
 
 def add_export_command(subparsers) -> None:
     """``twilio-frames export``: the billing or line-items CSV for a date range."""
-    parser = _parser(subparsers, "export", help="write the billing or line-items CSV",
+    parser = _parser(subparsers, "export", help="write the billing or line-items file (.csv, .jsonl, .parquet)",
                      description="Fetch calls, messages and recordings for [--start, --end) "
-                     "and write a billing or line-items CSV (exact money, UTC dates).",
+                     "and write a billing or line-items file (exact money, UTC dates).",
                      epilog=EXPORT_EPILOG)
     parser.add_argument("kind", choices=("billing", "line-items"), help="which CSV")
     _add_range(parser, required=True)
@@ -166,6 +136,7 @@ def add_export_command(subparsers) -> None:
 def run_export(args: argparse.Namespace) -> int:
     from ..output.export import write_billing_csv, write_line_items_csv
     start, end = _range(args)
+    table_format(args.out)
     check_output(args.out, folder=False, overwrite=args.overwrite)
     accounts = _accounts(args.accounts)
     with _client(args) as client:

@@ -1,22 +1,18 @@
-"""Billing and line-item CSV files: exact money, UTC dates, safe in spreadsheets.
+"""Billing and line-item files: exact money, UTC dates, safe in spreadsheets.
 
-Both writers share these rules:
+The file type follows the extension (:mod:`twilio_frames.output.formats`): ``.csv``,
+``.jsonl`` or ``.parquet``; any other extension is refused before anything is computed.
+CSV rules (:mod:`twilio_frames.output.cells`):
 
 * UTF-8 (no byte-order mark), a header row, RFC 4180: CRLF line ends, and any cell
   holding a comma, quote, CR or LF is quoted (a bare CR with LF line ends would not be).
 * Money is written from the exact integer micro-units as a decimal string with exactly
-  6 decimal places (``0.215000``), never through a float, so the Decimal sum of a
-  column read back equals the exact total; pandas' float sum agrees to 1e-9.
+  6 decimal places (``0.215000``), never through a float.
 * Dates and times are ISO 8601 in UTC: ``2024-01-31`` for periods,
   ``2024-01-31T23:59:30Z`` for instants.
-* Formula injection: a text cell (message bodies and caller names come from strangers)
-  that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a single
-  quote in front (OWASP "CSV Injection"). Numeric columns (counts, usage, money) are
-  written as plain numbers and never prefixed. Decision for phone numbers: a cell that
-  is exactly an E.164 number (``+`` and 1-15 digits, nothing else) is left as is: it
-  holds no function, cell reference or DDE payload, and prefixing would corrupt every
-  number column for the people who read the file back with code. Anything else that
-  starts with ``+`` (``+1 =HYPERLINK(...)``) is prefixed.
+* Formula injection: every text column, by dtype, is neutralised (a cell starting with
+  ``=``, ``+``, ``-``, ``@``, tab or CR gets a quote in front; an exact E.164 number is
+  left as is). Numeric columns are plain numbers.
 * The file is written to a temporary name in the same folder and moved into place
   (``os.replace``); an existing file is replaced only with ``overwrite=True``, else
   FileExistsError.
@@ -25,7 +21,6 @@ Both writers share these rules:
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import numpy as np
@@ -34,8 +29,9 @@ import pandas as pd
 from ..analysis.billing import arrays, line_items
 from ..errors import ConfigurationError
 from ..money import infer_resource
-from .outputs import atomic_file
 from ..analysis.summaries import as_list, check_freq, cost_by_period
+from .cells import cell_text, micros_text, neutralise  # noqa: F401  (their old home)
+from .formats import table_format, write_table
 
 __all__ = ["BILLING_COLUMNS", "LINE_ITEM_COLUMNS", "cell_text", "write_billing_csv",
            "write_cells_csv", "write_frame_csv", "write_line_items_csv"]
@@ -59,81 +55,7 @@ LINE_ITEM_COLUMNS: dict[str, tuple[str, ...]] = {
                    "currency"),
 }
 
-_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-_E164 = re.compile(r"\+[0-9]{1,15}")
 _MONEY = {"price": "price_micros", "cost": "cost_micros"}
-
-
-def neutralise(values: pd.Series) -> pd.Series:
-    """Prefix ``'`` to text cells that a spreadsheet would run as a formula."""
-    text = values.astype("str")
-    risky = text.str.startswith(_TRIGGERS) & ~text.str.fullmatch(_E164.pattern)
-    return text.where(~risky.fillna(False), "'" + text)
-
-
-def micros_text(micros: pd.Series) -> pd.Series:
-    """Exact ``-0.008500``-style strings from Int64 micro-units; missing -> empty."""
-    present = micros.notna().to_numpy(bool)
-    values = micros.to_numpy(dtype="int64", na_value=0)
-    sign = np.where(values < 0, "-", "")
-    whole = pd.Series(np.abs(values) // 1_000_000).astype("str")
-    frac = pd.Series(np.abs(values) % 1_000_000).astype("str").str.zfill(6)
-    out = pd.Series(sign, dtype="str") + whole + "." + frac
-    return pd.Series(np.where(present, out.to_numpy(), ""), index=micros.index, dtype="str")
-
-
-def _timestamps(values: pd.Series, *, date_only: bool = False) -> pd.Series:
-    utc = values.dt.tz_convert("UTC")
-    fmt = "%Y-%m-%d" if date_only else (
-        "%Y-%m-%dT%H:%M:%S.%fZ" if (utc.dt.microsecond.fillna(0) != 0).any()
-        else "%Y-%m-%dT%H:%M:%SZ")
-    return utc.dt.strftime(fmt).fillna("")
-
-
-def _cell_column(frame: pd.DataFrame, name: str) -> pd.Series:
-    if name in _MONEY and _MONEY[name] in frame.columns:
-        return micros_text(frame[_MONEY[name]].astype("Int64"))
-    col = frame[name]
-    if isinstance(col.dtype, pd.DatetimeTZDtype):
-        return _timestamps(col)
-    if pd.api.types.is_bool_dtype(col.dtype):
-        return col.map({True: "true", False: "false"}).astype("str").fillna("")
-    if pd.api.types.is_integer_dtype(col.dtype):
-        return col.astype("Int64").astype("str").fillna("")
-    if pd.api.types.is_float_dtype(col.dtype):
-        raise ConfigurationError(f"column {name!r} is a float; only exact columns are "
-                                 "written (money goes through its *_micros column)")
-    return neutralise(col).fillna("")
-
-
-def cell_text(frame: pd.DataFrame, name: str, *, micros: str | None = None,
-              date_only: bool = False) -> pd.Series:
-    """Column ``name`` of any frame as CSV cell text, by the rules above.
-
-    ``price`` / ``cost`` come exact from ``price_micros`` / ``cost_micros`` when the frame
-    has them, any other money column from the micro-units column named by ``micros``;
-    other floats (usage records' ``usage``) are written as the shortest text that reads
-    back to the same float; times as ISO 8601 UTC (``date_only``: ``2024-01-31``);
-    timedeltas as hours (a number); text is neutralised. Missing values are empty.
-    """
-    col = frame[name]
-    if micros is not None:
-        return micros_text(frame[micros].astype("Int64"))
-    if date_only and isinstance(col.dtype, pd.DatetimeTZDtype):
-        return _timestamps(col, date_only=True)
-    if name not in _MONEY and pd.api.types.is_float_dtype(col.dtype):
-        text = col.astype("float64").astype("str")
-        return text.where(col.notna(), "")
-    if pd.api.types.is_timedelta64_dtype(col.dtype):
-        hours = col.dt.total_seconds() / 3600
-        return hours.round(6).astype("str").where(col.notna(), "")
-    return _cell_column(frame, name)
-
-
-def _write(table: pd.DataFrame, path, overwrite: bool) -> Path:
-    with atomic_file(path, overwrite=overwrite) as tmp:
-        table.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\r\n")
-    return Path(path)
 
 
 def write_billing_csv(path: str | os.PathLike, *, calls: pd.DataFrame | None = None,
@@ -159,6 +81,7 @@ def write_billing_csv(path: str | os.PathLike, *, calls: pd.DataFrame | None = N
     Returns the path written. Raises FileExistsError if it exists and not ``overwrite``.
     """
     by, freq = as_list(by), check_freq(freq)
+    table_format(path)
     table = cost_by_period(calls, messages, recordings, freq=freq, by=by)
     starts = table["period"].dt.tz_localize(None)
     ends = {"D": starts, "W": starts + pd.Timedelta(days=6),
@@ -166,18 +89,21 @@ def write_billing_csv(path: str | os.PathLike, *, calls: pd.DataFrame | None = N
     if start is not None or end is not None:
         starts, ends = _clip_periods(starts, ends, start, end,
                                      calls=calls, messages=messages, recordings=recordings)
-    out = pd.DataFrame({"period_start": starts.dt.strftime("%Y-%m-%d"),
-                        "period_end": ends.dt.strftime("%Y-%m-%d")})
+    out = pd.DataFrame({"period_start": starts.dt.tz_localize("UTC"),
+                        "period_end": ends.dt.tz_localize("UTC")})
     for col in by:
-        out[col] = _cell_column(table, col).to_numpy()
-    out["product"] = table["product"].astype("str")
-    out["count"] = table["count"].astype("Int64")
-    out["usage"] = table["usage"].astype("Int64")
-    out["usage_unit"] = table["usage_unit"].astype("str")
-    out["cost"] = micros_text(table["cost_micros"]).to_numpy()
-    out["currency"] = table["currency"].astype("str")
-    out["unrated"] = table["n_unrated"].astype("Int64")
-    return _write(out, path, overwrite)
+        out[col] = table[col].to_numpy()
+    out["product"] = table["product"].to_numpy()
+    out["count"] = table["count"].astype("Int64").to_numpy()
+    out["usage"] = table["usage"].astype("Int64").to_numpy()
+    out["usage_unit"] = table["usage_unit"].to_numpy()
+    out["cost_micros"] = table["cost_micros"].astype("Int64").to_numpy()
+    out["currency"] = table["currency"].to_numpy()
+    out["unrated"] = table["n_unrated"].astype("Int64").to_numpy()
+    return write_table(out, path, columns=["period_start", "period_end", *by,
+                                           *BILLING_COLUMNS],
+                       micros={"cost": "cost_micros"}, dates=("period_start", "period_end"),
+                       overwrite=overwrite)
 
 
 def _utc_day(value) -> pd.Timestamp | None:
@@ -218,6 +144,7 @@ def write_line_items_csv(frame: pd.DataFrame, path: str | os.PathLike, *,
 
     Returns the path written. Raises FileExistsError if it exists and not ``overwrite``.
     """
+    table_format(path)
     resource = infer_resource(frame)
     if resource not in LINE_ITEM_COLUMNS:
         raise ConfigurationError(f"line items exist for calls, messages and recordings, "
@@ -227,9 +154,12 @@ def write_line_items_csv(frame: pd.DataFrame, path: str | os.PathLike, *,
     missing = [c for c in columns if c not in items.columns]
     if missing:
         raise ConfigurationError(f"unknown column(s) {missing} for {resource} line items")
-    table = pd.DataFrame({c: _cell_column(items, c).to_numpy() for c in columns},
-                         columns=columns)
-    return _write(table, path, overwrite)
+    floats = [c for c in columns if c not in _MONEY and pd.api.types.is_float_dtype(items[c])]
+    if floats:
+        raise ConfigurationError(f"column {floats[0]!r} is a float; only exact columns are "
+                                 "written (money goes through its *_micros column)")
+    return write_table(items, path, columns=columns, overwrite=overwrite,
+                       micros={c: m for c, m in _MONEY.items() if m in items.columns})
 
 
 def write_frame_csv(frame: pd.DataFrame, path: str | os.PathLike, *,
@@ -243,7 +173,7 @@ def write_frame_csv(frame: pd.DataFrame, path: str | os.PathLike, *,
 
     Returns the path written. Raises FileExistsError if it exists and not ``overwrite``.
     """
-    return write_cells_csv(frame, path, overwrite=overwrite)
+    return write_table(frame, path, overwrite=overwrite)
 
 
 def write_cells_csv(frame: pd.DataFrame, path: str | os.PathLike, *,
@@ -254,8 +184,5 @@ def write_cells_csv(frame: pd.DataFrame, path: str | os.PathLike, *,
     ``micros`` maps a money column to its exact micro-units column; ``dates`` names
     datetime columns written as dates (``2024-01-31``). Used by the report's tables.
     """
-    columns, micros = list(columns or frame.columns), micros or {}
-    table = pd.DataFrame({c: cell_text(frame, c, micros=micros.get(c),
-                                       date_only=c in dates).to_numpy() for c in columns},
-                         columns=columns)
-    return _write(table, path, overwrite)
+    return write_table(frame, path, columns=columns, micros=micros, dates=dates,
+                       overwrite=overwrite)
