@@ -64,7 +64,8 @@ class Client:
         requests in flight (shared by every request this client makes).
     progress : bool or None
         tqdm progress bars, one per fetch, named after the resource: records received
-        and ``pages=N``; None shows them only in terminals and notebooks.
+        and ``pages=N``; None shows them only in terminals and notebooks (a widget
+        where ipywidgets is installed, else text, never a warning).
 
     Examples
     --------
@@ -298,8 +299,9 @@ class Client:
         show = self.progress if self.progress is not None else _interactive()
         if not show:
             return _NoBar()
-        from tqdm.auto import tqdm
-        return tqdm(desc=resource, unit=" records", leave=False, postfix={"pages": 0})
+        from .progress import progress_class
+        return progress_class()(desc=resource, unit=" records", leave=False,
+                                postfix={"pages": 0})
 
 
 class _Spec(NamedTuple):

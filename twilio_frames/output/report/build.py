@@ -132,9 +132,19 @@ def _recon_summary(rec: pd.DataFrame) -> pd.DataFrame:
     out["list_cost"] = out["list_micros"].map(_decimal)
     out["usage_records"] = out["record_micros"].map(_decimal)
     out["difference"] = out["list_cost"] - out["usage_records"]
-    out["status"] = [("mismatch" if m else "pending" if p else "match")
-                     for m, p in zip(out["mismatch"], out["pending"])]
+    out["status"] = [_summary_status(*r) for r in zip(out["days"], out["match"],
+                                                       out["pending"], out["mismatch"])]
     return out.drop(columns=["list_micros", "record_micros"])
+
+
+def _summary_status(days: int, match: int, pending: int, mismatch: int) -> str:
+    """``match``, ``pending`` (nothing matched yet), or how many days are not a match:
+    356 matching and 4 pending days read ``4 of 360 pending``, not plain ``pending``."""
+    if mismatch:
+        return f"{mismatch:,} of {days:,} mismatch"
+    if pending:
+        return f"{pending:,} of {days:,} pending" if match else "pending"
+    return "match"
 
 
 def _unrated(data, now) -> pd.DataFrame:
@@ -199,7 +209,7 @@ def _plots(data, tables: Tables, folder: Path, files: list[str]) -> None:
               folder, f"cost_by_account{tag}.png", files)
         if len(rec):
             k = max(1, rec["category"].nunique())
-            _save(plots.plot_reconciliation(rec, currency=cur, ax=_axes(6.4, 1.2 + 0.5 * k)),
+            _save(plots.plot_reconciliation(rec, currency=cur, ax=_axes(6.4, 1.5 + 0.3 * k)),
                   folder, f"reconciliation{tag}.png", files)
     for cur in sorted(tables.top_countries["currency"].astype("str").unique()):
         tag = "" if len(currencies) == 1 else f"_{cur.lower()}"

@@ -23,7 +23,7 @@ __all__ = ["page"]
 _NOTES = (
     "Days are UTC calendar days, as in Twilio's Usage Records: a call belongs to the day "
     "its start_time falls on in UTC, a message to its date_sent, a recording to its "
-    "date_created. The period is half-open: the end date is not included.",
+    "date_created.",
     "Costs are summed exactly from the prices Twilio sent (in millionths of the currency) "
     "and shown rounded to the currency's minor unit; the CSV files keep every digit. "
     "Call prices cover connectivity only (no text-to-speech, answering machine detection "
@@ -39,7 +39,17 @@ _NOTES = (
 
 def _period_text(data) -> str:
     last = data.end - pd.Timedelta(microseconds=1)
-    return f"{data.start:%Y-%m-%d} to {last:%Y-%m-%d} (UTC days)"
+    return f"{data.start:%Y-%m-%d} to {last:%Y-%m-%d}, both included (UTC days)"
+
+
+def _period_note(data) -> str:
+    """The footer's word on the period, in the header's terms (first and last day shown,
+    both included) and in the client's (the half-open range it was fetched as)."""
+    last = data.end - pd.Timedelta(microseconds=1)
+    return (f"The period runs from {data.start:%Y-%m-%d} to {last:%Y-%m-%d}, both days "
+            f"included. It was fetched as the half-open range start={data.start:%Y-%m-%d}, "
+            f"end={data.end:%Y-%m-%d}: the end passed to the client (and to --end) is the "
+            "day after the last day reported.")
 
 
 def _products_cards(tables: Tables) -> list[Card]:
@@ -233,4 +243,5 @@ def page(data, tables: Tables, files: list[str], *, title: str, now: pd.Timestam
             ("Source", data.source), ("Format", data.format.upper()),
             ("Generated", f"{now:%Y-%m-%d %H:%M} UTC by twilio-frames {__version__}")]
     return render_page(title=title, meta=meta, cards=_cards(data, tables),
-                       sections=sections, footer=_NOTES)
+                       sections=sections,
+                       footer=(_NOTES[0], _period_note(data), *_NOTES[1:]))
