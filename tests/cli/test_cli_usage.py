@@ -72,3 +72,74 @@ def test_unknown_extension_is_refused_before_fetching(capsys, tmp_path, sim_env,
     code, _, err = run(capsys, *command, "--out", str(tmp_path / name))
     assert code == 1 and ".csv, .jsonl, .parquet" in err and "Traceback" not in err
     assert sim_env.stats.requests == 0 and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("argv, complaint", [
+    (["export", "line-items", *RANGE, "--freq", "D"],
+     "--freq applies to 'twilio-frames export billing' only"),
+    (["export", "line-items", *RANGE, "--by", "our_number"],
+     "--by applies to 'twilio-frames export billing' only"),
+    (["export", "billing", *RANGE, "--resource", "messages"],
+     "--resource applies to 'twilio-frames export line-items' only"),
+    (["export", "billing", *RANGE, "--bogus"], "unrecognized arguments: --bogus"),
+    (["fetch", "usage_records", "--subresource", "weekly"], "invalid choice: 'weekly'"),
+    (["fetch", "calls", "--subresource", "daily"], "applies to usage_records only"),
+    (["fetch", "accounts", "--accounts", "AC" + "0" * 32], "drop --accounts"),
+    (["report", *RANGE, "--tz", "Mars/Olympus", "--out", "r"], "unknown time zone"),
+])
+def test_options_that_do_not_apply_are_usage_errors(capsys, tmp_path, sim_env, argv,
+                                                    complaint):
+    err = usage_exit(capsys, *[a if a != "r" else str(tmp_path / "r") for a in argv],
+                     *([] if "--out" in argv else ["--out", str(tmp_path / "x.csv")]))
+    assert complaint in err
+    assert sim_env.stats.requests == 0 and list(tmp_path.iterdir()) == []
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.strip() == f"twilio-frames {tf.__version__}"
+
+
+def test_every_option_of_every_command_has_help_text():
+    import argparse
+
+    from twilio_frames.cli.main import build_parser
+
+    def walk(parser, path):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    yield from walk(sub, [*path, name])
+            elif action.help != argparse.SUPPRESS:
+                yield path, action
+    missing = [(" ".join(path), action.dest) for path, action in walk(build_parser(), [])
+               if not action.help]
+    assert missing == []
+
+
+@pytest.mark.parametrize("command", [["export", "billing", *RANGE],
+                                     ["fetch", "calls", *RANGE],
+                                     ["report", *RANGE]])
+def test_out_into_a_missing_folder_is_named_not_created(capsys, tmp_path, sim_env, command):
+    target = tmp_path / "no-such-folder" / ("r" if command[0] == "report" else "b.csv")
+    code, _, err = run(capsys, *command, "--out", str(target), "--quiet")
+    lines = [x for x in err.splitlines() if x.strip()]
+    assert code == 1 and lines == [f"twilio-frames: error: folder does not exist (create it "
+                                   f"first): {tmp_path / 'no-such-folder'}"]
+    assert sim_env.stats.requests == 0 and list(tmp_path.iterdir()) == []
+
+
+def test_report_tz_draws_the_activity_charts_in_that_zone(capsys, tmp_path, sim_env):
+    for zone in ("UTC", "Asia/Kolkata"):
+        code, _, err = run(capsys, "report", *RANGE, "--tz", zone, "--quiet",
+                           "--out", str(tmp_path / zone.replace("/", "-")))
+        assert code == 0, err
+    utc, ist = tmp_path / "UTC", tmp_path / "Asia-Kolkata"
+    page = " ".join((ist / "index.html").read_text(encoding="utf-8").split())
+    assert "Calls by weekday and hour (Asia/Kolkata)" in page
+    assert "Asia/Kolkata for the activity charts; costs, billing and reconciliation in UTC" \
+        in page
+    assert (utc / "call_heatmap.png").read_bytes() != (ist / "call_heatmap.png").read_bytes()
+    assert (utc / "billing.csv").read_bytes() == (ist / "billing.csv").read_bytes()

@@ -21,7 +21,7 @@ from ..errors import (AuthenticationError, ConfigurationError, TransportError,
 from ..output.outputs import REPORT_MARKER, check_output
 
 __all__ = ["add_demo_command", "add_report_command", "guarded", "instant", "print_summary",
-           "usage_error"]
+           "time_zone", "usage_error"]
 
 PROG = "twilio-frames"
 NO_CREDENTIALS = (
@@ -121,7 +121,7 @@ def _add_source_options(parser, *, accounts: bool = True) -> None:
                        help="retries after a failed request: connection errors, 429, 5xx "
                             "(default: 6)")
     if accounts:
-        group.add_argument("--accounts", nargs="+", default=["all"], metavar="SID",
+        group.add_argument("--accounts", nargs="+", default=None, metavar="SID",
                            help="'all' (default: the account and every subaccount) or "
                                 "account SIDs")
 
@@ -137,8 +137,24 @@ def _add_output_options(parser, *, what: str, default: str | None) -> None:
     group.add_argument("--quiet", action="store_true", help="no progress output")
 
 
-def _accounts(values: list[str]):
-    return "all" if values == ["all"] else values
+def _accounts(values: list[str] | None):
+    return "all" if values in (None, ["all"]) else values
+
+
+def time_zone(text: str) -> str:
+    """An IANA time zone name (``Europe/Paris``), checked; returned as given."""
+    from ..analysis.summaries import check_tz
+    try:
+        return check_tz(text)
+    except ConfigurationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_tz_option(parser) -> None:
+    parser.add_argument("--tz", type=time_zone, default="UTC", metavar="ZONE",
+                        help="IANA time zone of the activity charts, e.g. Europe/Paris "
+                             "(default: UTC); costs and reconciliation stay in UTC days, "
+                             "as Twilio bills")
 
 
 def _client(args, **options):
@@ -219,6 +235,7 @@ examples:
   export TWILIO_ACCOUNT_SID=AC... TWILIO_AUTH_TOKEN=...
   {PROG} report --start 2026-10-01 --end 2026-11-01 --out report-october
   {PROG} report --start 2026-10-01 --end 2026-11-01 --accounts AC123... AC456... --format json
+  {PROG} report --start 2026-10-01 --end 2026-11-01 --tz America/New_York --out report-ny
 
 --end is exclusive: the example covers October (UTC days). Credentials come from
 TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN, or with TWILIO_API_KEY and TWILIO_API_SECRET;
@@ -239,6 +256,7 @@ def add_demo_command(subparsers) -> None:
     parser.add_argument("--now", type=instant, default=None, metavar="ISO",
                         help="the simulated present, e.g. 2026-11-27T12:00Z "
                              "(default: the current time)")
+    _add_tz_option(parser)
     group = parser.add_argument_group("where the data comes from")
     group.add_argument("--format", choices=("xml", "json"), default="xml",
                        help="wire format of the API pages (default: xml, the API's own default)")
@@ -271,7 +289,8 @@ def run_demo(args: argparse.Namespace) -> int:
             result = write_report(client, args.out, start=start, end=end, accounts="all",
                                   overwrite=args.overwrite, progress=not args.quiet, now=now,
                                   title="Twilio usage and cost report (simulated account)",
-                                  source=f"the local simulator (seed {args.seed})")
+                                  source=f"the local simulator (seed {args.seed})",
+                                  tz=args.tz)
     print_summary(result)
     return 0
 
@@ -286,6 +305,7 @@ def add_report_command(subparsers) -> None:
                         help="first UTC day")
     parser.add_argument("--end", type=_date, required=True, metavar="YYYY-MM-DD",
                         help="UTC day after the last one (exclusive)")
+    _add_tz_option(parser)
     _add_source_options(parser)
     _add_output_options(parser, what="folder", default=None)
     parser.set_defaults(func=guarded(run_report))
@@ -298,6 +318,6 @@ def run_report(args: argparse.Namespace) -> int:
     with _client(args) as client:
         result = write_report(client, args.out, start=start, end=end,
                               accounts=_accounts(args.accounts), overwrite=args.overwrite,
-                              progress=not args.quiet)
+                              progress=not args.quiet, tz=args.tz)
     print_summary(result)
     return 0

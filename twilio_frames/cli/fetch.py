@@ -11,6 +11,7 @@ import argparse
 import re
 from pathlib import Path
 
+from ..resources import USAGE_SUBRESOURCES
 from .commands import (PROG, _accounts, _add_output_options, _add_source_options,
                            _client, _date, _parser, _range, guarded, usage_error)
 from ..output.formats import table_format
@@ -72,8 +73,8 @@ def add_fetch_command(subparsers) -> None:
                         help=", ".join(RESOURCE_NAMES))
     _add_range(parser, required=False)
     parser.add_argument("--subresource", default=None, metavar="NAME",
-                        help="usage_records only: daily, monthly, yearly, all_time, today, "
-                             "yesterday, this_month, last_month")
+                        choices=list(USAGE_SUBRESOURCES),
+                        help="usage_records only: " + ", ".join(USAGE_SUBRESOURCES))
     _add_source_options(parser)
     _add_output_options(parser, what="file", default=None)
     parser.set_defaults(func=guarded(run_fetch))
@@ -87,6 +88,9 @@ def _check_fetch_args(args) -> None:
         usage_error(args, "--subresource applies to usage_records only")
     if name in ("accounts", "incoming_phone_numbers") and (args.start or args.end):
         usage_error(args, f"{name} has no date filter; drop --start/--end")
+    if name == "accounts" and args.accounts is not None:
+        usage_error(args, "accounts lists the account and all its subaccounts; "
+                          "drop --accounts")
 
 
 def _fetch_frame(client, args):
@@ -114,23 +118,44 @@ def run_fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refuse(parser, options: tuple[str, ...], owner: str) -> None:
+    """Options of a sibling command, given here: a usage error that says where they
+    belong (argparse alone would say only 'unrecognized arguments')."""
+    class NotHere(argparse.Action):
+        def __call__(self, parser, namespace, values, option_string=None):
+            parser.error(f"{option_string} applies to '{PROG} {owner}' only")
+    for option in options:
+        parser.add_argument(option, action=NotHere, nargs="?", help=argparse.SUPPRESS)
+
+
 def add_export_command(subparsers) -> None:
-    """``twilio-frames export``: the billing or line-items CSV for a date range."""
-    parser = _parser(subparsers, "export", help="write the billing or line-items file (.csv, .jsonl, .parquet)",
-                     description="Fetch calls, messages and recordings for [--start, --end) "
-                     "and write a billing or line-items file (exact money, UTC dates).",
-                     epilog=EXPORT_EPILOG)
-    parser.add_argument("kind", choices=("billing", "line-items"), help="which CSV")
-    _add_range(parser, required=True)
-    parser.add_argument("--freq", choices=("D", "W", "M"), default="M",
-                        help="billing: period length, day/week/month (default: M)")
-    parser.add_argument("--by", default="account_sid", metavar="COLUMN",
-                        help="billing: grouping column (default: account_sid; e.g. our_number)")
-    parser.add_argument("--resource", choices=("calls", "messages", "recordings"),
-                        default="calls", help="line-items: which resource (default: calls)")
-    _add_source_options(parser)
-    _add_output_options(parser, what="file", default=None)
-    parser.set_defaults(func=guarded(run_export))
+    """``twilio-frames export billing|line-items``: each kind takes only its own options,
+    so ``export line-items --freq D`` is a usage error, not silently ignored."""
+    parser = _parser(subparsers, "export", help="write the billing or line-items file "
+                     "(.csv, .jsonl, .parquet)", description="Fetch calls, messages and "
+                     "recordings for [--start, --end) and write a billing or line-items "
+                     "file (exact money, UTC dates).", epilog=EXPORT_EPILOG)
+    kinds = parser.add_subparsers(dest="kind", metavar="KIND", required=True)
+    billing = _parser(kinds, "billing", help="billed usage and cost per period, account "
+                      "and product", description="Billed usage and cost per UTC period, "
+                      "account (or --by column) and product.", epilog=EXPORT_EPILOG)
+    _add_range(billing, required=True)
+    billing.add_argument("--freq", choices=("D", "W", "M"), default="M",
+                         help="period length, day/week/month (default: M)")
+    billing.add_argument("--by", default="account_sid", metavar="COLUMN",
+                         help="grouping column (default: account_sid; e.g. our_number)")
+    items = _parser(kinds, "line-items", help="one row per call, message or recording",
+                    description="One row per call, message or recording with its billing "
+                    "columns.", epilog=EXPORT_EPILOG)
+    _add_range(items, required=True)
+    items.add_argument("--resource", choices=("calls", "messages", "recordings"),
+                       default="calls", help="which resource (default: calls)")
+    _refuse(items, ("--freq", "--by"), "export billing")
+    _refuse(billing, ("--resource",), "export line-items")
+    for kind in (billing, items):
+        _add_source_options(kind)
+        _add_output_options(kind, what="file", default=None)
+        kind.set_defaults(func=guarded(run_export))
 
 
 def run_export(args: argparse.Namespace) -> int:

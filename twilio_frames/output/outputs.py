@@ -67,8 +67,9 @@ def check_output(path: str | os.PathLike, *, folder: bool, overwrite: bool = Fal
     ``overwrite`` so a file is never swapped for a folder by accident. With ``marker`` (a
     file name), an existing folder is replaced only if it is empty or holds that marker
     file (it was written by us): ``--out ~/Documents --overwrite`` must not delete it.
-    A parent that is not a folder (``afile/sub``) or cannot be written, and a dangling
-    symbolic link at ``path``, raise the matching OSError, before any work is done.
+    A parent folder that does not exist (it is not created), is not a folder
+    (``afile/sub``) or cannot be written, and a dangling symbolic link at ``path``, raise
+    the matching OSError, before any work is done.
     """
     path = Path(path)
     if path.is_symlink() and not path.exists():
@@ -89,11 +90,16 @@ def check_output(path: str | os.PathLike, *, folder: bool, overwrite: bool = Fal
 
 
 def _check_parent(path: Path) -> None:
-    """Raise OSError unless ``path``'s parent is a folder or can be created: its nearest
-    existing ancestor must be a folder we may write in (``afile/sub`` is refused)."""
-    parent = path.absolute().parent
-    while not os.path.lexists(parent) and parent != parent.parent:
-        parent = parent.parent
+    """Raise OSError unless ``path``'s parent is an existing folder we may write in: a
+    missing folder is named, not created (a typo in ``--out`` must not make folders), and
+    ``afile/sub`` is refused."""
+    parent = ancestor = path.absolute().parent
+    while not os.path.lexists(ancestor) and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if ancestor.is_dir() and ancestor != parent:
+        raise FileNotFoundError(errno.ENOENT, "folder does not exist (create it first)",
+                                str(path.parent))
+    parent = ancestor
     if not parent.is_dir():
         raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(parent))
     if not os.access(parent, os.W_OK | os.X_OK):
@@ -112,7 +118,6 @@ def atomic_file(path: str | os.PathLike, *, overwrite: bool = False) -> Iterator
     ...     _ = tmp.write_text("a,b\\n")
     """
     final = check_output(path, folder=False, overwrite=overwrite)
-    final.parent.mkdir(parents=True, exist_ok=True)
     clean_leftovers(final.parent)
     prefix = f".{final.stem}."
     with _blame_final(final, prefix):
@@ -137,7 +142,6 @@ def atomic_folder(path: str | os.PathLike, *, overwrite: bool = False,
     :func:`check_output`).
     """
     final = check_output(path, folder=True, overwrite=overwrite, marker=marker)
-    final.parent.mkdir(parents=True, exist_ok=True)
     clean_leftovers(final.parent)
     with _blame_final(final, f".{final.name}."):
         tmp = _new_folder(final.parent, f".{final.name}.partial-{owner_tag()}-")

@@ -193,7 +193,7 @@ def account_names(accounts: pd.DataFrame) -> dict[str, str]:
             for s, n in zip(accounts["sid"], accounts["friendly_name"])}
 
 
-def _plots(data, tables: Tables, folder: Path, files: list[str]) -> None:
+def _plots(data, tables: Tables, folder: Path, files: list[str], tz: str) -> None:
     """PNG plots sized for a two-column page (6.4 in wide at 150 dpi)."""
     from .. import plots
     by_acct = cost_by_period(**data.lists, freq="D", by="account_sid")
@@ -217,9 +217,9 @@ def _plots(data, tables: Tables, folder: Path, files: list[str]) -> None:
         _save(plots.plot_top_countries(tables.top_countries, currency=cur,
                                        ax=_axes(6.4, 1.2 + 0.32 * max(1, k))),
               folder, f"top_countries{tag}.png", files)
-    _save(plots.plot_message_status(data.messages, ax=_axes(6.4, 3.6)), folder,
+    _save(plots.plot_message_status(data.messages, tz=tz, ax=_axes(6.4, 3.6)), folder,
           "message_status.png", files)
-    _save(plots.plot_call_heatmap(data.calls, ax=_axes(6.4, 3.2)), folder,
+    _save(plots.plot_call_heatmap(data.calls, tz=tz, ax=_axes(6.4, 3.2)), folder,
           "call_heatmap.png", files)
     _save(plots.plot_call_durations(data.calls, ax=_axes(6.4, 3.4)), folder,
           "call_durations.png", files)
@@ -263,9 +263,10 @@ def _unrated_csv(table: pd.DataFrame, path: Path) -> None:
     write_cells_csv(table, path)
 
 
-def write_files(data, tables: Tables, folder: Path) -> list[str]:
-    """Write the CSV files and PNG plots into ``folder``; return their names."""
+def write_files(data, tables: Tables, folder: Path, *, tz: str = "UTC") -> list[str]:
+    """Write the CSV files and PNG plots into ``folder``; return their names. ``tz`` is
+    the zone of the activity charts; everything about money stays in UTC days."""
     files: list[str] = []
     _csvs(data, tables, folder, files)
-    _plots(data, tables, folder, files)
+    _plots(data, tables, folder, files, tz)
     return files

@@ -213,7 +213,8 @@ def _unrated_section(data, tables: Tables) -> str:
               "their day pending until Twilio rates them.")
 
 
-def page(data, tables: Tables, files: list[str], *, title: str, now: pd.Timestamp) -> str:
+def page(data, tables: Tables, files: list[str], *, title: str, now: pd.Timestamp,
+         tz: str = "UTC") -> str:
     """The ``index.html`` text."""
     n = len(data.accounts)
     sections = [
@@ -230,8 +231,8 @@ def page(data, tables: Tables, files: list[str], *, title: str, now: pd.Timestam
         _recon_section(data, tables, files),
         _top_section(tables, files),
         html_section("Activity", _figures(files, [
-            ("message_status.png", "Messages per day by status"),
-            ("call_heatmap.png", "Calls by weekday and hour (UTC)"),
+            ("message_status.png", f"Messages per day by status ({tz})"),
+            ("call_heatmap.png", f"Calls by weekday and hour ({tz})"),
             ("call_durations.png", "Duration of completed calls")]), anchor="activity"),
         _unrated_section(data, tables),
         html_section("Files", html_list([(f, f) for f in sorted(files)], css_class="files"),
@@ -240,6 +241,8 @@ def page(data, tables: Tables, files: list[str], *, title: str, now: pd.Timestam
     ]
     accounts = f"{n} (master + {n - 1} subaccounts)" if n > 1 else "1"
     meta = [("Period", _period_text(data)), ("Accounts", accounts),
+            ("Time zone", "UTC" if tz == "UTC" else f"{tz} for the activity charts; "
+             "costs, billing and reconciliation in UTC days, as Twilio bills"),
             ("Source", data.source), ("Format", data.format.upper()),
             ("Generated", f"{now:%Y-%m-%d %H:%M} UTC by twilio-frames {__version__}")]
     return render_page(title=title, meta=meta, cards=_cards(data, tables),
