@@ -19,9 +19,10 @@ import textwrap
 from ..errors import (AuthenticationError, ConfigurationError, TransportError,
                      TwilioFramesError)
 from ..output.outputs import REPORT_MARKER, check_output
+from .options import _add_tz_option, _date, _positive_int, instant, time_zone
 
 __all__ = ["add_demo_command", "add_report_command", "guarded", "instant", "print_summary",
-           "time_zone", "usage_error"]
+           "time_zone", "usage_error"]   # instant, time_zone: from .options
 
 PROG = "twilio-frames"
 NO_CREDENTIALS = (
@@ -69,35 +70,6 @@ def guarded(command):
     return run
 
 
-# ---------------------------------------------------------------- option types
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
-
-
-def instant(text: str) -> str:
-    """An ISO 8601 date or time (``2026-11-27``, ``2026-11-27T12:00Z``); returned as given."""
-    try:
-        dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected an ISO 8601 time such as 2026-11-27T12:00Z, got {text!r}") from None
-    return text
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
-    return value
-
-
 def _parser(subparsers, name: str, *, help: str, description: str, epilog: str):
     parser = subparsers.add_parser(name, help=help,
                                    description=textwrap.fill(description, 79), epilog=epilog,
@@ -139,22 +111,6 @@ def _add_output_options(parser, *, what: str, default: str | None) -> None:
 
 def _accounts(values: list[str] | None):
     return "all" if values in (None, ["all"]) else values
-
-
-def time_zone(text: str) -> str:
-    """An IANA time zone name (``Europe/Paris``), checked; returned as given."""
-    from ..analysis.summaries import check_tz
-    try:
-        return check_tz(text)
-    except ConfigurationError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _add_tz_option(parser) -> None:
-    parser.add_argument("--tz", type=time_zone, default="UTC", metavar="ZONE",
-                        help="IANA time zone of the activity charts, e.g. Europe/Paris "
-                             "(default: UTC); costs and reconciliation stay in UTC days, "
-                             "as Twilio bills")
 
 
 def _client(args, **options):

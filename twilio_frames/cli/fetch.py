@@ -8,7 +8,6 @@ into place, so Ctrl-C or an error never leaves half a file.
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 
 from ..resources import USAGE_SUBRESOURCES
