@@ -48,7 +48,7 @@ def _period_note(data) -> str:
     last = data.end - pd.Timedelta(microseconds=1)
     return (f"The period runs from {data.start:%Y-%m-%d} to {last:%Y-%m-%d}, both days "
             f"included. It was fetched as the half-open range start={data.start:%Y-%m-%d}, "
-            f"end={data.end:%Y-%m-%d}: the end passed to the client (and to --end) is the "
+            f"end={data.end:%Y-%m-%d}: the end given to the client (report --end) is the "
             "day after the last day reported.")
 
 
@@ -153,7 +153,8 @@ def _recon_section(data, tables: Tables, files: list[str]) -> str:
     return html_section(
         "Reconciliation with Usage Records",
         "<h3>Per usage category, all accounts</h3>", html_table(summary),
-        _figures(files, [(f, "List-endpoint cost next to Usage Records, per category")
+        _figures(files, [(f, "Each category's days by status (the worst account's), "
+                             "with what is not a match and the cost difference it carries")
                          for f in plots]),
         "<h3>Days that do not match (yet)</h3>",
         html_table(odd, digits=4, max_rows=60, wrap=["reason"]) if len(odd) else
