@@ -59,6 +59,11 @@ def test_unknown_extension_is_refused_before_anything_is_written(tmp_path, calls
     assert list(tmp_path.iterdir()) == []
 
 
+def test_xlsx_refusal_says_what_to_do_instead(tmp_path, calls):
+    with pytest.raises(tf.ConfigurationError, match="for Excel, write .csv"):
+        tf.write_billing_csv(tmp_path / "b.xlsx", calls=calls)
+
+
 def test_frame_parquet_keeps_the_frames_dtypes(tmp_path, calls):
     path = tf.write_frame_csv(calls, tmp_path / "calls.parquet")
     back = pd.read_parquet(path)

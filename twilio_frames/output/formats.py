@@ -43,8 +43,10 @@ def table_format(path: str | os.PathLike) -> str:
     """
     ext = Path(path).suffix.lower()
     if ext not in FORMATS:
+        excel = (" (for Excel, write .csv: it opens there, exact to the digit and with "
+                 "formulas neutralised)" if ext in (".xlsx", ".xls", ".xlsm") else "")
         raise ConfigurationError(f"cannot tell the file type of {str(path)!r} from its "
-                                 f"extension: use {', '.join(FORMATS)}")
+                                 f"extension: use {', '.join(FORMATS)}{excel}")
     if ext == ".parquet":
         try:
             import pyarrow  # noqa: F401
