@@ -63,7 +63,7 @@ def write_billing_csv(path: str | os.PathLike, *, calls: pd.DataFrame | None = N
                       recordings: pd.DataFrame | None = None, freq: str = "M",
                       by: str | list[str] | None = "account_sid", start=None, end=None,
                       overwrite: bool = False) -> Path:
-    """Write billed usage and cost per ``by`` x product x UTC period to a CSV file.
+    """Write billed usage and cost per ``by`` x product x UTC period to a file.
 
     Columns: ``period_start, period_end`` (inclusive last day, ISO dates, UTC), the
     ``by`` columns (default ``account_sid``; ``by="our_number"`` gives the per-number
@@ -77,6 +77,10 @@ def write_billing_csv(path: str | os.PathLike, *, calls: pd.DataFrame | None = N
     as passed to the client) the first and last labels are clipped to it, so data
     fetched from 2026-08-31 is labelled ``2026-08-31..2026-08-31``, not
     ``2026-08-01..2026-08-31``; a row outside the range raises ConfigurationError.
+
+    The file type follows the extension (:mod:`twilio_frames.output.formats`): ``.csv``,
+    ``.jsonl`` or ``.parquet`` (``cost`` as exact ``decimal128``); any other extension
+    raises ConfigurationError before anything is computed.
 
     Returns the path written. Raises FileExistsError if it exists and not ``overwrite``.
     """
@@ -141,6 +145,7 @@ def write_line_items_csv(frame: pd.DataFrame, path: str | os.PathLike, *,
     ``columns`` defaults to :data:`LINE_ITEM_COLUMNS` of the frame's resource and may
     name any frame column or line-item column (see :func:`twilio_frames.line_items`).
     ``price`` keeps Twilio's sign, ``cost`` is positive; both exact with 6 decimals.
+    The file type follows the extension, as for :func:`write_billing_csv`.
 
     Returns the path written. Raises FileExistsError if it exists and not ``overwrite``.
     """
@@ -169,7 +174,8 @@ def write_frame_csv(frame: pd.DataFrame, path: str | os.PathLike, *,
     Same rules as the billing CSV: UTF-8, CRLF, RFC 4180 quoting, ISO 8601 UTC times,
     money exact from its ``*_micros`` column, and text cells that a spreadsheet would run
     as a formula neutralised (message bodies and caller names come from strangers). This
-    is what ``twilio-frames fetch ... --out x.csv`` writes.
+    is what ``twilio-frames fetch ... --out x.csv`` writes. ``.jsonl`` and ``.parquet``
+    (the frame's own dtypes, ``price_micros`` exact) follow the extension too.
 
     Returns the path written. Raises FileExistsError if it exists and not ``overwrite``.
     """
