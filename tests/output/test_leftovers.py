@@ -91,6 +91,7 @@ def test_lookalikes_that_are_not_ours_are_kept(tmp_path):
     dead = "tf999999999-1"                         # no such process id
     no_marker = tmp_path / f".report.partial-{dead}-0123abcd"
     no_marker.mkdir()
+    (no_marker / "index.html").write_text("someone's")
     wrong_marker = tmp_path / f".report.partial-{dead}-4567abcd"
     wrong_marker.mkdir()
     (wrong_marker / OWNER_FILE).write_text("tf1-2\n")
@@ -102,7 +103,10 @@ def test_lookalikes_that_are_not_ours_are_kept(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == before
     ours = tmp_path / f".calls.{dead}.0123abcd.part.csv"
     ours.write_text("half")
-    assert clean_leftovers(tmp_path) == [ours.name]
+    unmarked_empty = tmp_path / f".report.partial-{dead}-89abcdef"   # killed before the
+    unmarked_empty.mkdir()                                           # marker was written
+    assert sorted(clean_leftovers(tmp_path)) == sorted([ours.name, unmarked_empty.name])
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
 @pytest.mark.slow

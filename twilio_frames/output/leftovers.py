@@ -4,7 +4,8 @@
 cut) leaves those behind, since no ``finally`` runs. Every temporary therefore carries its
 owner: the writing process's id and start time (``tf<pid>-<start>``, the start time so a
 reused process id is not mistaken for the writer). A temporary folder also holds
-:data:`OWNER_FILE` with that tag, so a folder someone else named alike is never ours.
+:data:`OWNER_FILE` with that tag, so a folder someone else named alike is never ours
+(an empty one is removed too: a kill can land between creating it and marking it).
 
 :func:`clean_leftovers` runs before each write and removes, in that folder only, what
 matches our naming, carries our marker, and belongs to a process that is no longer
@@ -80,14 +81,20 @@ def _ours_and_dead(entry: Path) -> re.Match | None:
     match = (FOLDER_RE if entry.is_dir() else FILE_RE).fullmatch(entry.name)
     if match is None or _running(int(match["pid"]), int(match["start"])):
         return None
-    if entry.is_dir():
-        try:
-            tag = (entry / OWNER_FILE).read_text(encoding="ascii").strip()
-        except (OSError, UnicodeDecodeError):
-            return None
-        if tag != f"tf{match['pid']}-{match['start']}":
-            return None
+    if entry.is_dir() and not _owned(entry, f"tf{match['pid']}-{match['start']}"):
+        return None
     return match
+
+
+def _owned(folder: Path, tag: str) -> bool:
+    """The folder's marker names ``tag``; or it is empty (killed before the marker was
+    written: removing an empty folder loses nothing)."""
+    try:
+        return (folder / OWNER_FILE).read_text(encoding="ascii").strip() == tag
+    except FileNotFoundError:
+        return not any(folder.iterdir())
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def clean_leftovers(parent: str | os.PathLike) -> list[str]:
