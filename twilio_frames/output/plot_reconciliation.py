@@ -89,8 +89,10 @@ def plot_reconciliation(df: pd.DataFrame, *, ax=None, currency: str | None = Non
     cmap = ListedColormap(list(STATUS_COLORS.values()))
     norm = BoundaryNorm(np.arange(len(STATUS_COLORS) + 1) - 0.5, cmap.N)
     ax.pcolormesh(edges, np.arange(len(cats) + 1), np.ma.masked_invalid(grid), cmap=cmap,
-                  norm=norm, edgecolors="white", linewidth=0.3 if len(periods) < 120 else 0,
+                  norm=norm, edgecolors="white", linewidth=0.3 if len(periods) <= 40 else 0,
                   **kw)
+    for row in range(1, len(cats)):                     # rows apart, however many days
+        ax.axhline(row, color="white", linewidth=1.5)
     ax.set_ylim(len(cats), 0)
     ax.set_yticks(np.arange(len(cats)) + 0.5, cats, fontsize="small")
     groups = dict(tuple(rows.groupby(rows["category"].astype("str"))))
