@@ -281,7 +281,7 @@ def test_progress_bar_on_request_and_off_when_not_interactive(sim, capsys):
 def test_progress_bar_counts_pages_and_records(faulty_sim, monkeypatch):
     import tqdm.std
 
-    from twilio_frames.fetch import progress
+    from twilio_frames.fetch import progress_bars
     closed = []
 
     class Recorder(tqdm.std.tqdm):
@@ -289,7 +289,7 @@ def test_progress_bar_counts_pages_and_records(faulty_sim, monkeypatch):
             if not self.disable:
                 closed.append((self.desc, self.n, self.postfix))
             super().close()
-    monkeypatch.setattr(progress, "progress_class", lambda: Recorder)
+    monkeypatch.setattr(progress_bars, "progress_class", lambda: Recorder)
     df = client(faulty_sim, progress=True, page_size=7).recordings()
     pages = faulty_sim.stats.requests
     assert pages > 3 and closed == [("recordings", len(df), f"pages={pages}")]

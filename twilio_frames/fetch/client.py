@@ -299,7 +299,7 @@ class Client:
         show = self.progress if self.progress is not None else _interactive()
         if not show:
             return _NoBar()
-        from .progress import progress_class
+        from .progress_bars import progress_class
         return progress_class()(desc=resource, unit=" records", leave=False,
                                 postfix={"pages": 0})
 
@@ -323,7 +323,8 @@ class _NoBar:
 
 def _interactive() -> bool:
     """A terminal on stderr, or a Jupyter kernel."""
-    if "ipykernel" in sys.modules:
+    from .progress_bars import in_kernel
+    if in_kernel():
         return True
     stream = sys.stderr
     return bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())

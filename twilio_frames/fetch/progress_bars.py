@@ -11,19 +11,29 @@ from __future__ import annotations
 import os
 import sys
 
-__all__ = ["progress_class"]
+__all__ = ["in_kernel", "progress_class"]
+
+
+def _shell():
+    """The running IPython shell, or None (IPython merely imported is not running)."""
+    ipython = sys.modules.get("IPython")
+    return ipython.get_ipython() if ipython is not None else None
+
+
+def in_kernel() -> bool:
+    """Running in a Jupyter kernel (notebook, Qt console...), not merely with ipykernel
+    imported (jupyter_client imports it to find kernels)."""
+    return "ipykernel.zmqshell" in sys.modules and _shell() is not None
 
 
 def _in_notebook() -> bool:
     """A Jupyter notebook kernel (not a Qt console or Spyder, which draw no widgets)."""
-    if "ipykernel.zmqshell" not in sys.modules:
+    if not in_kernel():
         return False
     if any(k == "QT_API" or k.startswith("SPYDER") for k in os.environ):
         return False
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
-    name = type(shell).__name__.lower()
-    return shell is not None and "qt" not in name and "spyder" not in name
+    name = type(_shell()).__name__.lower()
+    return "qt" not in name and "spyder" not in name
 
 
 def progress_class():
