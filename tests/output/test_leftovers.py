@@ -105,7 +105,11 @@ def test_lookalikes_that_are_not_ours_are_kept(tmp_path):
     ours.write_text("half")
     unmarked_empty = tmp_path / f".report.partial-{dead}-89abcdef"   # killed before the
     unmarked_empty.mkdir()                                           # marker was written
-    assert sorted(clean_leftovers(tmp_path)) == sorted([ours.name, unmarked_empty.name])
+    half_marked = tmp_path / f".report.old-{dead}-89abcdef"          # or while writing it
+    half_marked.mkdir()
+    (half_marked / OWNER_FILE).write_text(dead[:5])
+    assert sorted(clean_leftovers(tmp_path)) == sorted([ours.name, unmarked_empty.name,
+                                                        half_marked.name])
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 

@@ -78,6 +78,8 @@ def _running(pid: int, start: int) -> bool:
 
 
 def _ours_and_dead(entry: Path) -> re.Match | None:
+    if not (FOLDER_RE.fullmatch(entry.name) or FILE_RE.fullmatch(entry.name)):
+        return None                        # the common case, decided without a stat
     match = (FOLDER_RE if entry.is_dir() else FILE_RE).fullmatch(entry.name)
     if match is None or _running(int(match["pid"]), int(match["start"])):
         return None
@@ -87,14 +89,18 @@ def _ours_and_dead(entry: Path) -> re.Match | None:
 
 
 def _owned(folder: Path, tag: str) -> bool:
-    """The folder's marker names ``tag``; or it is empty (killed before the marker was
-    written: removing an empty folder loses nothing)."""
+    """The folder's marker names ``tag``; or the folder holds nothing but a marker still
+    being written, or nothing at all (a kill can land between creating the folder and
+    marking it: removing what holds nothing loses nothing)."""
     try:
-        return (folder / OWNER_FILE).read_text(encoding="ascii").strip() == tag
+        text = (folder / OWNER_FILE).read_text(encoding="ascii").strip()
     except FileNotFoundError:
         return not any(folder.iterdir())
     except (OSError, UnicodeDecodeError):
         return False
+    if text == tag:
+        return True
+    return tag.startswith(text) and [p.name for p in folder.iterdir()] == [OWNER_FILE]
 
 
 def clean_leftovers(parent: str | os.PathLike) -> list[str]:
@@ -104,13 +110,12 @@ def clean_leftovers(parent: str | os.PathLike) -> list[str]:
     """
     removed: list[str] = []
     try:
-        entries = [e for e in Path(parent).iterdir() if e.name.startswith(".")
-                   and not e.is_symlink()]
+        entries = [e for e in Path(parent).iterdir() if e.name.startswith(".")]
     except OSError:
         return removed
     for entry in entries:
         try:
-            match = _ours_and_dead(entry)
+            match = None if entry.is_symlink() else _ours_and_dead(entry)
             if match is None:
                 continue
             if entry.is_dir():
