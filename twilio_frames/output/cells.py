@@ -98,7 +98,7 @@ def cell_text(frame: pd.DataFrame, name: str, *, micros: str | None = None,
     ``price`` / ``cost`` come exact from ``price_micros`` / ``cost_micros`` when the frame
     has them, any other money column from the micro-units column named by ``micros``;
     other floats (usage records' ``usage``) are written as the shortest text that reads
-    back to the same float; times as ISO 8601 UTC (``date_only``: ``2024-01-31``);
+    back to the same float (``12``, not ``12.0``); times as ISO 8601 UTC (``date_only``: ``2024-01-31``);
     timedeltas as hours (a number); text is neutralised. Missing values are empty.
     """
     if micros is not None:
@@ -107,8 +107,8 @@ def cell_text(frame: pd.DataFrame, name: str, *, micros: str | None = None,
     if date_only and isinstance(col.dtype, pd.DatetimeTZDtype):
         return timestamps_text(col, date_only=True)
     if name not in _MONEY and pd.api.types.is_float_dtype(col.dtype):
-        text = col.astype("float64").astype("str")
-        return text.where(col.notna(), "")
+        text = col.astype("float64").astype("str").str.replace(r"\.0$", "", regex=True)
+        return text.where(col.notna(), "")      # 12.0 -> "12", 0.25 -> "0.25"
     if pd.api.types.is_timedelta64_dtype(col.dtype):
         hours = col.dt.total_seconds() / 3600
         return hours.round(6).astype("str").where(col.notna(), "")

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..analysis.bill import bill_by_account
 from ..analysis.billing import arrays, line_items
 from ..errors import ConfigurationError
 from ..money import infer_resource
@@ -62,7 +63,7 @@ def write_billing_csv(path: str | os.PathLike, *, calls: pd.DataFrame | None = N
                       messages: pd.DataFrame | None = None,
                       recordings: pd.DataFrame | None = None, freq: str = "M",
                       by: str | list[str] | None = "account_sid", start=None, end=None,
-                      overwrite: bool = False) -> Path:
+                      usage: pd.DataFrame | None = None, overwrite: bool = False) -> Path:
     """Write billed usage and cost per ``by`` x product x UTC period to a file.
 
     Columns: ``period_start, period_end`` (inclusive last day, ISO dates, UTC), the
@@ -82,11 +83,27 @@ def write_billing_csv(path: str | os.PathLike, *, calls: pd.DataFrame | None = N
     ``.jsonl`` or ``.parquet`` (``cost`` as exact ``decimal128``); any other extension
     raises ConfigurationError before anything is computed.
 
+    With ``usage`` (Usage Records of the same accounts and days, daily unless
+    ``freq="M"`` and monthly), each account's bill is whole: a ``source`` column says
+    where each row comes from, ``lists`` (the products above), ``usage_records`` (the
+    categories the lists cannot price: phone numbers, recording storage, failed-message
+    fees, any other, ``no-category``) or ``difference`` (Usage Records' price of what the
+    lists price less the lists' cost), and the rows of an account and period add up to
+    its ``totalprice`` (see :func:`twilio_frames.analysis.bill.bill_by_account`). ``by``
+    must then be ``account_sid``.
+
     Returns the path written. Raises FileExistsError if it exists and not ``overwrite``.
     """
     by, freq = as_list(by), check_freq(freq)
     table_format(path)
-    table = cost_by_period(calls, messages, recordings, freq=freq, by=by)
+    if usage is not None:
+        if by != ["account_sid"]:
+            raise ConfigurationError(f"usage= bills per account: by must be 'account_sid', "
+                                     f"not {by}")
+        table = bill_by_account(usage, calls, messages, recordings, freq=freq).rename(
+            columns={"item": "product"})
+    else:
+        table = cost_by_period(calls, messages, recordings, freq=freq, by=by)
     starts = table["period"].dt.tz_localize(None)
     ends = {"D": starts, "W": starts + pd.Timedelta(days=6),
             "M": starts + pd.offsets.MonthEnd(0)}[freq]
@@ -97,14 +114,18 @@ def write_billing_csv(path: str | os.PathLike, *, calls: pd.DataFrame | None = N
                         "period_end": ends.dt.tz_localize("UTC")})
     for col in by:
         out[col] = table[col].to_numpy()
+    if usage is not None:
+        out["source"] = table["source"].to_numpy()
     out["product"] = table["product"].to_numpy()
     out["count"] = table["count"].astype("Int64").to_numpy()
-    out["usage"] = table["usage"].astype("Int64").to_numpy()
+    # Usage Records amounts can be fractional (GB of storage): float there, else whole.
+    out["usage"] = table["usage"].astype("Int64" if usage is None else "float64").to_numpy()
     out["usage_unit"] = table["usage_unit"].to_numpy()
     out["cost_micros"] = table["cost_micros"].astype("Int64").to_numpy()
     out["currency"] = table["currency"].to_numpy()
     out["unrated"] = table["n_unrated"].astype("Int64").to_numpy()
-    return write_table(out, path, columns=["period_start", "period_end", *by,
+    source = ["source"] if usage is not None else []
+    return write_table(out, path, columns=["period_start", "period_end", *by, *source,
                                            *BILLING_COLUMNS],
                        micros={"cost": "cost_micros"}, dates=("period_start", "period_end"),
                        overwrite=overwrite)
