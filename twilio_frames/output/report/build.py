@@ -21,12 +21,12 @@ from ...analysis.reconciliation import reconcile, usage_totals
 from ...analysis.statements import statements
 from ...categories import REMAINDER
 from ...analysis.summaries import cost_by_period, top_countries, top_numbers, unrated
+from .recon_summary import STATUSES, recon_summary
 
 __all__ = ["COST_COLUMNS", "USAGE_COLUMNS", "Tables", "account_names", "compute",
            "exact_text", "money_text", "write_files"]
 
 PRODUCTS = ("calls", "sms", "mms", "recordings")
-STATUSES = ("match", "pending", "mismatch")
 #: Rows of the top-countries and top-numbers tables, per currency.
 TOP_N = 10
 
@@ -143,37 +143,6 @@ def _products_table(daily: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _recon_summary(rec: pd.DataFrame) -> pd.DataFrame:
-    """Per category and currency, over every account: days by status and cost totals.
-
-    Accounts are disjoint (their Usage Records were fetched with IncludeSubaccounts=false),
-    so adding accounts within one category is sound; categories are never added up."""
-    flags = pd.get_dummies(rec["status"].astype("str")).reindex(columns=list(STATUSES),
-                                                                fill_value=False)
-    work = pd.concat([rec[["category", "currency", "list_price_micros",
-                           "record_price_micros"]], flags.astype(int)], axis=1)
-    out = work.groupby(["category", "currency"], sort=True).agg(
-        days=("match", "size"), match=("match", "sum"), pending=("pending", "sum"),
-        mismatch=("mismatch", "sum"), list_micros=("list_price_micros", "sum"),
-        record_micros=("record_price_micros", "sum")).reset_index()
-    out["list_cost"] = out["list_micros"].map(_decimal)
-    out["usage_records"] = out["record_micros"].map(_decimal)
-    out["difference"] = out["list_cost"] - out["usage_records"]
-    out["status"] = [_summary_status(*r) for r in zip(out["days"], out["match"],
-                                                       out["pending"], out["mismatch"])]
-    return out.drop(columns=["list_micros", "record_micros"])
-
-
-def _summary_status(days: int, match: int, pending: int, mismatch: int) -> str:
-    """``match``, ``pending`` (nothing matched yet), or how many days are not a match:
-    356 matching and 4 pending days read ``4 of 360 pending``, not plain ``pending``."""
-    if mismatch:
-        return f"{mismatch:,} of {days:,} mismatch"
-    if pending:
-        return f"{pending:,} of {days:,} pending" if match else "pending"
-    return "match"
-
-
 def _unrated(data, now, *, unbilled: bool = False) -> pd.DataFrame:
     """Rows that may still be charged (default), or with ``unbilled`` the null-priced
     rows that never will be (busy, no-answer, canceled, failed calls)."""
@@ -202,7 +171,7 @@ def compute(data, *, now: pd.Timestamp) -> Tables:
         failed_fees=_failed_fees(data.usage),
         top_countries=top_countries(data.calls, data.messages, n=TOP_N),
         top_numbers=top_numbers(data.calls, data.messages, n=TOP_N),
-        reconciliation=rec, recon_summary=_recon_summary(rec),
+        reconciliation=rec, recon_summary=recon_summary(rec),
         status={s: int(status.get(s, 0)) for s in STATUSES}, unrated=_unrated(data, now),
         unbilled=_unrated(data, now, unbilled=True))
 
