@@ -29,6 +29,7 @@ import pandas as pd
 from ..analysis.bill import bill_by_account
 from ..analysis.billing import arrays, line_items
 from ..errors import ConfigurationError
+from ..fetch.dates import to_utc
 from ..money import infer_resource
 from ..analysis.summaries import as_list, check_freq, cost_by_period
 from .cells import cell_text, micros_text, neutralise  # noqa: F401  (their old home)
@@ -131,17 +132,14 @@ def write_billing_csv(path: str | os.PathLike, *, calls: pd.DataFrame | None = N
                        overwrite=overwrite)
 
 
-def _utc_day(value) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    ts = pd.Timestamp(value)
-    return (ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")).tz_localize(
-        None)
+def _utc_day(value, name: str) -> pd.Timestamp | None:
+    ts = to_utc(value, name=name)      # strict: "Nov 1" is refused, not year 1
+    return None if ts is None else ts.tz_localize(None)
 
 
 def _clip_periods(starts: pd.Series, ends: pd.Series, start, end, **frames):
     """Clip period labels to ``[start, end)``; every row must lie inside it."""
-    first, stop = _utc_day(start), _utc_day(end)
+    first, stop = _utc_day(start, "start"), _utc_day(end, "end")
     for resource, frame in frames.items():
         if frame is None or not len(frame):
             continue
