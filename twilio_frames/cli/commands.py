@@ -87,8 +87,9 @@ def usage_error(args, text: str):
 
 def _add_source_options(parser, *, accounts: bool = True) -> None:
     group = parser.add_argument_group("where the data comes from")
-    group.add_argument("--format", choices=("xml", "json"), default="xml",
-                       help="wire format of the API pages (default: xml, the API's own default)")
+    group.add_argument("--format", choices=("json", "xml"), default="json",
+                       help="wire format of the API pages (default: json, as tf.Client; xml, "
+                            "the API's own default, gives identical frames)")
     group.add_argument("--base-url", metavar="URL", default=None,
                        help="API root (default: $TWILIO_API_BASE or https://api.twilio.com)")
     group.add_argument("--max-retries", type=int, default=6, metavar="N",

@@ -66,7 +66,7 @@ def print_summary(result) -> None:
 
 DEMO_EPILOG = f"""\
 examples:
-  {PROG} demo                          # 90 days, XML, report in ./twilio-frames-demo
+  {PROG} demo                          # 90 days, JSON, report in ./twilio-frames-demo
   {PROG} demo --out /tmp/demo-report --format json --days 30
 
 No credentials and no network: a simulated account (a master and 3 subaccounts) is
@@ -100,8 +100,9 @@ def add_demo_command(subparsers) -> None:
                              "(default: the current time)")
     _add_tz_option(parser)
     group = parser.add_argument_group("where the data comes from")
-    group.add_argument("--format", choices=("xml", "json"), default="xml",
-                       help="wire format of the API pages (default: xml, the API's own default)")
+    group.add_argument("--format", choices=("json", "xml"), default="json",
+                       help="wire format of the API pages (default: json, as tf.Client; xml, "
+                            "the API's own default, gives identical frames)")
     _add_output_options(parser, what="folder", default="twilio-frames-demo")
     parser.set_defaults(func=guarded(run_demo))
 
