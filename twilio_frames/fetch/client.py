@@ -26,6 +26,7 @@ from .config import (DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_TIME, DEFAULT_MAX_WO
 from ..errors import ConfigurationError
 from .assemble import FrameBuilder, kept_sids
 from .http import RetryPolicy, Transport
+from .plan import AccountPlan, AutoPlan, InfoChain, ProbeChain, WindowChain, parse_account, record_time
 from .paging import (PageChain, date_filters, fetch_page, iter_chains, iter_pages, list_url,
                      split_windows, to_utc)
 from ..resources import USAGE_SUBRESOURCES, get_resource
@@ -95,6 +96,8 @@ class Client:
         self.retry = RetryPolicy(max_retries=max_retries, max_total=DEFAULT_MAX_RETRY_TIME)
         self.transport = Transport(self._credentials, timeout=timeout, retry=self.retry,
                                    max_in_flight=max_workers)
+        #: Account creation times seen in the Accounts list (they bound automatic windows).
+        self._created: dict[str, pd.Timestamp | None] = {}
 
     @property
     def account_sid(self) -> str:
@@ -214,13 +217,41 @@ class Client:
         if start is not None and end is not None and not start < end:
             raise ConfigurationError(f"start {start} must be before end {end}")
         limit = _check_limit(limit)
-        spans = split_windows(start, end, window) if window is not None else [(start, end)]
         base = self._params(filters)
+        sids = self._account_sids(accounts)
+        if window is None and limit is None and self.max_workers > 1:
+            return self._run(resource, *self._auto(resource, sids, start, end, base),
+                             limit=None, sort=True)
+        spans = split_windows(start, end, window) if window is not None else [(start, end)]
         specs = [_Spec(sid, {**base, **date_filters(resource, s, e)}, (s, e))
-                 for sid in self._account_sids(accounts) for s, e in spans]
+                 for sid in sids for s, e in spans]
         return self._run(resource, specs, limit=limit, sort=True)
 
-    def _run(self, resource: str, specs: list[_Spec], *, limit, sort: bool) -> pd.DataFrame:
+    def _auto(self, resource, sids, start, end, base):
+        """Automatic windows (:mod:`twilio_frames.fetch.plan`): per account, one chain
+        over the range that a plan splits once it proves to hold more than a page."""
+        specs = [_Spec(sid, {**base, **date_filters(resource, start, end)}, (start, end))
+                 for sid in sids]
+
+        def window(spec, plan, span):
+            url = self._first_url(resource, spec._replace(params={**base, **date_filters(
+                resource, *span)}))
+            return WindowChain(plan, self.base_url, url, span, partial(self._fetch_page, resource))
+
+        def info(sid, plan):
+            ext = ".json" if self.format == "json" else ".xml"
+            url = f"{self.base_url}/2010-04-01/Accounts/{sid}{ext}"
+            return InfoChain(plan, url, lambda u: parse_account(self._get(u), self.format))
+        plans = [AccountPlan(i, start, end, page_size=self.page_size,
+                             max_workers=self.max_workers, window=partial(window, spec),
+                             info=partial(info, spec.sid), created=self._created.get(spec.sid))
+                 for i, spec in enumerate(specs)]
+        chains = [ProbeChain(plan, self.base_url, self._first_url(resource, spec))
+                  for plan, spec in zip(plans, specs)]
+        return specs, chains, AutoPlan(plans)
+
+    def _run(self, resource: str, specs: list[_Spec], chains=None, source=None, *, limit,
+             sort: bool) -> pd.DataFrame:
         """Fetch every (account, window) list page by page on one pool; build the frame.
 
         Records are converted in batches on this thread while the workers fetch; the
@@ -230,19 +261,29 @@ class Client:
         the frame's order, so the first ``limit`` rows of the sorted frame are among
         them, whatever the windows, workers or page size.
         """
-        chains = [PageChain(self.base_url, self._first_url(resource, spec), limit=limit,
-                            counted=partial(kept_sids, resource, span=spec.span))
-                  for spec in specs]
+        if chains is None:
+            chains = [PageChain(self.base_url, self._first_url(resource, spec), limit=limit,
+                                counted=partial(kept_sids, resource, span=spec.span))
+                      for spec in specs]
         builder = FrameBuilder(resource, [spec.span for spec in specs], batch=BATCH_RECORDS)
         fetch = partial(self._fetch_page, resource)
+        pages = 0
         with self._progress_bar(resource) as bar:
-            for pages, (index, page) in enumerate(iter_chains(fetch, chains,
-                                                              max_workers=self.max_workers), 1):
-                builder.add(index, page.records, url=page.url)
+            for index, page in iter_chains(fetch, chains, max_workers=self.max_workers,
+                                           source=source):
+                chain = chains[index]
+                if getattr(chain, "skipped", False):
+                    continue                  # a window the plan no longer needed
+                pages += 1
+                into = getattr(chain, "list_index", index)
+                if into is not None:          # None: a planning request (the account)
+                    builder.add(into, page.records, url=page.url)
                 if bar is not None:
-                    bar.set_postfix(pages=pages, refresh=False)
-                    bar.update(len(page.records))
-        frame = builder.frame(sort=sort)
+                    _advance(bar, pages, len(page.records) if into is not None else 0, source)
+            frame = builder.frame(sort=sort)
+            if bar is not None:               # records seen twice (a plan's overlaps) once
+                bar.total = bar.n = len(frame)
+                bar.set_postfix(pages=pages)
         return frame.head(limit).copy() if limit is not None else frame
 
     def _fetch_page(self, resource: str, url: str):
@@ -268,7 +309,9 @@ class Client:
             if accounts != "all":
                 accounts = [accounts]
             else:
-                return [r["sid"] for r in self.iter_records("accounts")]
+                records = list(self.iter_records("accounts"))
+                self._created.update((r["sid"], record_time(r)) for r in records)
+                return [r["sid"] for r in records]
         sids = list(dict.fromkeys(accounts))
         bad = [s for s in sids if not isinstance(s, str) or not _SID.match(s)]
         if bad or not sids:
@@ -317,6 +360,16 @@ class _NoBar:
 
     def __exit__(self, *exc) -> None:
         return None
+
+
+def _advance(bar, pages: int, records: int, source) -> None:
+    """One page more on the bar; with a plan, its estimate is the bar's total (so
+    tqdm shows the time left)."""
+    bar.set_postfix(pages=pages, refresh=False)
+    estimate = int(getattr(source, "estimate", 0) or 0)
+    if estimate > bar.n + records and estimate != bar.total:
+        bar.total = estimate
+    bar.update(records)
 
 
 def _interactive() -> bool:
