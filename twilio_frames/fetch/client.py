@@ -26,7 +26,8 @@ from .config import (DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_TIME, DEFAULT_MAX_WO
 from ..errors import ConfigurationError
 from .assemble import FrameBuilder, kept_sids
 from .http import RetryPolicy, Transport
-from .plan import AccountPlan, AutoPlan, InfoChain, ProbeChain, WindowChain, parse_account, record_time
+from .plan import AccountPlan, AutoPlan
+from .plan_chains import InfoChain, ProbeChain, WindowChain, parse_account, record_time
 from .paging import (PageChain, date_filters, fetch_page, iter_chains, iter_pages, list_url,
                      split_windows, to_utc)
 from ..resources import USAGE_SUBRESOURCES, get_resource

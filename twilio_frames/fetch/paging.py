@@ -149,6 +149,8 @@ class PageChain:
     """
 
     fetch: Callable[[str], Page] | None = None
+    #: The next page of an eager chain goes before the first pages of new chains.
+    eager = False
 
     def __init__(self, base_url: str, first_url: str, *, limit: int | None = None,
                  counted: Callable[[list[dict[str, Any]]], Iterable[Any]] | None = None,
@@ -284,11 +286,17 @@ class _Scheduler:
     def _take(self) -> list[tuple[int, str]]:
         taken = []
         with self._lock:
-            self._grow()
+            try:
+                self._grow()
+            except Exception as exc:   # a broken source must not leave the consumer waiting
+                self.stopped = True
+                self.out.put((None, exc))
+                return taken
             while (not self.stopped and self.running < self.max_workers
                    and self.running + self.waiting < self.backlog
                    and (self.continuing or self.unstarted)):
-                if self.unstarted:
+                if self.unstarted and not (self.continuing
+                                           and self.chains[self.continuing[0][0]].eager):
                     index = self.unstarted.popleft()
                     taken.append((index, self.chains[index].first_url))
                 else:
@@ -318,7 +326,9 @@ class _Scheduler:
         with self._lock:
             self.running -= 1
             self.waiting += 1
-            if url is not None:
+            if url is not None and self.chains[index].eager:
+                self.continuing.appendleft((index, url))
+            elif url is not None:
                 self.continuing.append((index, url))
         self.out.put((index, page, url is None))
         self._submit()

@@ -13,9 +13,12 @@ split, and :class:`AccountPlan` takes over, fed by the pages as they arrive:
 2. If page 2 is the last, the chain holds everything: windows not yet sent are skipped.
    Otherwise the chain stops and windows cover the newest days too.
 3. Windows are whole UTC days (the API's filters are, reference ``sync-and-scale.md``
-   §1), sized to about one page at the latest density seen, newest first. A window that
-   comes back empty doubles the next one (an empty stretch costs a few requests); a
-   multi-day window whose first page shows it holds several pages is split in days.
+   §1), sized to about 0.7 of a page at the latest density seen, newest first, walked
+   down a stretch of days one window at a time. After an empty window, the next one
+   reaches down to the bottom of its stretch (the start, or the account's creation):
+   an empty stretch costs one request. A multi-day window whose first page shows it
+   holds several pages stops, and its days become a stretch of their own, walked down
+   from its newest record.
 
 Coverage never depends on the estimates: the newest window is open above (or ends at
 ``end``) and the oldest open below (or starts at ``start``), so the windows partition
@@ -26,74 +29,30 @@ every account share the scheduler's pool (:func:`twilio_frames.fetch.paging.iter
 
 from __future__ import annotations
 
-import email.utils
 import math
 import threading
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
 
 import pandas as pd
 
-from ..errors import ParseError
 from .paging import PageChain
-from .parse import Page, _load_json
-from .xmlsafe import fields, load_twilio_xml, snake_case
+from .parse import Page
+from .plan_chains import (DAY, InfoChain, ProbeChain, Span, WindowChain, page_density,
+                          page_span, record_time)
 
-__all__ = ["AutoPlan", "AccountPlan", "ProbeChain", "WindowChain", "InfoChain", "parse_account",
-           "record_time"]
+__all__ = ["AutoPlan", "AccountPlan", "ProbeChain", "WindowChain", "InfoChain", "TARGET",
+           "SPLIT_PAGES"]
 
-DAY = pd.Timedelta(days=1)
-#: The shortest page span used for a density (a page of records from one second
-#: would otherwise give an infinite density).
-MIN_SPAN_DAYS = 1 / 24
 #: Windows aim at this share of a page (a little under one, so that most of them fit).
 TARGET = 0.7
 #: A multi-day window is split when its first page says it holds at least this many.
 SPLIT_PAGES = 3
-Span = tuple[pd.Timestamp | None, pd.Timestamp | None]
-
-
-def parse_account(body: bytes, format: str) -> Page:
-    """An Accounts instance body (``GET /Accounts/{sid}``) as a one-record page."""
-    if format == "json":
-        data = _load_json(body)
-        if not isinstance(data, dict):
-            raise ParseError("account body is not a JSON object")
-        return Page([data])
-    root = load_twilio_xml(body, "Account", strip=True).get("Account") or [{}]
-    item = root[0] if isinstance(root[0], dict) else {}
-    return Page([{snake_case(k): v for k, v in fields(item)}])
-
-
-def record_time(record: dict[str, Any], name: str = "date_created") -> pd.Timestamp | None:
-    """A record's RFC 2822 date as a UTC Timestamp; None when missing or unreadable."""
-    value = record.get(name)
-    if not value or not isinstance(value, str):
-        return None
-    try:
-        return pd.Timestamp(email.utils.parsedate_to_datetime(value)).tz_convert("UTC")
-    except (TypeError, ValueError, IndexError):
-        return None
-
-
-def _page_span(page: Page) -> tuple[pd.Timestamp, pd.Timestamp] | None:
-    """(newest, oldest) ``date_created`` of a page served newest first."""
-    if not page.records:
-        return None
-    newest, oldest = record_time(page.records[0]), record_time(page.records[-1])
-    if newest is None or oldest is None or oldest > newest:
-        return None
-    return newest, oldest
-
-
-def _density(page: Page) -> float | None:
-    """Records per day of a full page, from its span."""
-    span = _page_span(page)
-    if span is None:
-        return None
-    days = max((span[0] - span[1]) / DAY, MIN_SPAN_DAYS)
-    return len(page.records) / days
+#: No window is longer (keeps day arithmetic far from Timestamp's limits).
+MAX_DAYS = 20 * 366
+#: More windows than this is a bug (20 years of days, three times over).
+MAX_WINDOWS = 3 * MAX_DAYS
 
 
 def _floor(ts: pd.Timestamp) -> pd.Timestamp:
@@ -105,61 +64,16 @@ def _ceil(ts: pd.Timestamp) -> pd.Timestamp:
     return day if day == ts else day + DAY
 
 
-class ProbeChain(PageChain):
-    """The whole range of one account; tells its plan about pages 1 and 2."""
+@dataclass
+class _Stretch:
+    """Days still to cover below ``cursor`` (a midnight), down to ``low`` (the lower
+    bound the last window gets: the start, None for open below, or a midnight)."""
 
-    def __init__(self, plan: AccountPlan, base_url: str, first_url: str) -> None:
-        super().__init__(base_url, first_url)
-        self.plan, self.list_index, self.pages, self.planned = plan, plan.list_index, 0, False
-
-    def follow(self, page: Page) -> str | None:
-        url = super().follow(page)
-        self.pages += 1
-        if self.pages == 1:
-            self.planned = self.plan.first_page(page, url is not None)
-        elif self.pages == 2 and self.planned:
-            self.plan.second_page(url is not None)
-            return None                      # covered by windows from here on
-        return url
-
-
-class WindowChain(PageChain):
-    """One window ``span`` of an account; its first page feeds the density. A window
-    the plan no longer needs is answered empty without a request (``skipped``)."""
-
-    def __init__(self, plan: AccountPlan, base_url: str, first_url: str, span: Span,
-                 fetch: Callable[[str], Page]) -> None:
-        super().__init__(base_url, first_url)
-        self.plan, self.span, self.list_index, self.first = plan, span, plan.list_index, True
-        self._fetch, self.skipped = fetch, False
-
-    def fetch(self, url: str) -> Page:        # noqa: D102 - see PageChain.fetch
-        if self.first and self.plan.moot:
-            self.skipped = True
-            return Page([])
-        return self._fetch(url)
-
-    def follow(self, page: Page) -> str | None:
-        url = super().follow(page)
-        if self.first:
-            self.first = False
-            if self.plan.observe(self, page, url is not None):
-                return None                   # split: its days come as smaller windows
-        return url
-
-
-class InfoChain(PageChain):
-    """``GET /Accounts/{sid}``: the account's creation date bounds its history."""
-
-    list_index = None
-
-    def __init__(self, plan: AccountPlan, url: str, fetch: Callable[[str], Page]) -> None:
-        super().__init__(url, url)
-        self.plan, self.fetch = plan, fetch
-
-    def follow(self, page: Page) -> str | None:
-        self.plan.set_created(record_time(page.records[0]) if page.records else None)
-        return None
+    low: pd.Timestamp | None
+    cursor: pd.Timestamp | None
+    density: float
+    days: int
+    empty: bool = False
 
 
 class AccountPlan:
@@ -180,45 +94,42 @@ class AccountPlan:
         self.page_size, self.max_workers = page_size, max_workers
         self._window, self._info = window, info
         self._lock = threading.Lock()
-        self.lo: pd.Timestamp | None = None           # no record is older (a midnight)
+        #: No record is older than this midnight (the creation day); None: unknown.
+        self.lo = _floor(created) if created is not None else None
         self.lo_known = start is not None or created is not None
-        if self.lo_known:
-            self.lo = _floor(start if start is not None else created)
         self.state = "probe"          # probe -> old (page 2 awaited) -> windows -> done
         self.moot = False             # the probe chain turned out to hold everything
-        self.density, self.last_days = 0.0, 1
-        self.cursor: pd.Timestamp | None = None        # next window ends here
+        self.density = 0.0
         self.top: pd.Timestamp | None = None           # the newest windows end here
-        self.mid: pd.Timestamp | None = None           # windows below mid go first
-        self.pending: deque[Span] = deque()
+        self.mid: pd.Timestamp | None = None           # stretches start below mid
+        self.stretches: list[_Stretch] = []
+        self.pending: deque[tuple[Span, _Stretch | None]] = deque()
         self.outstanding = 0          # windows whose first page has not arrived
         self.info_state = "known" if self.lo_known else "none"   # none, asked, known
-        self.blind = 0                # windows sent before the creation date was known
-        self.windows = 0              # windows made (for tests and the estimate)
-        self.estimate = 0.0           # expected records in the range
+        self.blind = 0                # windows sent below mid before the creation was known
+        self.windows = 0              # windows made
+        self.estimate = 0.0           # expected records in the range (for progress)
         self.oldest: pd.Timestamp | None = None        # page 1's oldest record
-        self.empty = False            # an empty window was seen: reach down at once
-        self.final: Span | None = None                 # the oldest window, once made
 
     # ------------------------------------------------------------ pages arriving
     def first_page(self, page: Page, more: bool) -> bool:
         """Page 1 of the whole range; True when the plan takes over (the chain then
         fetches page 2 and stops)."""
         with self._lock:
-            span, density = _page_span(page), _density(page)
+            span, density = page_span(page), page_density(page)
             if not more or span is None or density is None or not self._splittable(span[0]):
                 self.state = "done"
                 return False
-            self.density = density
-            self.last_days = max(1, math.floor(TARGET * self.page_size / density))
-            self.top = max(_floor(span[0]), self._lowest_cut())
+            self.density, self.oldest = density, span[1]
+            self.top = max(_floor(span[0]), self._cut())
             if self.end is not None:
                 self.top = min(self.top, _floor(self.end - pd.Timedelta(microseconds=1)))
             # pages 1 and 2 should reach about two page spans back
             reach = span[1] - (span[0] - span[1]) - pd.Timedelta(hours=1)
-            self.mid = min(max(_floor(reach), self._lowest_cut()), self.top)
-            self.cursor = self.mid if self.mid > self._lowest_cut() else None
-            self.state, self.oldest = "old", span[1]
+            self.mid = min(max(_floor(reach), self._cut()), self.top)
+            if self.mid > self._cut():
+                self.stretches.append(_Stretch(self.start, self.mid, density, self._size(density)))
+            self.state = "old"
             self._estimate(len(page.records))
             return True
 
@@ -226,11 +137,19 @@ class AccountPlan:
         """Page 2 arrived: the last (the chain held everything), or windows go on."""
         with self._lock:
             if not more:
-                self.moot, self.state, self.cursor = True, "done", None
+                self.moot, self.state = True, "done"
                 self.pending.clear()
+                self.stretches.clear()
                 return
             self.state = "windows"
-            self._plan_recent()
+            spans = [(self.top, self.end)]
+            hi, days = self.top, self._size(self.density)
+            while hi > self.mid:
+                spans.append((max(hi - days * DAY, self.mid), hi))
+                hi = spans[-1][0]
+            if self.mid <= self._cut():                     # nothing below mid: open the last
+                spans[-1] = (self.start, spans[-1][1])
+            self.pending.extend((span, None) for span in spans)
 
     def observe(self, chain: WindowChain, page: Page, more: bool) -> bool:
         """A window's first page; True when the window is split (its chain stops)."""
@@ -240,36 +159,32 @@ class AccountPlan:
                 return False
             s, e = chain.span
             days = (e - s) / DAY if s is not None and e is not None else None
-            if more:
-                density = _density(page) or self.density
-            elif days:
-                density = len(page.records) / days
-            else:
-                return False
-            self.density = density
-            if days:
-                self.last_days = max(1, int(days))
-            if not page.records:
-                self.empty = True         # the next window reaches down to the creation
-            if not more or e is None or (s is None and self.lo is None):
-                return False
-            if chain.span == self.final and self.cursor is None:
-                return self._reopen(s, e, density)
-            return self._split(s, e, density)
+            density = page_density(page) if more else (len(page.records) / days if days else None)
+            stretch = chain.stretch
+            if density is not None:
+                self.density = density
+                if stretch is not None:
+                    stretch.density = density
+            if stretch is not None and not page.records:
+                stretch.empty = True      # its next window reaches down to the bottom
+            return more and density is not None and self._split(s, e, page, density)
 
     def set_created(self, created: pd.Timestamp | None) -> None:
         with self._lock:
             self.info_state, self.lo_known = "known", True
             self.lo = _floor(created) if created is not None else None
-            if self.cursor is not None and self.lo is not None and self.cursor <= self.lo:
-                self.cursor = None        # the blind windows already reach the creation
+            for st in self.stretches:    # blind windows may already reach below it
+                if st.low is None and st.cursor is not None and self.lo is not None \
+                        and st.cursor <= self.lo:
+                    st.cursor = None
             self._estimate(0)
 
     # ------------------------------------------------------------ windows out
     @property
     def exhausted(self) -> bool:
         with self._lock:
-            planned = self.state == "done" or (self.state == "windows" and self.cursor is None)
+            planned = self.state == "done" or (
+                self.state == "windows" and all(st.cursor is None for st in self.stretches))
             return planned and not self.pending and self.outstanding == 0 \
                 and self.info_state != "asked"
 
@@ -279,105 +194,117 @@ class AccountPlan:
         with self._lock:
             while len(out) < n and self.state in ("old", "windows") and not self.moot:
                 if self.pending:
-                    out.append(self._make(self.pending.popleft()))
+                    out.append(self._make(*self.pending.popleft()))
                 elif self.info_state == "none":
                     self.info_state = "asked"
                     out.append(self._info(self))
-                elif self.cursor is None:
-                    break
-                elif not self.lo_known and self.blind >= max(1, self.max_workers // 2 - 2):
-                    break                 # wait for the creation date before going on
                 else:
-                    out.append(self._make(self._next_old()))
+                    st = next((st for st in self.stretches if st.cursor is not None
+                               and (self._bottom(st.low) is not None or self.blind < self._blind_cap())),
+                              None)
+                    if st is None:
+                        break
+                    out.append(self._make(self._next(st), st))
         return out
 
-    def _make(self, span: Span) -> WindowChain:
+    def _make(self, span: Span, stretch: _Stretch | None) -> WindowChain:
         self.outstanding += 1
         self.windows += 1
-        if not self.lo_known:
+        if self.windows > MAX_WINDOWS:        # a planning bug must not loop for ever
+            raise RuntimeError(f"automatic plan made more than {MAX_WINDOWS} windows")
+        if stretch is not None and self._bottom(stretch.low) is None:
             self.blind += 1
-        return self._window(self, span)
+        chain = self._window(self, span)
+        chain.stretch = stretch
+        return chain
 
-    def _next_old(self) -> Span:
-        """The next window below ``cursor``: about one page at the latest density, at
-        most twice the last window; the oldest one is open below (or starts at start)."""
-        if self.density <= 0:
-            days = 2 * self.last_days
+    def _next(self, st: _Stretch) -> Span:
+        """The next window of a stretch: about ``TARGET`` of a page at its density, at
+        most twice its last window; the last one reaches down to the stretch's bottom."""
+        if st.density <= 0:
+            days = 2 * st.days
         else:
-            days = min(max(1, math.floor(TARGET * self.page_size / self.density)), 2 * self.last_days)
-        lower = self.cursor - days * DAY
-        if self.lo_known and (self.lo is None or self.empty or lower <= self._lowest_cut()):
-            span, self.cursor = (self.start, self.cursor), None
-            self.final = span
+            days = min(self._size(st.density), 2 * st.days)
+        days = min(days, MAX_DAYS)
+        lower, bottom = st.cursor - days * DAY, self._bottom(st.low)
+        reached = bottom is not None and (lower < bottom or (
+            lower == bottom and (st.low is None or st.low == bottom)))
+        if (bottom is not None and st.empty) or reached or \
+                (st.low is None and self.lo_known and self.lo is None):
+            span, st.cursor = (st.low, st.cursor), None
             return span
-        span, self.cursor, self.last_days = (lower, self.cursor), lower, days
+        span, st.cursor, st.days = (lower, st.cursor), lower, days
         return span
 
-    def _plan_recent(self) -> None:
-        """Page 2 had a next page: windows for ``[mid, end)``, newest first, join the
-        ones below ``mid``."""
-        self.pending.append((self.top, self.end))
-        days = max(1, math.floor(TARGET * self.page_size / self.density)) if self.density else 1
-        hi = self.top
-        while hi > self.mid:
-            lo = max(hi - days * DAY, self.mid)
-            self.pending.append((lo, hi))
-            hi = lo
-        if self.mid <= self._lowest_cut():       # nothing below mid: open the last one
-            lo, hi = self.pending.pop()
-            self.pending.append((self.start, hi))
-
-    def _reopen(self, s: pd.Timestamp | None, e: pd.Timestamp, density: float) -> bool:
-        """The oldest window (down to the start or the creation) proved dense: go on
-        below ``e`` window by window at its density, instead of cutting the whole
-        stretch at once (most of it may be empty)."""
-        bottom = max(self._lowest_cut(), self.lo) if s is None else s
-        if density * (e - bottom) / DAY < SPLIT_PAGES * self.page_size:
+    def _split(self, s, e, page: Page, density: float) -> bool:
+        """A dense window: days above its newest record go as one window, the rest as
+        a stretch walked down from there. False when the window is one day or its
+        first page says it holds fewer than ``SPLIT_PAGES`` pages (it just goes on)."""
+        bottom = self._bottom(s)
+        if s is not None and (e is not None and (e - s) <= DAY):
             return False
-        self.cursor, self.empty, self.final = e, False, None
-        self.last_days = max(1, math.floor(TARGET * self.page_size / density))
-        return True
-
-    def _split(self, s: pd.Timestamp | None, e: pd.Timestamp, density: float) -> bool:
-        """Split a dense multi-day window ``[s, e)`` into windows of about a page each
-        (newest first); a window open below is cut down to the account's creation day
-        and its oldest part stays open below."""
-        days = max(1, math.floor(TARGET * self.page_size / density))
-        bottom = max(self._lowest_cut(), self.lo) if s is None else s
-        if (e - bottom) / DAY <= days or density * (e - bottom) / DAY < SPLIT_PAGES * self.page_size:
+        span_days = (e - bottom) / DAY if e is not None and bottom is not None else math.inf
+        if density * span_days < SPLIT_PAGES * self.page_size:
             return False
-        hi = e
-        while hi > bottom:
-            lo = max(hi - days * DAY, bottom)
-            self.pending.append((lo, hi))
-            hi = lo
-        if s is None:
-            self.pending[-1] = (None, self.pending[-1][1])
-        self.empty = False
+        newest = max(t for t in (record_time(page.records[0]), record_time(page.records[0], self._field(page)))
+                     if t is not None) if page.records and record_time(page.records[0]) else None
+        x = e
+        if newest is not None:
+            x = _ceil(newest + pd.Timedelta(seconds=1))
+            if bottom is not None:
+                x = max(x, bottom + DAY)
+            if e is not None:
+                x = min(x, e)
+        if x is None:
+            return False
+        if e is None or x < e:
+            self.pending.append(((x, e), None))
+        self.stretches.append(_Stretch(s, x, density, self._size(density)))
         return True
 
     # ------------------------------------------------------------ helpers
-    def _lowest_cut(self) -> pd.Timestamp:
-        """Cuts lie above this midnight (the start's, or the account's creation day)."""
-        if self.start is not None:
-            return _ceil(self.start)
-        return self.lo if self.lo is not None else _FAR_PAST
+    def _size(self, density: float) -> int:
+        return max(1, min(MAX_DAYS, math.floor(TARGET * self.page_size / density))) \
+            if density > 0 else 1
+
+    def _bottom(self, low: pd.Timestamp | None) -> pd.Timestamp | None:
+        """The lowest cut of a stretch whose last window starts at ``low``: the first
+        midnight at or above it, or the creation day when open below (None: unknown)."""
+        if low is not None:
+            return _ceil(low)
+        return self.lo
+
+    def _cut(self) -> pd.Timestamp:
+        """The range's lowest cut, far in the past while the creation is unknown."""
+        bottom = self._bottom(self.start)
+        return bottom if bottom is not None else _FAR_PAST
+
+    def _blind_cap(self) -> int:
+        return max(1, self.max_workers // 2 - 2)
+
+    @staticmethod
+    def _field(page: Page) -> str:
+        first = page.records[0]
+        return next((f for f in ("start_time", "date_sent") if f in first), "date_created")
 
     def _splittable(self, newest: pd.Timestamp) -> bool:
         """Some midnight lies strictly inside the range, at or below ``newest``'s day."""
         high = _floor(newest)
         if self.end is not None:
             high = min(high, _floor(self.end - pd.Timedelta(microseconds=1)))
-        return high >= self._lowest_cut() and (self.start is None or high > self.start)
+        bottom = self._bottom(self.start)
+        return (bottom is None or high >= bottom) and (self.start is None or high > self.start)
 
     def _estimate(self, seen: int) -> None:
         """Expected records in the range: page 1 plus the density over the older days."""
-        if self.lo_known and self.lo is not None and self.density:
+        low = self._bottom(self.start)
+        if low is not None and self.density and self.oldest is not None:
             self.estimate = max(self.estimate, seen + self.density * max(
-                0.0, (self.oldest - max(self.lo, self.start or self.lo)) / DAY))
+                0.0, (self.oldest - low) / DAY))
 
 
-_FAR_PAST = pd.Timestamp("1970-01-01", tz="UTC")
+#: Before any Twilio account (2008): a cut no window reaches while the creation is unknown.
+_FAR_PAST = pd.Timestamp("2000-01-01", tz="UTC")
 
 
 class AutoPlan:
