@@ -197,16 +197,19 @@ def test_a_small_fetch_costs_one_request_and_a_large_one_goes_out_in_windows(cap
     with tf.simulator.running(now="2026-11-15T12:00:00Z", days=30, calls_per_day=30,
                               subaccounts=0, seed=3) as sim:
         c = tf.Client(sim.account_sid, sim.auth_token, base_url=sim.base_url, progress=False)
-        assert len(c.calls()) < 1000 and sim.stats.requests == 1
+        assert len(c.calls(start="2026-01-01")) < 1000 and sim.stats.requests == 1
         sim.reset_stats()
         caplog.set_level(logging.DEBUG, logger="twilio_frames")
         small = tf.Client(sim.account_sid, sim.auth_token, base_url=sim.base_url,
                           progress=False, page_size=50, max_workers=8)
-        df = small.calls()
-        pd.testing.assert_frame_equal(df, truth(sim, "calls"))
+        df = small.calls(start="2026-01-01")
+        pd.testing.assert_frame_equal(df, truth(sim, "calls", "2026-01-01"))
         windows = [m for m in caplog.messages if "StartTime%3E=" in m and "StartTime%3C=" in m]
-        assert len(windows) >= 10
-        assert f"/Accounts/{sim.account_sid}.json" in caplog.text   # the creation date
+        assert len(windows) >= 10 and f"/Accounts/{sim.account_sid}.json" not in caplog.text
+        caplog.clear()
+        df = small.calls(end="2026-12-01")        # no start: the creation date bounds it
+        pd.testing.assert_frame_equal(df, truth(sim, "calls", None, "2026-12-01"))
+        assert f"/Accounts/{sim.account_sid}.json" in caplog.text
 
 
 def test_accounts_all_uses_the_creation_dates_it_already_has(caplog):
@@ -216,14 +219,21 @@ def test_accounts_all_uses_the_creation_dates_it_already_has(caplog):
                       page_size=50)
         caplog.set_level(logging.DEBUG, logger="twilio_frames")
         sids = [a["sid"] for a in sim.dataset.accounts]
-        pd.testing.assert_frame_equal(c.calls(accounts="all"), truth(sim, "calls", sids=sids))
+        pd.testing.assert_frame_equal(c.calls(end="2026-12-01", accounts="all"),
+                                      truth(sim, "calls", None, "2026-12-01", sids=sids))
+        assert "StartTime%3E=" in caplog.text          # it did plan windows
         assert not any(f"/Accounts/{sid}.json" in caplog.text for sid in sids)
 
 
 @pytest.mark.parametrize("workers", [1])
-def test_one_worker_never_plans(sim, workers, caplog):
+def test_one_worker_or_an_open_range_never_plans(sim, workers, caplog):
     caplog.set_level(logging.DEBUG, logger="twilio_frames")
     c = tf.Client(sim.account_sid, sim.auth_token, base_url=sim.base_url, progress=False,
                   page_size=20, max_workers=workers)
-    c.calls()
-    assert "StartTime" not in caplog.text
+    c.calls(start="2026-01-01")
+    assert "StartTime%3E=2026-01-01" in caplog.text and "StartTime%3C" not in caplog.text
+    caplog.clear()
+    # an open range holds calls that never started: no date filter would return them
+    df = tf.Client(sim.account_sid, sim.auth_token, base_url=sim.base_url, progress=False,
+                   page_size=20).calls()
+    assert "StartTime" not in caplog.text and df.start_time.isna().any()

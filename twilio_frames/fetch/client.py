@@ -126,8 +126,12 @@ class Client:
 
         ``start``/``end``: str, date, datetime or Timestamp, naive = UTC. ``accounts``:
         None (this account), ``"all"`` (every account the Accounts list shows) or a list
-        of SIDs. ``window`` ("1D", "7D", a Timedelta) splits the range into windows
-        fetched concurrently. ``limit`` keeps the first ``limit`` rows (in the frame's
+        of SIDs. With ``start`` or ``end`` and no ``window``, the range is split
+        automatically into whole-day windows fetched concurrently, sized from the
+        account's density as it is learnt (a list of one page costs one request);
+        ``window`` ("1D", "7D", a Timedelta) fixes the windows instead. With neither
+        ``start`` nor ``end`` the list is followed page by page: it also holds records
+        without a date (a call never started), which no date filter returns. ``limit`` keeps the first ``limit`` rows (in the frame's
         order) of those inside ``[start, end)``. ``filters`` are API parameters
         (``Status="completed"``, ``To="+1..."``). Rows in the module's documented order.
         """
@@ -220,7 +224,8 @@ class Client:
         limit = _check_limit(limit)
         base = self._params(filters)
         sids = self._account_sids(accounts)
-        if window is None and limit is None and self.max_workers > 1:
+        if window is None and limit is None and self.max_workers > 1 and (
+                start is not None or end is not None):
             return self._run(resource, *self._auto(resource, sids, start, end, base),
                              limit=None, sort=True)
         spans = split_windows(start, end, window) if window is not None else [(start, end)]
@@ -230,7 +235,11 @@ class Client:
 
     def _auto(self, resource, sids, start, end, base):
         """Automatic windows (:mod:`twilio_frames.fetch.plan`): per account, one chain
-        over the range that a plan splits once it proves to hold more than a page."""
+        over the range that a plan splits once it proves to hold more than a page.
+
+        Only for a range with a start or an end: an open range also holds the records
+        without a date (a message never sent has no ``date_sent``), which no date
+        filter returns, so it stays one list followed page by page."""
         specs = [_Spec(sid, {**base, **date_filters(resource, start, end)}, (start, end))
                  for sid in sids]
 
