@@ -90,9 +90,12 @@ class FrameBuilder:
         frame = combine_frames(self.resource, [f for f, _ in parts])
         del parts
         arrived_in_order = bool(np.all(keys[1:] >= keys[:-1]))
-        if not arrived_in_order and not (sort and frame["sid"].is_unique):
+        if sort:       # one take: dedupe in fetch order and sort on positions, not frames
+            return frame.take(_sorted_positions(frame, None if arrived_in_order else keys)) \
+                .reset_index(drop=True)
+        if not arrived_in_order:
             frame = frame.take(np.argsort(keys, kind="stable")).reset_index(drop=True)
-        return sort_frame(frame) if sort else frame
+        return frame
 
 
 def _inside(times: pd.Series, lo, hi) -> np.ndarray:
@@ -125,6 +128,23 @@ def _bound_us(ts: pd.Timestamp | None, side: int) -> int:
     if ts is None:
         return np.iinfo(np.int64).min if side < 0 else np.iinfo(np.int64).max
     return -(-pd.Timestamp(ts).as_unit("ns").value // 1000)
+
+
+def _sorted_positions(frame: pd.DataFrame, keys: np.ndarray | None) -> np.ndarray:
+    """Row positions of :func:`sort_frame`'s result, as if the rows were first put in
+    ``keys`` order (fetch order; None: already in it): the first of each sid in that
+    order is kept. Only positions and two key columns are copied, never the frame."""
+    order = np.argsort(keys, kind="stable") if keys is not None else None
+    sid = frame["sid"]
+    if order is None:
+        keep = np.flatnonzero(~sid.duplicated().to_numpy())
+    else:
+        first = ~pd.Series(sid.array.take(order)).duplicated().to_numpy()
+        keep = np.sort(order[first])
+    if len(keep) == len(frame) and _in_served_order(frame):
+        return keep
+    kept = frame[["date_created", "sid"]].take(keep)
+    return keep if _in_served_order(kept) else keep[_served_order(kept)]
 
 
 def sort_frame(frame: pd.DataFrame) -> pd.DataFrame:
