@@ -237,3 +237,26 @@ def test_one_worker_or_an_open_range_never_plans(sim, workers, caplog):
     df = tf.Client(sim.account_sid, sim.auth_token, base_url=sim.base_url, progress=False,
                    page_size=20).calls()
     assert "StartTime" not in caplog.text and df.start_time.isna().any()
+
+
+def test_the_progress_bar_shows_the_plans_estimate_and_ends_at_the_frame(sim, monkeypatch):
+    import tqdm.auto
+    seen, closed = [], []
+
+    class Recorder(tqdm.auto.tqdm):
+        def update(self, n=1):
+            seen.append((self.n, self.total))
+            return super().update(n)
+
+        def close(self):
+            if not self.disable:
+                closed.append((self.n, self.total))
+            super().close()
+    monkeypatch.setattr(tqdm.auto, "tqdm", Recorder)
+    c = tf.Client(sim.account_sid, sim.auth_token, base_url=sim.base_url, progress=True,
+                  page_size=50)
+    df = c.calls(start="2026-10-01", end="2026-11-16")
+    estimates = [total for n, total in seen if total]
+    # an estimated total (tqdm's time left) before the end, within 3x of the truth
+    assert estimates and all(len(df) / 3 <= t <= 3 * len(df) for t in estimates)
+    assert closed == [(len(df), len(df))]
