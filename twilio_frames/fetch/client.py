@@ -28,8 +28,8 @@ from ..errors import ConfigurationError, TwilioFramesError
 from .assemble import FrameBuilder, kept_sids
 from .filters import wire_filters
 from .http import RetryPolicy, Transport
-from .plan import AccountPlan, AutoPlan
-from .plan_chains import InfoChain, ProbeChain, WindowChain, parse_account, record_time
+from .plan_build import plan_chains
+from .plan_chains import parse_account, record_time
 from .paging import (PageChain, date_filters, fetch_page, iter_chains, iter_pages, list_url,
                      split_windows, to_utc)
 from ..resources import USAGE_SUBRESOURCES, get_resource
@@ -270,23 +270,16 @@ class Client:
         filter returns, so it stays one list followed page by page."""
         specs = [_Spec(sid, {**base, **date_filters(resource, start, end)}, (start, end))
                  for sid in sids]
-
-        def window(spec, plan, span):
-            url = self._first_url(resource, spec._replace(params={**base, **date_filters(
-                resource, *span)}))
-            return WindowChain(plan, self.base_url, url, span, partial(self._fetch_page, resource))
-
-        def info(sid, plan):
-            ext = ".json" if self.format == "json" else ".xml"
-            url = f"{self.base_url}/2010-04-01/Accounts/{sid}{ext}"
-            return InfoChain(plan, url, lambda u: parse_account(self._get(u), self.format))
-        plans = [AccountPlan(i, start, end, page_size=self.page_size,
-                             max_workers=self.max_workers, window=partial(window, spec),
-                             info=partial(info, spec.sid), created=self._created.get(spec.sid))
-                 for i, spec in enumerate(specs)]
-        chains = [ProbeChain(plan, self.base_url, self._first_url(resource, spec))
-                  for plan, spec in zip(plans, specs)]
-        return specs, chains, AutoPlan(plans)
+        chains, source = plan_chains(
+            specs, start, end, base_url=self.base_url, page_size=self.page_size,
+            max_workers=self.max_workers, created=self._created,
+            first_url=partial(self._first_url, resource),
+            window_url=lambda spec, span: self._first_url(resource, spec._replace(
+                params={**base, **date_filters(resource, *span)})),
+            fetch=partial(self._fetch_page, resource),
+            fetch_account=lambda url: parse_account(self._get(url), self.format),
+            ext=".json" if self.format == "json" else ".xml")
+        return specs, chains, source
 
     def _run(self, resource: str, specs: list[_Spec], chains=None, source=None, *, limit,
              sort: bool) -> pd.DataFrame:
