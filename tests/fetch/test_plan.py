@@ -240,10 +240,12 @@ def test_one_worker_or_an_open_range_never_plans(sim, workers, caplog):
 
 
 def test_the_progress_bar_shows_the_plans_estimate_and_ends_at_the_frame(sim, monkeypatch):
-    import tqdm.auto
+    import tqdm.std
+
+    from twilio_frames.fetch import progress_bars
     seen, closed = [], []
 
-    class Recorder(tqdm.auto.tqdm):
+    class Recorder(tqdm.std.tqdm):
         def update(self, n=1):
             seen.append((self.n, self.total))
             return super().update(n)
@@ -252,7 +254,7 @@ def test_the_progress_bar_shows_the_plans_estimate_and_ends_at_the_frame(sim, mo
             if not self.disable:
                 closed.append((self.n, self.total))
             super().close()
-    monkeypatch.setattr(tqdm.auto, "tqdm", Recorder)
+    monkeypatch.setattr(progress_bars, "progress_class", lambda: Recorder)
     c = tf.Client(sim.account_sid, sim.auth_token, base_url=sim.base_url, progress=True,
                   page_size=50)
     df = c.calls(start="2026-10-01", end="2026-11-16")
