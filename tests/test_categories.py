@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 import twilio_frames as tf
-from twilio_frames.categories import ancestors, parent_of, usage_lines
+from twilio_frames.bill_lines import usage_lines
+from twilio_frames.categories import ancestors, parent_of
 
 from billing_fixtures import ACCOUNT, SUB_A, frame, usage
 

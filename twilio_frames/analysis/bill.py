@@ -22,7 +22,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..categories import REMAINDER, REST_SUFFIX, ancestors, usage_lines
+from ..bill_lines import REMAINDER, REST_SUFFIX, usage_lines
+from ..categories import ancestors
 from ..errors import ConfigurationError
 from ..money import _check_periods
 from .summaries import bucket, check_freq, cost_by_period

@@ -28,7 +28,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ..categories import TOTAL, check_keys, usage_lines
+from ..bill_lines import check_keys, usage_lines
+from ..categories import TOTAL
 from ..errors import ConfigurationError
 from ..money import _check_periods, format_micros, minor_unit, require_columns
 from .rules import amount_in, load_rules
