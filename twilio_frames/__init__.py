@@ -34,6 +34,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "fetch.client": ("Client",),
     "fetch.parse": ("Page", "parse_page"),
     "fetch.frames": ("to_frame",),
+    "store.store": ("Store",),
     "output.report.write": ("REPORT_MARKER", "ReportResult", "write_report"),
 }
 
