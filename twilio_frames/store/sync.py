@@ -81,6 +81,7 @@ def sync(root, client, start=None, end=None, *, resources: Sequence[str] | None 
         _clean_leftovers(Path(root))
         result = SyncResult()
         frame, now = _accounts(client, result)
+        result.now = now
         sids = _account_sids(frame, accounts)
         if "accounts" in names:
             _write(root, Unit("accounts", None), None, frame, now, settle, client, result, 1)
