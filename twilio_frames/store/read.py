@@ -118,6 +118,7 @@ def read_partition(part: Partition, start=None, end=None, columns=None) -> pd.Da
 def read_dask(root, resource: str, start=None, end=None, *, accounts=None, columns=None):
     """A lazy Dask DataFrame: one partition per stored partition touching the range."""
     try:
+        import dask
         import dask.dataframe as dd
     except ImportError:
         raise ConfigurationError("Store.dask needs Dask: pip install 'twilio-frames[dask]'") from None
@@ -125,10 +126,11 @@ def read_dask(root, resource: str, start=None, end=None, *, accounts=None, colum
     wanted = _columns(resource, columns)
     meta = to_frame(resource, [])
     meta = meta if wanted is None else meta[wanted]
-    if not parts:
-        return dd.from_pandas(meta, npartitions=1)
-    return dd.from_map(read_partition, parts, start=start, end=end, columns=wanted,
-                       meta=meta, enforce_metadata=False)
+    with dask.config.set({"dataframe.convert-string": False}):   # keep the frames' str
+        if not parts:
+            return dd.from_pandas(meta, npartitions=1)
+        return dd.from_map(read_partition, parts, start=start, end=end, columns=wanted,
+                           meta=meta, enforce_metadata=False)
 
 
 def _columns(resource: str, columns) -> list[str] | None:
