@@ -234,3 +234,25 @@ def test_bad_read_options(synced):
         store.frame("calls", columns=["sid", "colour"])
     with pytest.raises(tf.ConfigurationError, match="account SIDs"):
         store.frame("calls", accounts=["me"])
+
+
+def test_a_sync_past_the_retention_window_keeps_what_the_store_holds(sim, tmp_path):
+    store = tf.Store(tmp_path / "s")
+    store.sync(client(sim), start="2026-11-14", resources=["accounts"])
+    old = tf.to_frame("messages", [{"sid": "SM" + "e" * 32, "account_sid": sim.account_sid,
+                                    "date_sent": "Mon, 06 Oct 2025 10:00:00 +0000",
+                                    "date_created": "Mon, 06 Oct 2025 10:00:00 +0000",
+                                    "status": "delivered", "price": "-0.0079"}])
+    path = layout.write_partition(store.path, "messages", sim.account_sid, "2025-10-06", old,
+                                  meta={"fetched_at": "2025-10-10T00:00:00+00:00",
+                                        "settled": False, "why": "synced back then"})
+    kept = path.read_bytes()
+    result = store.sync(client(sim), start="2025-10-06", end="2025-10-12",
+                        resources=["messages"], accounts=[sim.account_sid])
+    assert path.read_bytes() == kept                      # never deleted, never changed
+    assert result.kept == 1 and len(result.refused) == 6 - 1  # 10-06..10-10 refused, 10-11 served
+    resource, sid, day, message = result.refused[0]
+    assert (resource, sid, str(day)) == ("messages", sim.account_sid, "2025-10-06")
+    assert "20004" in message and "retention" in message
+    assert "5 not served by the API any more (1 kept as stored)" in str(result)
+    pd.testing.assert_frame_equal(store.frame("messages", "2025-10-06", "2025-10-07"), old)
