@@ -202,7 +202,7 @@ def write_partition(root, resource: str, account_sid: str | None, period: Any,
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
         with open(tmp, "wb") as fh:
-            pq.write_table(table, fh, compression="zstd")
+            pq.write_table(table, fh, compression="snappy")   # zstd: ~8x the time per small file
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

@@ -103,6 +103,14 @@ class Store:
         frame["fetched_at"] = pd.to_datetime(frame["fetched_at"], utc=True)
         return frame
 
+    def source(self):
+        """A stand-in for a :class:`~twilio_frames.Client` that answers its read methods
+        (``calls``, ``messages``, ``recordings``, ``usage_records("daily")``,
+        ``accounts``, ``incoming_phone_numbers``) from this store: hand it to
+        :func:`~twilio_frames.write_report` to build a report with no network."""
+        from .source import StoreSource
+        return StoreSource(self.path)
+
     def _check(self) -> None:
         open_store(self.path)
 

@@ -20,6 +20,7 @@ import fcntl
 import os
 import time
 from collections.abc import Sequence
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,17 +85,54 @@ def sync(root, client, start=None, end=None, *, resources: Sequence[str] | None 
         result.now = now
         sids = _account_sids(frame, accounts)
         if "accounts" in names:
-            _write(root, Unit("accounts", None), None, frame, now, settle, client, result, 1)
+            settled, rows = _write(root, Unit("accounts", None), None, frame, now, settle,
+                                   client, 1)
+            result.fetched, result.open, result.records = 1, int(not settled), rows
         start, end = _range(root, names, start, end, now)
         units = _plan(root, names, sids, start, end, refresh, result)
-        with _progress(client, len(units)) as bar:
+        with _progress(client, len(units)) as bar, _Writers(result) as writers:
             for got in fetch_units(client, [u for u, _ in units],
                                    on_page=lambda unit, page: _count(result, bar)):
-                _record(root, got, _period(got.unit), now, settle, client, result)
+                if got.refused is not None:
+                    _refused(root, got, result)
+                else:
+                    writers.submit(_write, root, got.unit, _period(got.unit), got.frame, now,
+                                   settle, client, got.pages)
                 if bar is not None:
                     bar.update(1)
     result.seconds = time.perf_counter() - started
     return result
+
+
+class _Writers:
+    """Partitions written on two threads while the next pages are fetched (the fsyncs
+    wait on the disk, not the CPU); at most ``limit`` frames wait; the first error is
+    raised here, after the writes already started have finished whole."""
+
+    def __init__(self, result: SyncResult, limit: int = 8) -> None:
+        self.result, self.limit, self.pending = result, limit, set()
+        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="twilio-frames-store")
+
+    def submit(self, fn, *args) -> None:
+        self.pending.add(self.pool.submit(fn, *args))
+        if len(self.pending) >= self.limit:
+            done, self.pending = wait(self.pending, return_when=FIRST_COMPLETED)
+            self._collect(done)
+
+    def _collect(self, done) -> None:
+        for future in done:
+            settled, rows = future.result()
+            self.result.fetched += 1
+            self.result.open += not settled
+            self.result.records += rows
+
+    def __enter__(self) -> _Writers:
+        return self
+
+    def __exit__(self, exc_type, *exc) -> None:
+        self.pool.shutdown(wait=True)
+        if exc_type is None:
+            self._collect(self.pending)
 
 
 def _resources(resources) -> list[str]:
@@ -181,25 +219,21 @@ def _period(unit: Unit) -> dt.date | None:
     return None if unit.start is None else unit.start.date()
 
 
-def _record(root, got, period, now, settle, client, result) -> None:
-    if got.refused is not None:
-        exists = partition_path(root, got.unit.resource, got.unit.account_sid, period).exists()
-        result.kept += exists
-        result.refused.append((got.unit.resource, got.unit.account_sid, period,
-                               str(got.refused)))
-        return
-    _write(root, got.unit, period, got.frame, now, settle, client, result, got.pages)
+def _refused(root, got, result: SyncResult) -> None:
+    """A unit the API no longer serves: keep what the store holds, say so."""
+    period = _period(got.unit)
+    exists = partition_path(root, got.unit.resource, got.unit.account_sid, period).exists()
+    result.kept += exists
+    result.refused.append((got.unit.resource, got.unit.account_sid, period, str(got.refused)))
 
 
-def _write(root, unit, period, frame, now, settle, client, result, pages) -> None:
+def _write(root, unit, period, frame, now, settle, client, pages) -> tuple[bool, int]:
     settled, why = ledger.judge(unit.resource, period, frame, now=now, settle=settle)
     meta = {"fetched_at": pd.Timestamp.now(tz="UTC").isoformat(), "server_now": now.isoformat(),
             "settled": settled, "why": why, "settle": str(settle), "format": client.format,
             "page_size": client.page_size, "pages": pages}
     write_partition(root, unit.resource, unit.account_sid, period, frame, meta=meta)
-    result.fetched += 1
-    result.open += not settled
-    result.records += len(frame)
+    return settled, len(frame)
 
 
 def _count(result: SyncResult, bar) -> None:
