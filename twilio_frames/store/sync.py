@@ -100,6 +100,7 @@ def sync(root, client, start=None, end=None, *, resources: Sequence[str] | None 
                                    settle, client, got.pages)
                 if bar is not None:
                     bar.update(1)
+    result.refused.sort(key=lambda r: (r[0], r[1] or "", str(r[2])))
     result.seconds = time.perf_counter() - started
     return result
 
