@@ -90,7 +90,7 @@ def sync(root, client, start=None, end=None, *, resources: Sequence[str] | None 
             result.fetched, result.open, result.records = 1, int(not settled), rows
         start, end = _range(root, names, start, end, now)
         units = _plan(root, names, sids, start, end, refresh, result)
-        with _progress(client, len(units)) as bar, _Writers(result) as writers:
+        with _progress(client, len(units), progress) as bar, _Writers(result) as writers:
             for got in fetch_units(client, [u for u, _ in units],
                                    on_page=lambda unit, page: _count(result, bar)):
                 if got.refused is not None:
@@ -244,8 +244,9 @@ def _count(result: SyncResult, bar) -> None:
 
 
 @contextmanager
-def _progress(client, total: int):
-    show = client.progress if client.progress is not None else _interactive()
+def _progress(client, total: int, progress):
+    show = progress if progress is not None else client.progress
+    show = show if show is not None else _interactive()
     if not show or not total:
         yield None
         return
