@@ -90,3 +90,26 @@ def test_empty_frames_make_files_with_the_schema(tmp_path):
     assert layout.read_meta(path)["rows"] == 0
     assert pq.read_schema(path).names == [c for c in empty.columns if c != "account_sid"]
     assert len(pd.read_parquet(path)) == 0
+
+
+def test_frame_orders_rows_tied_across_partitions_by_sid(tmp_path):
+    """Rows of two accounts and two days tied on date_created come out as the client's
+    sort gives them (newest first, ties by sid descending), whatever the file order."""
+    from twilio_frames.fetch.assemble import sort_frame
+    layout.create_store(tmp_path, account_sid=ACCT)
+    stamps = ["Fri, 13 Nov 2026 10:00:00 +0000", "Fri, 13 Nov 2026 09:00:00 +0000"]
+    frames = []
+    for account, digits in ((ACCT, "1397"), (OTHER, "2468")):
+        for day, start in (("2026-11-13", "Fri, 13 Nov 2026 23:00:00 +0000"),
+                           ("2026-11-14", "Sat, 14 Nov 2026 00:30:00 +0000")):
+            recs = [{"sid": "CA" + d * 32, "account_sid": account, "start_time": start,
+                     "date_created": stamps[i % 2], "status": "completed"}
+                    for i, d in enumerate(digits if day.endswith("13") else digits[::-1])]
+            frame = sort_frame(tf.to_frame("calls", recs))
+            layout.write_partition(tmp_path, "calls", account, day, frame, meta=META)
+            frames.append(frame)
+    want = sort_frame(pd.concat(frames, ignore_index=True))
+    got = tf.Store(tmp_path).frame("calls")
+    pd.testing.assert_frame_equal(got, want)
+    assert got["date_created"].duplicated().sum() == 6          # ties across files
+    assert got["date_created"].is_monotonic_decreasing

@@ -13,9 +13,12 @@ in stored order.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -93,7 +96,7 @@ def read_frame(root, resource: str, start=None, end=None, *, accounts=None,
     parts = select(root, resource, start, end, accounts=accounts)
     start, end = to_utc(start), to_utc(end)
     wanted = _columns(resource, columns)
-    tables = [_read_table(p, _needed(resource, wanted)) for p in parts]
+    tables = _read_tables(parts, _needed(resource, wanted))
     if not tables:
         frame = to_frame(resource, [])
     else:
@@ -154,6 +157,14 @@ def _needed(resource: str, wanted: list[str] | None) -> list[str] | None:
         extra += ["date_created", "sid"]
     keep = set(wanted) | set(extra)
     return [c for c in res.column_names if c in keep]
+
+
+def _read_tables(parts: list[Partition], columns: list[str] | None) -> list[pa.Table]:
+    """Read the files on a few threads (Arrow decodes without the GIL), in order."""
+    if len(parts) < 8:
+        return [_read_table(p, columns) for p in parts]
+    with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 2) * 2)) as pool:
+        return list(pool.map(lambda p: _read_table(p, columns), parts))
 
 
 def _read_table(part: Partition, columns: list[str] | None) -> pa.Table:
@@ -222,9 +233,53 @@ def _ordered(resource: str, table: pa.Table) -> pd.DataFrame:
         return _pandas(resource, table)
     if pc.count_distinct(table.column("sid"), mode="all").as_py() != table.num_rows:
         return sort_frame(_pandas(resource, table))
-    order = pc.sort_indices(table, sort_keys=[("date_created", "descending"),
-                                              ("sid", "descending")])
-    return _pandas(resource, table.take(order))
+    order = _served_order(table)
+    frame = _pandas(resource, table)
+    if order is None or np.array_equal(order, np.arange(len(order))):
+        return frame
+    return frame.take(order).reset_index(drop=True)     # about half Arrow's take here
+
+
+def _served_order(table: pa.Table) -> np.ndarray | None:
+    """Positions putting rows newest first by ``date_created``, ties by ``sid``
+    descending. Each file is already in that order, so a stable sort of the dates
+    merges runs (timsort: near linear); only rows tied on a date across files are then
+    ordered by sid. None when already in order."""
+    dates = table.column("date_created")
+    if dates.null_count or table.column("sid").null_count:
+        return pc.sort_indices(table, sort_keys=[("date_created", "descending"),
+                                                 ("sid", "descending")]).to_numpy()
+    t = dates.combine_chunks().cast(pa.int64()).to_numpy()
+    if len(t) < 2 or bool((t[1:] <= t[:-1]).all()) and _ties_ok(table, t, None):
+        return None
+    order = np.argsort(-t, kind="stable")
+    return order if _ties_ok(table, t, order) else _fix_ties(table, t, order)
+
+
+def _ties_ok(table: pa.Table, t: np.ndarray, order) -> bool:
+    s = t if order is None else t[order]
+    tied = np.flatnonzero(s[1:] == s[:-1])
+    if not len(tied):
+        return True
+    rows = tied if order is None else order[tied]
+    after = tied + 1 if order is None else order[tied + 1]
+    sid = table.column("sid")
+    return bool(pc.all(pc.greater(pc.take(sid, rows), pc.take(sid, after))).as_py())
+
+
+def _fix_ties(table: pa.Table, t: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Re-order each run of equal dates by sid descending."""
+    s = t[order]
+    tied = np.zeros(len(s), bool)
+    eq = s[1:] == s[:-1]
+    tied[1:] |= eq
+    tied[:-1] |= eq
+    at = np.flatnonzero(tied)
+    sub = pa.table({"d": pa.array(s[at]), "sid": pc.take(table.column("sid"), order[at])})
+    inner = pc.sort_indices(sub, sort_keys=[("d", "descending"), ("sid", "descending")])
+    order = order.copy()
+    order[at] = order[at][inner.to_numpy()]
+    return order
 
 
 def _pandas(resource: str, table: pa.Table) -> pd.DataFrame:
