@@ -9,7 +9,7 @@ import pytest
 
 import twilio_frames as tf
 from twilio_frames.store import layout
-from twilio_frames.store.sync import store_lock
+from twilio_frames.store.lock import store_lock
 
 from conftest import SIM_OPTIONS
 

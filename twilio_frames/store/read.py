@@ -31,6 +31,7 @@ from ..fetch.paging import to_utc
 from ..resources import get_resource
 from . import ledger
 from .layout import PERIOD, Partition, arrow_schema, iter_partitions
+from .order import served_order
 
 __all__ = ["read_frame", "read_dask", "select", "account_order", "read_partition"]
 
@@ -233,53 +234,11 @@ def _ordered(resource: str, table: pa.Table) -> pd.DataFrame:
         return _pandas(resource, table)
     if pc.count_distinct(table.column("sid"), mode="all").as_py() != table.num_rows:
         return sort_frame(_pandas(resource, table))
-    order = _served_order(table)
+    order = served_order(table)
     frame = _pandas(resource, table)
     if order is None or np.array_equal(order, np.arange(len(order))):
         return frame
     return frame.take(order).reset_index(drop=True)     # about half Arrow's take here
-
-
-def _served_order(table: pa.Table) -> np.ndarray | None:
-    """Positions putting rows newest first by ``date_created``, ties by ``sid``
-    descending. Each file is already in that order, so a stable sort of the dates
-    merges runs (timsort: near linear); only rows tied on a date across files are then
-    ordered by sid. None when already in order."""
-    dates = table.column("date_created")
-    if dates.null_count or table.column("sid").null_count:
-        return pc.sort_indices(table, sort_keys=[("date_created", "descending"),
-                                                 ("sid", "descending")]).to_numpy()
-    t = dates.combine_chunks().cast(pa.int64()).to_numpy()
-    if len(t) < 2 or bool((t[1:] <= t[:-1]).all()) and _ties_ok(table, t, None):
-        return None
-    order = np.argsort(-t, kind="stable")
-    return order if _ties_ok(table, t, order) else _fix_ties(table, t, order)
-
-
-def _ties_ok(table: pa.Table, t: np.ndarray, order) -> bool:
-    s = t if order is None else t[order]
-    tied = np.flatnonzero(s[1:] == s[:-1])
-    if not len(tied):
-        return True
-    rows = tied if order is None else order[tied]
-    after = tied + 1 if order is None else order[tied + 1]
-    sid = table.column("sid")
-    return bool(pc.all(pc.greater(pc.take(sid, rows), pc.take(sid, after))).as_py())
-
-
-def _fix_ties(table: pa.Table, t: np.ndarray, order: np.ndarray) -> np.ndarray:
-    """Re-order each run of equal dates by sid descending."""
-    s = t[order]
-    tied = np.zeros(len(s), bool)
-    eq = s[1:] == s[:-1]
-    tied[1:] |= eq
-    tied[:-1] |= eq
-    at = np.flatnonzero(tied)
-    sub = pa.table({"d": pa.array(s[at]), "sid": pc.take(table.column("sid"), order[at])})
-    inner = pc.sort_indices(sub, sort_keys=[("d", "descending"), ("sid", "descending")])
-    order = order.copy()
-    order[at] = order[at][inner.to_numpy()]
-    return order
 
 
 def _pandas(resource: str, table: pa.Table) -> pd.DataFrame:

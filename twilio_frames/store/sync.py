@@ -16,8 +16,6 @@ lists it. Credentials never reach the store: only frames and the facts of the fe
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
-import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -32,10 +30,11 @@ from ..fetch.paging import to_utc
 from ..fetch.units import Unit, fetch_units
 from ..resources import RESOURCES
 from . import ledger
+from .lock import clean_leftovers, store_lock
 from .layout import (PERIOD, create_store, iter_partitions, partition_path, read_meta,
                      write_partition)
 
-__all__ = ["SyncResult", "sync", "store_lock", "RESOURCE_ORDER"]
+__all__ = ["SyncResult", "sync", "RESOURCE_ORDER"]
 
 #: Resources a sync covers by default, in the order they are planned.
 RESOURCE_ORDER = ("accounts", "incoming_phone_numbers", "calls", "messages", "recordings",
@@ -79,7 +78,7 @@ def sync(root, client, start=None, end=None, *, resources: Sequence[str] | None 
     start, end = to_utc(start), to_utc(end)
     create_store(root, account_sid=client.account_sid)
     with store_lock(root):
-        _clean_leftovers(Path(root))
+        clean_leftovers(Path(root))
         result = SyncResult()
         frame, now = _accounts(client, result)
         result.now = now
@@ -259,31 +258,3 @@ def _interactive() -> bool:
     import sys
     stream = sys.stderr
     return "ipykernel" in sys.modules or bool(stream is not None and stream.isatty())
-
-
-@contextmanager
-def store_lock(root):
-    """Hold the store's lock for the ``with`` block, or refuse at once, naming the
-    process that holds it (a lock of a killed process is free: ``flock`` dies with it)."""
-    path = Path(root) / ".lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 200, 0).decode("ascii", "replace").strip() or "unknown"
-            raise StoreError(f"another sync is writing this store ({holder}); wait for it "
-                             "to finish, then sync again", path=root) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()} since {pd.Timestamp.now(tz='UTC'):%Y-%m-%d %H:%M:%S} UTC"
-                  .encode(), 0)
-        yield
-    finally:
-        os.close(fd)
-
-
-def _clean_leftovers(root: Path) -> None:
-    """Remove half-written files of a killed sync (``.data.parquet.<pid>.<hex>.tmp``)."""
-    for path in root.rglob(".*.tmp"):
-        if path.is_file():
-            path.unlink(missing_ok=True)
