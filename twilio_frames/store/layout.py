@@ -134,7 +134,7 @@ def create_store(root, *, account_sid: str) -> Path:
             raise StoreError(f"this store holds account {marker['account_sid']}, not "
                              f"{account_sid}; use another folder", path=root)
         return root
-    if root.exists() and any(p.name != ".lock" for p in root.iterdir()):
+    if root.exists() and any(p.name != "twilio-frames-store.lock" for p in root.iterdir()):
         raise StoreError("folder is not empty and is not a twilio-frames store "
                          f"(no {MARKER}); refusing to write into it", path=root)
     root.mkdir(parents=True, exist_ok=True)

@@ -11,14 +11,17 @@ import pandas as pd
 
 from ..errors import StoreError
 
-__all__ = ["store_lock", "clean_leftovers"]
+__all__ = ["LOCK", "store_lock", "clean_leftovers"]
+
+#: The lock file beside the marker (flock; a killed process releases it).
+LOCK = "twilio-frames-store.lock"
 
 
 @contextmanager
 def store_lock(root):
     """Hold the store's lock for the ``with`` block, or refuse at once, naming the
     process that holds it (a lock of a killed process is free: ``flock`` dies with it)."""
-    path = Path(root) / ".lock"
+    path = Path(root) / LOCK
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:

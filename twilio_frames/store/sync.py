@@ -5,7 +5,7 @@ Every (resource, account, period) is a unit of work on the client's one page sch
 as its last page arrives, replacing its partition whole and atomically
 (:func:`~twilio_frames.store.layout.write_partition`). A sync killed at any moment
 leaves every partition old or new, and the next sync fetches only what is missing or
-open. A lock file (``<root>/.lock``, ``flock``) keeps two syncs of one store from
+open. A lock file (``<root>/twilio-frames-store.lock``, ``flock``) keeps two syncs of one store from
 interleaving: the second is refused with a message naming the holder.
 
 A unit the API no longer serves (Messages older than 400 days: 400 / 20004; an account
