@@ -405,6 +405,7 @@ NOTEBOOKS = {
     "01-quickstart.ipynb": quickstart,
     "02-usage-and-cost-report.ipynb": usage_report,
     "03-billing-export-and-reconciliation.ipynb": billing,
+    "04-local-store.ipynb": store,
 }
 
 

@@ -4,17 +4,10 @@ a fresh fetch of the later state."""
 
 from __future__ import annotations
 
-import inspect
-
 import pandas as pd
 import pytest
 
 import twilio_frames as tf
-from twilio_frames.simulator.dataset import Dataset
-
-if "start" not in inspect.signature(Dataset).parameters:      # until issue 10.1 lands
-    pytest.skip("needs the simulator's start= (the account moving on in time)",
-                allow_module_level=True)
 
 OPTIONS = {"seed": 4242, "start": "2026-10-20T00:00:00Z", "subaccounts": 2}
 FIRST, LATER = "2026-11-13T12:00:00Z", "2026-11-15T12:00:00Z"

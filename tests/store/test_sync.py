@@ -212,7 +212,7 @@ def test_a_store_of_another_account_is_refused(sim, tmp_path):
     ({"settle": "-1h"}, "must be a duration of zero or more"),
     ({"accounts": ["AC" + "0" * 32]}, "SIDs the Accounts list shows"),
     ({"start": "2026-11-10", "end": "2026-11-09"}, "must be before end"),
-    ({"start": "yesterday-ish"}, "cannot read"),
+    ({"start": "yesterday-ish"}, "is not an unambiguous date"),
 ])
 def test_bad_sync_options_are_one_line_errors(sim, tmp_path, kwargs, message):
     kwargs = {"start": START, **kwargs}
