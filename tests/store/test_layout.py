@@ -113,3 +113,17 @@ def test_frame_orders_rows_tied_across_partitions_by_sid(tmp_path):
     pd.testing.assert_frame_equal(got, want)
     assert got["date_created"].duplicated().sum() == 6          # ties across files
     assert got["date_created"].is_monotonic_decreasing
+
+
+def test_a_record_stored_in_two_partitions_appears_once(tmp_path):
+    """A call whose start_time moved to the next day between syncs is in both days'
+    files: the frame keeps it once, as the client's dedupe does."""
+    from twilio_frames.fetch.assemble import sort_frame
+    layout.create_store(tmp_path, account_sid=ACCT)
+    frame = calls_frame()
+    layout.write_partition(tmp_path, "calls", ACCT, "2026-11-13", frame, meta=META)
+    layout.write_partition(tmp_path, "calls", ACCT, "2026-11-14", frame.iloc[:1], meta=META)
+    got = tf.Store(tmp_path).frame("calls")
+    want = sort_frame(pd.concat([frame, frame.iloc[:1]], ignore_index=True))
+    pd.testing.assert_frame_equal(got, want)
+    assert len(got) == 2

@@ -232,13 +232,14 @@ def _ordered(resource: str, table: pa.Table) -> pd.DataFrame:
     """The client's order: newest first, ties by sid (dedupe on sid); usage as stored."""
     if resource not in _SORTED or "sid" not in table.column_names:
         return _pandas(resource, table)
-    if pc.count_distinct(table.column("sid"), mode="all").as_py() != table.num_rows:
+    order, unique = served_order(table)
+    # repeats can only share a date_created unless a record's date changed: check all
+    if not unique or pc.count_distinct(table.column("sid"), mode="all").as_py() != len(table):
         return sort_frame(_pandas(resource, table))
-    order = served_order(table)
-    frame = _pandas(resource, table)
     if order is None or np.array_equal(order, np.arange(len(order))):
-        return frame
-    return frame.take(order).reset_index(drop=True)     # about half Arrow's take here
+        return _pandas(resource, table)
+    # one chunk per column first: a take across the files' thousands of chunks is ~10x slower
+    return _pandas(resource, table.combine_chunks().take(order))
 
 
 def _pandas(resource: str, table: pa.Table) -> pd.DataFrame:
