@@ -186,10 +186,7 @@ def write_partition(root, resource: str, account_sid: str | None, period: Any,
         ``settled`` (bool) and ``why`` (text). ``resource``, ``account_sid``, ``period``,
         ``rows``, ``layout_version`` and ``schema_version`` are added.
 
-    Returns
-    -------
-    Path
-        The partition file. A crash leaves the old file or the new one, never a mix.
+    Returns the partition file's Path. A crash leaves the old file or the new one.
     """
     path = partition_path(root, resource, account_sid, period)
     table = _to_table(resource, account_sid, frame)
