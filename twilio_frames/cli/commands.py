@@ -85,7 +85,7 @@ def usage_error(args, text: str):
     args.parser.error(text)
 
 
-def _add_source_options(parser, *, accounts: bool = True) -> None:
+def _add_source_options(parser, *, accounts: bool = True, store: bool = True) -> None:
     group = parser.add_argument_group("where the data comes from")
     group.add_argument("--format", choices=("json", "xml"), default="json",
                        help="wire format of the API pages (default: json, as tf.Client; xml, "
@@ -95,6 +95,10 @@ def _add_source_options(parser, *, accounts: bool = True) -> None:
     group.add_argument("--max-retries", type=int, default=6, metavar="N",
                        help="retries after a failed request: connection errors, 429, 5xx "
                             "(default: 6)")
+    if store:
+        group.add_argument("--store", metavar="DIR", default=None,
+                           help="read from a store made by 'twilio-frames sync' instead of "
+                                "the API: no network, no credentials")
     if accounts:
         group.add_argument("--accounts", nargs="+", default=None, metavar="SID",
                            help="'all' (default: the account and every subaccount) or "
@@ -117,7 +121,11 @@ def _accounts(values: list[str] | None):
 
 
 def _client(args, **options):
-    """A Client from the environment; missing credentials give the one-line hint."""
+    """A Client from the environment (missing credentials give the one-line hint), or
+    with ``--store DIR`` the store standing in for one."""
+    if getattr(args, "store", None):
+        from ..store.source import StoreSource
+        return StoreSource(args.store)
     from ..fetch.client import Client
     env = os.environ
     has_secret = env.get("TWILIO_AUTH_TOKEN") or (env.get("TWILIO_API_KEY")

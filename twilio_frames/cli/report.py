@@ -7,8 +7,11 @@ reconciliation status). The helpers every command shares are in
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import tempfile
 import textwrap
+from pathlib import Path
 
 from ..output.outputs import REPORT_MARKER, check_output
 from .commands import (PROG, _accounts, _add_output_options, _add_source_options, _client,
@@ -103,6 +106,9 @@ def add_demo_command(subparsers) -> None:
     group.add_argument("--format", choices=("json", "xml"), default="json",
                        help="wire format of the API pages (default: json, as tf.Client; xml, "
                             "the API's own default, gives identical frames)")
+    group.add_argument("--store", metavar="DIR", default=None,
+                       help="keep the store the report is read from in DIR (default: a "
+                            "temporary folder, removed at the end)")
     _add_output_options(parser, what="folder", default="twilio-frames-demo")
     parser.set_defaults(func=guarded(run_demo))
 
@@ -125,17 +131,34 @@ def run_demo(args: argparse.Namespace) -> int:
     if not args.quiet:
         _say(f"Starting the simulator: seed {args.seed}, {args.days} days up to "
              f"{now:%Y-%m-%d %H:%M} UTC")
-    with simulator.running(seed=args.seed, days=args.days, now=now.to_pydatetime()) as sim:
+    with simulator.running(seed=args.seed, days=args.days, now=now.to_pydatetime()) as sim, \
+            _demo_store(args.store) as store:
         client = Client(sim.account_sid, sim.auth_token, base_url=sim.base_url,
                         format=args.format, progress=False if args.quiet else None)
         with client:
-            result = write_report(client, args.out, start=start, end=end, accounts="all",
-                                  overwrite=args.overwrite, progress=not args.quiet, now=now,
-                                  title="Twilio usage and cost report (simulated account)",
-                                  source=f"the local simulator (seed {args.seed})",
-                                  tz=args.tz)
+            if not args.quiet:
+                _say(f"Syncing the simulated account into the store {store.path}")
+            synced = store.sync(client, start=start, end=end)
+            if not args.quiet:
+                _say(f"  {synced}")
+        result = write_report(store.source(), args.out, start=start, end=end, accounts="all",
+                              overwrite=args.overwrite, progress=not args.quiet, now=now,
+                              title="Twilio usage and cost report (simulated account)",
+                              source=f"the local simulator (seed {args.seed}), through a store",
+                              tz=args.tz)
     print_summary(result)
     return 0
+
+
+@contextlib.contextmanager
+def _demo_store(path):
+    """The demo's store: ``--store DIR`` (kept), else a temporary folder (removed)."""
+    from ..store.store import Store
+    if path:
+        yield Store(path)
+        return
+    with tempfile.TemporaryDirectory(prefix="twilio-frames-demo-store-") as tmp:
+        yield Store(Path(tmp) / "store")
 
 
 def add_report_command(subparsers) -> None:
