@@ -281,7 +281,7 @@ def arrays(frame: pd.DataFrame, resource: str, *, category: bool = True) -> dict
     return parts
 
 
-PRODUCTS, CATEGORIES, UNITS = _PRODUCTS, _CATEGORIES, _UNITS
+PRODUCTS, CATEGORIES, UNITS, NEEDED = _PRODUCTS, _CATEGORIES, _UNITS, _NEEDED
 
 
 def derive(frame: pd.DataFrame, resource: str, *, country: bool = False) -> pd.DataFrame:
