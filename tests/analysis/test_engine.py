@@ -120,9 +120,10 @@ def test_the_fixture_has_two_currencies(frames):
 @pytest.mark.parametrize("name", sorted(SUMMARIES))
 @settings(max_examples=6, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(how=partitioning, convert_string=st.booleans())
-def test_dask_equals_pandas_over_partitionings(frames, expected, name, how, convert_string):
-    with dask.config.set(scheduler="sync"):
+@given(how=partitioning, convert_string=st.booleans(), batch=st.sampled_from([None, 1, 2, 5]))
+def test_dask_equals_pandas_over_partitionings(frames, expected, name, how, convert_string,
+                                               batch):
+    with dask.config.set({"scheduler": "sync", "twilio_frames.partitions_per_task": batch}):
         got = run(name, as_dask(frames, how, convert_string))
     pd.testing.assert_frame_equal(got, expected[name], check_exact=True)
 
@@ -132,6 +133,14 @@ def test_threaded_scheduler_gives_the_same(frames):
     with dask.config.set(scheduler="threads"):
         for name in ("cost_by_period", "reconcile", "call_summary"):
             pd.testing.assert_frame_equal(run(name, ddf), run(name, frames), check_exact=True)
+
+
+def test_small_partitions_are_run_in_batches():
+    assert engine.partitions_per_task(10) == 1
+    assert engine.partitions_per_task(640) == 10
+    assert engine.partitions_per_task(100_000) == engine.MAX_PARTITIONS_PER_TASK
+    with dask.config.set({"twilio_frames.partitions_per_task": 3}):
+        assert engine.partitions_per_task(10) == 3
 
 
 def _exploding(meta: pd.DataFrame):

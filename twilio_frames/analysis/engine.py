@@ -76,15 +76,40 @@ def partials(frame, fn: Callable, *, columns: Sequence[str], needed: Sequence[st
     import dask
 
     parts = frame[_present(frame, [*needed, *columns])].to_delayed()
+    size = partitions_per_task(len(parts))
     task = dask.delayed(_run, pure=True)
-    return list(dask.compute(*[task(fn, part, options) for part in parts]))
+    return list(dask.compute(*[task(fn, parts[i:i + size], options)
+                               for i in range(0, len(parts), size)]))
 
 
-def _run(fn: Callable, part: pd.DataFrame, options: dict):
-    """One task: undo Dask's string conversion (``dataframe.convert-string`` turns the
-    ``str`` columns a pandas frame had into ``string[pyarrow]``, whose missing value is
-    ``pd.NA``), so a partition looks as the same rows look in pandas; then ``fn``."""
-    return fn(_plain_strings(part), **options)
+#: Most partitions one task concatenates (bounds a task's memory).
+MAX_PARTITIONS_PER_TASK = 16
+#: Fewest tasks worth having (keeps a cluster's threads busy).
+MIN_TASKS = 64
+
+
+def partitions_per_task(npartitions: int) -> int:
+    """How many consecutive partitions one task runs the partial on, concatenated.
+
+    A partial costs a few milliseconds whatever its size (pandas' fixed costs), so a
+    store of many small partitions (one per account and day) is run in batches: at
+    least :data:`MIN_TASKS` tasks, at most :data:`MAX_PARTITIONS_PER_TASK` partitions
+    each. Dask config ``twilio_frames.partitions_per_task`` overrides it.
+    """
+    import dask
+    chosen = dask.config.get("twilio_frames.partitions_per_task", None)
+    if chosen is not None:
+        return max(1, int(chosen))
+    return int(min(MAX_PARTITIONS_PER_TASK, max(1, -(-npartitions // MIN_TASKS))))
+
+
+def _run(fn: Callable, parts: list[pd.DataFrame], options: dict):
+    """One task: its partitions as one frame, then ``fn``. Dask's string conversion is
+    undone first (``dataframe.convert-string`` turns the ``str`` columns a pandas frame
+    had into ``string[pyarrow]``, whose missing value is ``pd.NA``), so the rows look as
+    they look in pandas."""
+    frames = [_plain_strings(p) for p in parts]
+    return fn(frames[0] if len(frames) == 1 else concat(frames, ignore_index=True), **options)
 
 
 def _plain_strings(part: pd.DataFrame) -> pd.DataFrame:
@@ -107,13 +132,13 @@ def _categorical_union(pieces: list[pd.Series]) -> pd.Categorical:
     return union_categoricals([p.array for p in pieces], sort_categories=sort)
 
 
-def concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """Concatenate partials; empty ones are dropped (unless all are) and categorical
+def concat(parts: list[pd.DataFrame], *, ignore_index: bool = False) -> pd.DataFrame:
+    """Concatenate frames; empty ones are dropped (unless all are) and categorical
     columns stay categorical (the union of the parts' categories, sorted if each was)."""
     kept = [p for p in parts if len(p)] or parts[:1]
     if len(kept) == 1:
         return kept[0]
-    out = pd.concat(kept)
+    out = pd.concat(kept, ignore_index=ignore_index)
     for col in kept[0].columns:
         pieces = [p[col] for p in kept]
         if (all(isinstance(p.dtype, pd.CategoricalDtype) for p in pieces)
