@@ -40,6 +40,8 @@ _ITEMS = f"""
            date_trunc('day', coalesce(date_sent, date_created)::TIMESTAMP) AS day,
            num_media >= 1 AS mms, direction = 'inbound' AS inbound,
            status = 'failed' AS failed, status IN {_BILLED} AS billed,
+           ((NOT starts_with("to", '+') OR NOT starts_with("from", '+'))
+            AND (contains("to", ':') OR contains("from", ':'))) IS TRUE AS channel,
            CASE WHEN status IN {_BILLED} THEN (CASE WHEN num_media >= 1 THEN 1
                 ELSE num_segments END) ELSE 0 END AS usage,
            -price_micros AS cost,
@@ -55,6 +57,7 @@ DUCK_RECONCILE = f"""
     WITH fine AS (
       SELECT account_sid, currency, day,
              CASE WHEN failed THEN 'failed-message-processing-fee'
+                  WHEN channel THEN 'other'
                   WHEN mms THEN (CASE WHEN inbound THEN 'mms-inbound' ELSE 'mms-outbound' END)
                   ELSE (CASE WHEN inbound THEN 'sms-inbound' ELSE 'sms-outbound' END) END
                AS fine,
@@ -63,11 +66,11 @@ DUCK_RECONCILE = f"""
       FROM ({_ITEMS}) GROUP BY ALL),
     rolled AS (
       SELECT account_sid, currency, day, fine AS category, count, usage, cost, unrated
-        FROM fine WHERE fine <> 'failed-message-processing-fee'
+        FROM fine WHERE fine NOT IN ('failed-message-processing-fee', 'other')
       UNION ALL
       SELECT account_sid, currency, day, split_part(fine, '-', 1), sum(count), sum(usage),
              sum(cost), sum(unrated)
-        FROM fine WHERE fine <> 'failed-message-processing-fee' GROUP BY ALL),
+        FROM fine WHERE fine NOT IN ('failed-message-processing-fee', 'other') GROUP BY ALL),
     usage AS (
       SELECT account_sid, category, start_date, end_date, count AS record_count,
              usage AS record_usage, price_micros AS record_price_micros
@@ -136,9 +139,11 @@ def child(name: str, root: str, reader: str, workers: int) -> dict:
                     "usage_records")
                 out = tf.reconcile(usage, messages=ddf)
                 cost, rows = out["list_price_micros"], int(out["list_count"].sum())
+    matched = out["status"].astype(str).value_counts().to_dict() if "status" in out else None
     seconds = time.perf_counter() - t0
     return {"name": name, "seconds": seconds, "peak_rss_mib": peak_rss_mib(),
-            "cost_micros": int(cost.sum()), "rows": rows, "result_rows": len(out)}
+            "cost_micros": int(cost.sum()), "rows": rows, "result_rows": len(out),
+            "status": matched}
 
 
 def own_usage(root: str):

@@ -54,7 +54,7 @@ def _write(path: Path, table: pa.Table, meta: dict) -> None:
 def message_day(rng, account: str, day: np.datetime64, n: int) -> tuple[pa.Table, dict]:
     """One account-day of messages and its daily usage totals per category."""
     start = day.astype("datetime64[us]").astype(np.int64)
-    created = np.sort(start + rng.integers(0, 86_400_000_000, n))[::-1]
+    created = np.sort(start + rng.integers(0, 86_400_000_000 - 2_000_000, n))[::-1]
     inbound = rng.random(n) < 0.3
     status = np.where(inbound, 4, rng.choice(4, n, p=[0.9, 0.03, 0.04, 0.03]))
     mms = rng.random(n) < 0.05
@@ -158,21 +158,41 @@ def write_messages_store(root, *, messages: int, accounts: int, days: int, seed:
     return {"accounts": list(acct), "first": str(first), "end": end}
 
 
+_CATS: dict = {}
+
+
 def own_partition(path: str, columns=None, resource: str = "messages"):
     """One stored partition as the frame's dtypes (what Store.dask's partitions give):
-    only ``columns`` read, ``account_sid`` from the path."""
+    only ``columns`` read, ``account_sid`` from the path, categories the known values
+    then any other present (remapped on the Arrow side: pandas' set_categories costs
+    more than reading the file)."""
     import pandas as pd
     res = tf.RESOURCES[resource]
     read = None if columns is None else [c for c in columns if c != "account_sid"]
-    table = pq.read_table(path, columns=read)
-    frame = table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
-    for col in res.columns:
-        if col.name in frame.columns and col.kind == "category":
-            cats = frame[col.name].cat.remove_unused_categories().cat.categories
-            extra = sorted(set(cats) - set(col.values))
-            frame[col.name] = frame[col.name].cat.set_categories(
-                pd.Index([*col.values, *extra], dtype="str"))
+    table = pq.ParquetFile(path).read(columns=read, use_threads=False)  # Dask runs threads
+    for i, name in enumerate(table.column_names):
+        col = res.column(name) if hasattr(res, "column") else next(
+            c for c in res.columns if c.name == name)
+        if col.kind == "category":
+            table = table.set_column(i, name, _known_first(table.column(i), col.values))
     account = Path(path).parent.parent.name.split("=", 1)[1]
-    frame.insert(0, "account_sid", pd.array([account] * len(frame), dtype="str"))
+    if columns is None or "account_sid" in columns:
+        ids = pa.array(np.zeros(table.num_rows, np.int32))
+        table = table.append_column("account_sid", pa.DictionaryArray.from_arrays(
+            ids, pa.array([account], pa.large_string())).dictionary_decode())
+    frame = table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
     names = [c.name for c in res.columns if c.name in frame.columns]
-    return frame[names if columns is None else [c for c in columns]]
+    return frame[names if columns is None else list(columns)]
+
+
+def _known_first(column: pa.ChunkedArray, known: tuple) -> pa.DictionaryArray:
+    arr = column.combine_chunks()
+    values = arr.dictionary.to_pylist()
+    cats = _CATS.setdefault((known, tuple(sorted(set(values) - set(known)))), None)
+    if cats is None:
+        extra = tuple(sorted(set(values) - set(known)))
+        cats = _CATS[(known, extra)] = pa.array([*known, *extra], pa.large_string())
+    where = {v: i for i, v in enumerate(cats.to_pylist())}
+    lookup = pa.array([where[v] for v in values], pa.int32())
+    indices = lookup.take(arr.indices) if len(values) else arr.indices.cast(pa.int32())
+    return pa.DictionaryArray.from_arrays(indices, cats)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from . import engine
-from .billing import CATEGORIES, NEEDED, PRODUCTS, arrays, country_of, derive
+from .billing import CATEGORIES, NEEDED, PRODUCTS, arrays, country_of, derive, needed_columns
 from ..errors import ConfigurationError
 from ..money import exact_group_sums, infer_resource
 
@@ -31,6 +31,7 @@ _DERIVED = ("product", "category", "currency", "usage_unit", "our_number", "remo
 _UNITS = {"calls": "minutes", "sms": "segments", "mms": "messages",
           "recordings": "minutes"}
 _INPUTS = ("calls", "messages", "recordings")
+_NUMBER_KEYS = {"category", "our_number", "remote_number", "country", "country_approx"}
 
 
 def check_tz(tz: str | None) -> str:
@@ -251,7 +252,8 @@ def cost_by_period(calls: pd.DataFrame | None = None, messages: pd.DataFrame | N
     _check_by(by, given)
     keys = ["period", *by, "product", "currency"]
     parts = [engine.regroup(engine.partials(
-        frame, _aggregate_fast, columns=by, needed=NEEDED[resource], what=resource,
+        frame, _aggregate_fast, columns=by, what=resource,
+        needed=needed_columns(resource, numbers=not set(by).isdisjoint(_NUMBER_KEYS)),
         resource=resource, by=by, freq=freq, tz=tz), keys) for resource, frame in given.items()]
     out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     out = _finish_periods(out, tz)
