@@ -70,6 +70,8 @@ SUMMARIES = {
     "unrated_calls": lambda f: tf.unrated(f["calls"], now=NOW),
     "unrated_messages": lambda f: tf.unrated(f["messages"], now=NOW),
     "unrated_recordings": lambda f: tf.unrated(f["recordings"], now=NOW),
+    "unrated_calls_unbilled": lambda f: tf.unrated(f["calls"], now=NOW, include_unbilled=True),
+    "reconcile_calls": lambda f: tf.reconcile(f["usage"], calls=f["calls"]),
 }
 
 

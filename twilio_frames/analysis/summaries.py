@@ -270,8 +270,14 @@ def cost_by_period(calls: pd.DataFrame | None = None, messages: pd.DataFrame | N
 
 
 def unrated(frame: pd.DataFrame, *, resource: str | None = None,
-            now: pd.Timestamp | str | None = None) -> pd.DataFrame:
-    """Rows whose price is still null, per account, product and status.
+            now: pd.Timestamp | str | None = None,
+            include_unbilled: bool = False) -> pd.DataFrame:
+    """Rows that may still be charged but have no price yet, per account, product, status.
+
+    A null price means two things (billing-rules §1.1, §1.3): "not rated yet" on a
+    completed call or a sent message, and "never billed" on busy, no-answer, canceled
+    and failed calls (Twilio: "calls with status Failed, or Busy, are not billed"), which
+    keep a null price for ever. Only the first kind is listed by default.
 
     Parameters
     ----------
@@ -279,22 +285,25 @@ def unrated(frame: pd.DataFrame, *, resource: str | None = None,
         Calls, messages or recordings.
     now : Timestamp or str, optional
         Reference time for ages; default the current UTC time.
+    include_unbilled : bool
+        Also list the null-priced rows that are never billed (with ``pending`` False).
 
     Returns
     -------
     DataFrame
         Columns ``account_sid, product, status, pending, rows, share, oldest, newest,
-        max_age``. ``pending`` is True where the status means a charge is still to come
-        (a completed call, a sent message...), False where null means "not billed"
-        (busy or failed calls). ``share`` is ``rows`` over all rows of that account and
-        product; ``max_age`` is ``now - oldest``.
+        max_age``. ``pending`` is True where a charge is still to come (a completed call,
+        a sent message; a ringing or in-progress call may still end unbilled), False for
+        the never-billed rows ``include_unbilled`` adds. ``share`` is ``rows`` over all
+        rows of that account and product; ``max_age`` is ``now - oldest``.
     """
     engine.check_frame("frame", frame)
     resource = infer_resource(frame, resource)
     now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
     now = now.tz_localize("UTC") if now.tzinfo is None else now.tz_convert("UTC")
     parts = engine.partials(frame, _unrated_partial, columns=(), needed=NEEDED[resource],
-                            what=resource, resource=resource)
+                            what=resource, resource=resource,
+                            include_unbilled=include_unbilled)
     totals = engine.regroup([t for t, _ in parts], ["account_sid", "product"])
     totals = totals.set_index(["account_sid", "product"])["rows"]
     out = engine.regroup([g for _, g in parts], ["account_sid", "product", "status"],
@@ -306,14 +315,15 @@ def unrated(frame: pd.DataFrame, *, resource: str | None = None,
                 "newest", "max_age"]]
 
 
-def _unrated_partial(frame: pd.DataFrame, *, resource: str
+def _unrated_partial(frame: pd.DataFrame, *, resource: str, include_unbilled: bool
                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rows per account and product, and the unpriced rows' groups, of one partition."""
     items = derive(frame, resource)
     items["account_sid"] = frame["account_sid"]
     items["status"] = frame["status"].astype("str")
     totals = items.groupby(["account_sid", "product"], observed=True).size()
-    null = items[items["cost_micros"].isna()]
+    null = items[items["cost_micros"].isna().to_numpy(bool)
+                 & (items["unrated"].to_numpy(bool) | include_unbilled)]
     grouped = null.groupby(["account_sid", "product", "status"], observed=True)
     out = grouped.agg(pending=("unrated", "any"), rows=("unrated", "size"),
                       oldest=("when", "min"), newest=("when", "max")).reset_index()
