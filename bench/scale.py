@@ -112,7 +112,7 @@ def dask_messages(root: str, reader: str):
                            meta=meta, enforce_metadata=False)
 
 
-def child(name: str, root: str, reader: str, workers: int) -> dict:
+def child(name: str, root: str, reader: str, workers: int, scheduler: str) -> dict:
     import warnings
     warnings.simplefilter("ignore")
     import dask
@@ -130,7 +130,7 @@ def child(name: str, root: str, reader: str, workers: int) -> dict:
         rows = int(out["count" if name == "duckdb-cbp" else "list_count"].sum())
     else:
         ddf = dask_messages(root, reader)
-        with dask.config.set(scheduler="threads", num_workers=workers):
+        with dask.config.set(scheduler=scheduler, num_workers=workers):
             if name == "dask-cbp":
                 out = tf.cost_by_period(messages=ddf, freq="D", by="account_sid")
                 cost, rows = out["cost_micros"], int(out["count"].sum())
@@ -158,7 +158,8 @@ def own_usage(root: str):
 
 def run_child(name: str, args) -> dict:
     cmd = [sys.executable, __file__, "--child", name, "--root", args.root,
-           "--reader", args.reader, "--workers", str(args.workers)]
+           "--reader", args.reader, "--workers", str(args.workers),
+           "--scheduler", args.scheduler]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -177,6 +178,8 @@ def main() -> None:
     p.add_argument("--repeat", type=int, default=2)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--reader", choices=["store", "own"], default=None)
+    p.add_argument("--scheduler", choices=["threads", "processes"], default="threads")
+    p.add_argument("--engines", default="duckdb,dask")
     p.add_argument("--child")
     args = p.parse_args()
     if args.reader is None:
@@ -186,10 +189,12 @@ def main() -> None:
         except ImportError:
             args.reader = "own"
     if args.child:
-        print(json.dumps(child(args.child, args.root, args.reader, args.workers)))
+        print(json.dumps(child(args.child, args.root, args.reader, args.workers,
+                               args.scheduler)))
         return
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
-          f"python {platform.python_version()}; reader {args.reader}")
+          f"python {platform.python_version()}; reader {args.reader}; Dask scheduler "
+          f"{args.scheduler}, {args.workers} workers")
     if not args.skip_write:
         from scale_data import write_messages_store
         t0, before = time.perf_counter(), load()
@@ -200,7 +205,8 @@ def main() -> None:
               f"{size / 2**20:.0f} MiB on disk (load before {before}, after {load()})")
     results: dict[str, list[dict]] = {}
     for _ in range(args.repeat):
-        for name in ("duckdb-cbp", "dask-cbp", "duckdb-reconcile", "dask-reconcile"):
+        for name in [f"{e}-{what}" for what in ("cbp", "reconcile")
+                     for e in args.engines.split(",")]:
             r = run_child(name, args)
             r["load"] = load()
             results.setdefault(name, []).append(r)
@@ -212,7 +218,7 @@ def main() -> None:
         print(f"| {name} | {secs[0]:.2f} | {secs[len(secs) // 2]:.2f} | "
               f"{max(r['peak_rss_mib'] for r in rs):.0f} | {rs[0]['cost_micros']:,} | "
               f"{rs[-1]['load']} |")
-    for what in ("cbp", "reconcile"):
+    for what in ("cbp", "reconcile") if args.engines == "duckdb,dask" else ():
         d = min(r["seconds"] for r in results[f"dask-{what}"])
         k = min(r["seconds"] for r in results[f"duckdb-{what}"])
         same = results[f"dask-{what}"][0]["cost_micros"] == results[f"duckdb-{what}"][0]["cost_micros"]

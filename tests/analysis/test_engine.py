@@ -211,3 +211,27 @@ def test_pandas_summaries_never_import_dask():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_partitions_with_their_own_unknown_enum_values(frames):
+    """A store's partitions each list the known values then the unknown ones present,
+    sorted; the combined result has the categories of the whole frame, in its order."""
+    msgs = frames["messages"].iloc[:600].copy()
+    status = msgs["status"].astype("str").to_numpy(copy=True)
+    status[10], status[400], status[450] = "zeta-state", "beta-state", "alpha-state"
+    known = list(frames["messages"]["status"].cat.categories)
+
+    def typed(frame):
+        found = sorted(set(frame["status"]) - set(known))
+        return frame.assign(status=pd.Categorical(frame["status"], categories=known + found))
+
+    whole = typed(msgs.assign(status=status))
+    pieces = [typed(msgs.assign(status=status).iloc[a:b]) for a, b in [(0, 300), (300, 600)]]
+    lazy = dd.from_delayed([dask.delayed(p) for p in pieces], meta=whole.iloc[:0],
+                           verify_meta=False)
+    for summary in (lambda f: tf.message_summary(f, by="status"),
+                    lambda f: tf.cost_by_period(messages=f, by="status")):
+        with dask.config.set(scheduler="sync"):
+            got = summary(lazy)
+        pd.testing.assert_frame_equal(got, summary(whole), check_exact=True)
+    assert list(got["status"].cat.categories[-3:]) == ["alpha-state", "beta-state", "zeta-state"]

@@ -128,8 +128,20 @@ def to_pandas(frame, columns: Sequence[str] | None = None) -> pd.DataFrame:
 
 
 def _categorical_union(pieces: list[pd.Series]) -> pd.Categorical:
-    sort = all(p.cat.categories.is_monotonic_increasing for p in pieces)
-    return union_categoricals([p.array for p in pieces], sort_categories=sort)
+    """The pieces as one categorical: categories the prefix all pieces share, then the
+    rest sorted. Frames list the known values of an enum first, then the unknown values
+    present, sorted (fetch/frames.py, the store), so the union of such partitions has
+    the categories the whole frame would have; sorted categories (currencies) stay
+    sorted."""
+    lists = [list(p.cat.categories) for p in pieces]
+    prefix = []
+    for values in zip(*lists):
+        if any(v != values[0] for v in values):
+            break
+        prefix.append(values[0])
+    rest = sorted({v for cats in lists for v in cats} - set(prefix))
+    dtype = pd.CategoricalDtype(pd.Index([*prefix, *rest], dtype=pieces[0].cat.categories.dtype))
+    return union_categoricals([p.astype(dtype).array for p in pieces])
 
 
 def concat(parts: list[pd.DataFrame], *, ignore_index: bool = False) -> pd.DataFrame:
@@ -139,11 +151,12 @@ def concat(parts: list[pd.DataFrame], *, ignore_index: bool = False) -> pd.DataF
     if len(kept) == 1:
         return kept[0]
     out = pd.concat(kept, ignore_index=ignore_index)
-    for col in kept[0].columns:
-        pieces = [p[col] for p in kept]
-        if (all(isinstance(p.dtype, pd.CategoricalDtype) for p in pieces)
-                and not isinstance(out[col].dtype, pd.CategoricalDtype)):
-            out[col] = pd.Series(_categorical_union(pieces), index=out.index)
+    lost = [col for col, dtype in kept[0].dtypes.items()
+            if isinstance(dtype, pd.CategoricalDtype)
+            and not isinstance(out.dtypes[col], pd.CategoricalDtype)
+            and all(isinstance(p.dtypes[col], pd.CategoricalDtype) for p in kept)]
+    for col in lost:
+        out[col] = pd.Series(_categorical_union([p[col] for p in kept]), index=out.index)
     return out
 
 
