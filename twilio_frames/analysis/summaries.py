@@ -171,6 +171,9 @@ def _group_ids(columns, n: int) -> tuple[np.ndarray, int]:
             key, space = key.astype(np.int64), max(len(uniques), 1)
         key = key * radix + _digit(codes, labels)
         space *= radix
+    if space <= 4 * n + 65_536:          # small key space: a bincount beats hashing
+        present = np.bincount(key, minlength=space) > 0
+        return (np.cumsum(present) - 1)[key], int(present.sum())
     ids, keys = pd.factorize(key)
     return ids, len(keys)
 
