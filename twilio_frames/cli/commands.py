@@ -19,9 +19,10 @@ import textwrap
 from ..errors import (AuthenticationError, ConfigurationError, TransportError,
                      TwilioFramesError)
 from ..output.outputs import REPORT_MARKER, check_output
+from .options import _add_tz_option, _date, _positive_int, instant, time_zone
 
 __all__ = ["add_demo_command", "add_report_command", "guarded", "instant", "print_summary",
-           "usage_error"]
+           "time_zone", "usage_error"]   # instant, time_zone: from .options
 
 PROG = "twilio-frames"
 NO_CREDENTIALS = (
@@ -69,35 +70,6 @@ def guarded(command):
     return run
 
 
-# ---------------------------------------------------------------- option types
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
-
-
-def instant(text: str) -> str:
-    """An ISO 8601 date or time (``2026-11-27``, ``2026-11-27T12:00Z``); returned as given."""
-    try:
-        dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected an ISO 8601 time such as 2026-11-27T12:00Z, got {text!r}") from None
-    return text
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
-    return value
-
-
 def _parser(subparsers, name: str, *, help: str, description: str, epilog: str):
     parser = subparsers.add_parser(name, help=help,
                                    description=textwrap.fill(description, 79), epilog=epilog,
@@ -113,15 +85,16 @@ def usage_error(args, text: str):
 
 def _add_source_options(parser, *, accounts: bool = True) -> None:
     group = parser.add_argument_group("where the data comes from")
-    group.add_argument("--format", choices=("xml", "json"), default="xml",
-                       help="wire format of the API pages (default: xml, the API's own default)")
+    group.add_argument("--format", choices=("json", "xml"), default="json",
+                       help="wire format of the API pages (default: json, as tf.Client; xml, "
+                            "the API's own default, gives identical frames)")
     group.add_argument("--base-url", metavar="URL", default=None,
                        help="API root (default: $TWILIO_API_BASE or https://api.twilio.com)")
     group.add_argument("--max-retries", type=int, default=6, metavar="N",
                        help="retries after a failed request: connection errors, 429, 5xx "
                             "(default: 6)")
     if accounts:
-        group.add_argument("--accounts", nargs="+", default=["all"], metavar="SID",
+        group.add_argument("--accounts", nargs="+", default=None, metavar="SID",
                            help="'all' (default: the account and every subaccount) or "
                                 "account SIDs")
 
@@ -137,8 +110,8 @@ def _add_output_options(parser, *, what: str, default: str | None) -> None:
     group.add_argument("--quiet", action="store_true", help="no progress output")
 
 
-def _accounts(values: list[str]):
-    return "all" if values == ["all"] else values
+def _accounts(values: list[str] | None):
+    return "all" if values in (None, ["all"]) else values
 
 
 def _client(args, **options):
@@ -219,7 +192,7 @@ def print_summary(result) -> None:
 
 DEMO_EPILOG = f"""\
 examples:
-  {PROG} demo                          # 90 days, XML, report in ./twilio-frames-demo
+  {PROG} demo                          # 90 days, JSON, report in ./twilio-frames-demo
   {PROG} demo --out /tmp/demo-report --format json --days 30
 
 No credentials and no network: a simulated account (a master and 3 subaccounts) is
@@ -230,6 +203,7 @@ examples:
   export TWILIO_ACCOUNT_SID=AC... TWILIO_AUTH_TOKEN=...
   {PROG} report --start 2026-10-01 --end 2026-11-01 --out report-october
   {PROG} report --start 2026-10-01 --end 2026-11-01 --accounts AC123... AC456... --format json
+  {PROG} report --start 2026-10-01 --end 2026-11-01 --tz America/New_York --out report-ny
 
 --end is exclusive: the example covers October (UTC days). Credentials come from
 TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN, or with TWILIO_API_KEY and TWILIO_API_SECRET;
@@ -250,9 +224,11 @@ def add_demo_command(subparsers) -> None:
     parser.add_argument("--now", type=instant, default=None, metavar="ISO",
                         help="the simulated present, e.g. 2026-11-27T12:00Z "
                              "(default: the current time)")
+    _add_tz_option(parser)
     group = parser.add_argument_group("where the data comes from")
-    group.add_argument("--format", choices=("xml", "json"), default="xml",
-                       help="wire format of the API pages (default: xml, the API's own default)")
+    group.add_argument("--format", choices=("json", "xml"), default="json",
+                       help="wire format of the API pages (default: json, as tf.Client; xml, "
+                            "the API's own default, gives identical frames)")
     _add_output_options(parser, what="folder", default="twilio-frames-demo")
     parser.set_defaults(func=guarded(run_demo))
 
@@ -282,7 +258,8 @@ def run_demo(args: argparse.Namespace) -> int:
             result = write_report(client, args.out, start=start, end=end, accounts="all",
                                   overwrite=args.overwrite, progress=not args.quiet, now=now,
                                   title="Twilio usage and cost report (simulated account)",
-                                  source=f"the local simulator (seed {args.seed})")
+                                  source=f"the local simulator (seed {args.seed})",
+                                  tz=args.tz)
     print_summary(result)
     return 0
 
@@ -297,6 +274,7 @@ def add_report_command(subparsers) -> None:
                         help="first UTC day")
     parser.add_argument("--end", type=_date, required=True, metavar="YYYY-MM-DD",
                         help="UTC day after the last one (exclusive)")
+    _add_tz_option(parser)
     _add_source_options(parser)
     _add_output_options(parser, what="folder", default=None)
     parser.set_defaults(func=guarded(run_report))
@@ -309,6 +287,6 @@ def run_report(args: argparse.Namespace) -> int:
     with _client(args) as client:
         result = write_report(client, args.out, start=start, end=end,
                               accounts=_accounts(args.accounts), overwrite=args.overwrite,
-                              progress=not args.quiet)
+                              progress=not args.quiet, tz=args.tz)
     print_summary(result)
     return 0
