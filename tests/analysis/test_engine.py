@@ -72,6 +72,9 @@ SUMMARIES = {
     "unrated_recordings": lambda f: tf.unrated(f["recordings"], now=NOW),
     "unrated_calls_unbilled": lambda f: tf.unrated(f["calls"], now=NOW, include_unbilled=True),
     "reconcile_calls": lambda f: tf.reconcile(f["usage"], calls=f["calls"]),
+    "bill_by_account": lambda f: tf.bill_by_account(f["usage"], **lists(f)),
+    "bill_by_account_daily": lambda f: tf.bill_by_account(
+        f["usage"], **lists(f, "calls", "messages"), freq="D"),
 }
 
 
