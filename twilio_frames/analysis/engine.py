@@ -24,8 +24,9 @@ from pandas.api.types import union_categoricals
 from ..errors import ConfigurationError
 from ..money import require_columns
 
-__all__ = ["attrs_of", "check_frame", "concat", "is_dask", "partials", "regroup",
-           "to_pandas"]
+__all__ = ["MAX_PARTITIONS_PER_TASK", "MIN_TASKS", "attrs_of", "check_frame", "concat",
+           "group_rows", "histogram_stats", "is_dask", "partials", "partitions_per_task",
+           "regroup", "to_pandas"]
 
 
 def is_dask(frame) -> bool:
