@@ -10,11 +10,14 @@ into place at the end (:mod:`twilio_frames.output.outputs`). Credentials are nev
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import functools
 import os
 import sys
+import tempfile
 import textwrap
+from pathlib import Path
 
 from ..errors import (AuthenticationError, ConfigurationError, TransportError,
                      TwilioFramesError)
@@ -83,7 +86,7 @@ def usage_error(args, text: str):
     args.parser.error(text)
 
 
-def _add_source_options(parser, *, accounts: bool = True) -> None:
+def _add_source_options(parser, *, accounts: bool = True, store: bool = True) -> None:
     group = parser.add_argument_group("where the data comes from")
     group.add_argument("--format", choices=("json", "xml"), default="json",
                        help="wire format of the API pages (default: json, as tf.Client; xml, "
@@ -93,6 +96,10 @@ def _add_source_options(parser, *, accounts: bool = True) -> None:
     group.add_argument("--max-retries", type=int, default=6, metavar="N",
                        help="retries after a failed request: connection errors, 429, 5xx "
                             "(default: 6)")
+    if store:
+        group.add_argument("--store", metavar="DIR", default=None,
+                           help="read from a store made by 'twilio-frames sync' instead of "
+                                "the API: no network, no credentials")
     if accounts:
         group.add_argument("--accounts", nargs="+", default=None, metavar="SID",
                            help="'all' (default: the account and every subaccount) or "
@@ -115,7 +122,11 @@ def _accounts(values: list[str] | None):
 
 
 def _client(args, **options):
-    """A Client from the environment; missing credentials give the one-line hint."""
+    """A Client from the environment (missing credentials give the one-line hint), or
+    with ``--store DIR`` the store standing in for one."""
+    if getattr(args, "store", None):
+        from ..store.source import StoreSource
+        return StoreSource(args.store)
     from ..fetch.client import Client
     env = os.environ
     has_secret = env.get("TWILIO_AUTH_TOKEN") or (env.get("TWILIO_API_KEY")
@@ -229,6 +240,9 @@ def add_demo_command(subparsers) -> None:
     group.add_argument("--format", choices=("json", "xml"), default="json",
                        help="wire format of the API pages (default: json, as tf.Client; xml, "
                             "the API's own default, gives identical frames)")
+    group.add_argument("--store", metavar="DIR", default=None,
+                       help="keep the store the report is read from in DIR (default: a "
+                            "temporary folder, removed at the end)")
     _add_output_options(parser, what="folder", default="twilio-frames-demo")
     parser.set_defaults(func=guarded(run_demo))
 
@@ -251,17 +265,34 @@ def run_demo(args: argparse.Namespace) -> int:
     if not args.quiet:
         _say(f"Starting the simulator: seed {args.seed}, {args.days} days up to "
              f"{now:%Y-%m-%d %H:%M} UTC")
-    with simulator.running(seed=args.seed, days=args.days, now=now.to_pydatetime()) as sim:
+    with simulator.running(seed=args.seed, days=args.days, now=now.to_pydatetime()) as sim, \
+            _demo_store(args.store) as store:
         client = Client(sim.account_sid, sim.auth_token, base_url=sim.base_url,
                         format=args.format, progress=False if args.quiet else None)
         with client:
-            result = write_report(client, args.out, start=start, end=end, accounts="all",
-                                  overwrite=args.overwrite, progress=not args.quiet, now=now,
-                                  title="Twilio usage and cost report (simulated account)",
-                                  source=f"the local simulator (seed {args.seed})",
-                                  tz=args.tz)
+            if not args.quiet:
+                _say(f"Syncing the simulated account into the store {store.path}")
+            synced = store.sync(client, start=start, end=end)
+            if not args.quiet:
+                _say(f"  {synced}")
+        result = write_report(store.source(), args.out, start=start, end=end, accounts="all",
+                              overwrite=args.overwrite, progress=not args.quiet, now=now,
+                              title="Twilio usage and cost report (simulated account)",
+                              source=f"the local simulator (seed {args.seed}), through a store",
+                              tz=args.tz)
     print_summary(result)
     return 0
+
+
+@contextlib.contextmanager
+def _demo_store(path):
+    """The demo's store: ``--store DIR`` (kept), else a temporary folder (removed)."""
+    from ..store.store import Store
+    if path:
+        yield Store(path)
+        return
+    with tempfile.TemporaryDirectory(prefix="twilio-frames-demo-store-") as tmp:
+        yield Store(Path(tmp) / "store")
 
 
 def add_report_command(subparsers) -> None:
