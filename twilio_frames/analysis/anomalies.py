@@ -33,8 +33,9 @@ How an episode is found (the details are in :mod:`.anomaly_episodes`):
    countries, delivered at the usual price and hours) scores on ``volume`` alone: at most
    1/5.5 = 0.18 for SMS, under the default 0.4.
 4. ``spend_spike``: an account-day whose outbound spend is ``spend_ratio`` times the
-   trailing daily mean and above every day of the window (at least ``min_count`` events),
-   unless a pumping or toll-fraud episode of that account already covers it.
+   trailing daily median and ``spend_peak_ratio`` times the window's highest day (at
+   least ``min_count`` events; reported fraud left out of the window), unless a pumping
+   or toll-fraud episode of that account already covers it.
 
 An account needs ``min_history`` of traffic before a day can be scored: earlier days are
 never flagged, and an account whose whole history is shorter gets an
@@ -80,7 +81,8 @@ class AnomalyRules:
     off_hour_share: float = 0.01      # an hour with under 1% of the usual traffic is "off"
     min_baseline_events: int = 200    # fewer usual events: no hour profile (off_hours 0)
     high_risk_prefixes: tuple[str, ...] = ("+881", "+882")
-    spend_ratio: float = 3.0          # spend_spike: times the trailing daily mean
+    spend_ratio: float = 3.0          # spend_spike: times the trailing daily median
+    spend_peak_ratio: float = 1.5     # ... and times the trailing window's highest day
     sms_weights: dict = field(default_factory=lambda: {
         "volume": 1.0, "new_country": 1.0, "adjacent": 1.5, "failed": 1.0, "cost": 0.5,
         "off_hours": 0.5})
@@ -105,6 +107,7 @@ def _episodes(frame, resource: str, rules: AnomalyRules, window: int, min_hist: 
     kind = "sms_pumping" if resource == "messages" else "toll_fraud"
     ev = events(take_columns(frame, resource), resource, prefix_digits=rules.prefix_digits,
                 short_call_seconds=rules.short_call_seconds)
+    ev.reported = np.zeros(len(ev), bool)
     e = episodes(ev, rules, window, min_hist)
     if e is None:
         return ev, []
@@ -115,6 +118,7 @@ def _episodes(frame, resource: str, rules: AnomalyRules, window: int, min_hist: 
     weights = rules.sms_weights if kind == "sms_pumping" else rules.call_weights
     scores = score(sig["signals"], weights)
     keep = np.flatnonzero(scores >= min_score)
+    ev.reported[e["rows"][np.isin(e["ep"], keep)]] = True
     codes = error_counts(e) if len(keep) else []
     rows = []
     for i in keep.tolist():

@@ -41,10 +41,13 @@ def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ids.ravel(), uniq
 
 
-def _flag(ev: Events, key, hist, rules, window: int, min_hist: int):
-    """Rows in candidate cells of ``key``, and each row's cell daily rate (expected)."""
+def _flag(ev: Events, key, hist, rules, window: int, min_hist: int, weight):
+    """Rows in candidate cells of ``key``, and each row's cell daily rate (expected).
+
+    The trailing window counts only rows of ``weight`` 1 (not candidates of a first pass).
+    """
     ids, ckey, cday, size = _cells(key, ev.day)
-    trail = trailing(key, ev.day, np.ones(len(key), np.int64), ckey, cday, window)[:, 0]
+    trail = trailing(key, ev.day, weight, ckey, cday, window)[:, 0]
     cell_hist = np.zeros(len(ckey), np.int64)
     cell_hist[ids] = hist
     rate = trail / np.maximum(np.minimum(window, cell_hist), 1)
@@ -86,14 +89,14 @@ def _prefix(ep, dest, dests, n_ep: int) -> list[str]:
             for a, b in zip(lo[0], lo[1])]
 
 
-def _account_baseline(ev: Events, akey, ep_akey, ep_day, window: int) -> dict:
-    """Trailing account-level totals at each episode's first day."""
-    vals = np.stack([np.ones(len(akey), np.int64), ev.bad.astype(np.int64),
-                     np.where(ev.priced, ev.cost, 0), np.where(ev.priced, ev.units, 0)],
-                    axis=1)
+def _account_baseline(ev: Events, akey, ep_akey, ep_day, window: int, weight) -> dict:
+    """Trailing account-level totals at each episode's first day (candidates left out)."""
+    vals = np.stack([weight, ev.bad * weight, np.where(ev.priced, ev.cost, 0) * weight,
+                     np.where(ev.priced, ev.units, 0) * weight], axis=1)
     b = trailing(akey, ev.day, vals, ep_akey, ep_day, window)
     ids, ckey, cday, _ = _cells(akey, ev.day)
-    hours = np.bincount(ids * 24 + ev.hour, minlength=len(ckey) * 24).reshape(-1, 24)
+    hours = np.bincount(ids * 24 + ev.hour, weight,
+                        len(ckey) * 24).astype(np.int64).reshape(-1, 24)
     h = trailing(ckey, cday, hours, ep_akey, ep_day, window)
     return {"count": b[:, 0], "bad": b[:, 1], "cost": b[:, 2], "units": b[:, 3],
             "hours": h}
@@ -109,11 +112,14 @@ def episodes(ev: Events, rules, window: int, min_hist: int) -> dict | None:
     hist = ev.day - first[akey]
     ckey = akey * len(ev.countries) + ev.country
     bkey = akey * len(ev.blocks) + ev.block
-    b_flag, b_rate, b_cell = _flag(ev, bkey, hist, rules, window, min_hist)
-    c_flag, c_rate, c_cell = _flag(ev, ckey, hist, rules, window, min_hist)
     cd_ids, _, _, _ = _cells(ckey, ev.day)
-    has_block = np.bincount(cd_ids, b_flag, cd_ids.max() + 1)[cd_ids] > 0
-    cand = b_flag | (c_flag & ~has_block)
+    weight = np.ones(len(ev), np.int64)
+    for _ in range(2):    # the second pass leaves the first pass's candidates out
+        b_flag, b_rate, b_cell = _flag(ev, bkey, hist, rules, window, min_hist, weight)
+        c_flag, c_rate, c_cell = _flag(ev, ckey, hist, rules, window, min_hist, weight)
+        has_block = np.bincount(cd_ids, b_flag, cd_ids.max() + 1)[cd_ids] > 0
+        cand = b_flag | (c_flag & ~has_block)
+        weight = (~cand).astype(np.int64)
     rows = np.flatnonzero(cand)
     if not len(rows):
         return None
@@ -152,5 +158,5 @@ def episodes(ev: Events, rules, window: int, min_hist: int) -> dict | None:
         "units": np.bincount(ep, np.where(priced, ev.units[rows], 0), n_ep),
         "hour": ev.hour[rows], "errors": err,
         "prefix": _prefix(ep, ev.dest[rows], ev.dests, n_ep),
-        "base": _account_baseline(ev, akey, ep_akey, ep_day, window),
+        "base": _account_baseline(ev, akey, ep_akey, ep_day, window, weight),
     }

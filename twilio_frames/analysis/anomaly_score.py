@@ -93,7 +93,7 @@ def evidence(kind: str, row: dict, codes: Counter) -> str:
                      f"against {_pct(row['usual_bad_share'])} usually")
     if row["new_country"]:
         parts.append(f"first {unit} ever to {row['country']}")
-    if row["volume_ratio"] >= 2:
+    if row["volume_ratio"] >= 2 and not row["new_country"]:
         parts.append(f"{row['volume_ratio']:,.0f}x the usual daily volume there")
     if row["cost_ratio"] == row["cost_ratio"] and row["cost_ratio"] >= 2:
         per = "message" if unit == "messages" else "minute"

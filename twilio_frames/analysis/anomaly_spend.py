@@ -13,44 +13,48 @@ __all__ = ["spend_spikes"]
 
 
 def _daily(evs: list[Events], accounts: list[str], currencies: list[str]):
-    """Spend and events per (account, currency) and day: dense [key, day] matrices."""
-    keys, days, costs, counts = [], [], [], []
+    """Spend, spend outside reported episodes, and events per (account, currency) and
+    day: dense [key, day] matrices."""
+    keys, days, costs, clean = [], [], [], []
     for ev in evs:
         a = pd.Index(accounts).get_indexer(ev.accounts)[ev.acct]
         c = pd.Index(currencies).get_indexer(ev.currencies)[ev.currency]
         keys.append(a * len(currencies) + c)
         days.append(ev.day)
         costs.append(np.where(ev.priced, ev.cost, 0))
-    key, day, cost = map(np.concatenate, (keys, days, costs))
+        clean.append(~ev.reported)
+    key, day, cost, clean = map(np.concatenate, (keys, days, costs, clean))
     d0, n_days = int(day.min()), int(day.max() - day.min() + 1)
     n_keys = len(accounts) * len(currencies)
     flat = key * n_days + (day - d0)
     spend = np.bincount(flat, cost.astype(float), n_keys * n_days).reshape(n_keys, n_days)
+    usual = np.bincount(flat, np.where(clean, cost, 0).astype(float),
+                        n_keys * n_days).reshape(n_keys, n_days)
     count = np.bincount(flat, None, n_keys * n_days).reshape(n_keys, n_days)
     first = np.full(n_keys, n_days)
     np.minimum.at(first, key, day - d0)
-    return spend, count, first, d0
+    return spend, usual, count, first, d0
 
 
 def _trail(spend: np.ndarray, window: int):
-    """Trailing median of the ``window`` days before each day (over days with history).
-
-    A median, not a mean: one earlier spike (fraud already reported) does not hide the
-    next one for a whole window."""
+    """Trailing median and maximum of the ``window`` days before each day (over days
+    with history). Reported fraud is already left out of ``spend``."""
     pad = np.concatenate([np.full((len(spend), window), np.nan), spend], axis=1)
     view = sliding_window_view(pad, window, axis=1)[:, :spend.shape[1]]
     filled = np.sort(np.where(np.isnan(view), np.inf, view), axis=2)
     seen = (~np.isnan(view)).sum(axis=2)
     mid = np.take_along_axis(filled, np.maximum(seen - 1, 0)[..., None] // 2, axis=2)[..., 0]
     high = np.take_along_axis(filled, (seen // 2)[..., None] % window, axis=2)[..., 0]
+    peak = np.take_along_axis(filled, np.maximum(seen - 1, 0)[..., None], axis=2)[..., 0]
     with np.errstate(invalid="ignore"):
-        return np.where(seen > 0, (mid + high) / 2, np.nan)
+        return np.where(seen > 0, (mid + high) / 2, np.nan), np.where(seen > 0, peak, 0)
 
 
 def spend_spikes(evs: list[Events], rules, window: int, min_hist: int,
                  covered: pd.DataFrame) -> list[dict]:
-    """Days whose spend is ``spend_ratio`` times the trailing median, with at least
-    ``min_count`` events; consecutive days merge. Spans that
+    """Days whose spend is ``spend_ratio`` times the trailing median and
+    ``spend_peak_ratio`` times the trailing maximum, with at least ``min_count`` events;
+    consecutive days merge. Spans that
     overlap a pumping or toll-fraud episode of the same account are left out (that
     episode already carries the cost)."""
     evs = [ev for ev in evs if len(ev)]
@@ -58,12 +62,13 @@ def spend_spikes(evs: list[Events], rules, window: int, min_hist: int,
         return []
     accounts = sorted({str(a) for ev in evs for a in ev.accounts})
     currencies = sorted({str(c) for ev in evs for c in ev.currencies})
-    spend, count, first, d0 = _daily(evs, accounts, currencies)
-    median = _trail(spend, window)
+    spend, usual, count, first, d0 = _daily(evs, accounts, currencies)
+    median, peak = _trail(usual, window)
     hist = np.arange(spend.shape[1])[None, :] - first[:, None]
     with np.errstate(all="ignore"):
         flag = ((count >= rules.min_count) & (hist >= min_hist)
-                & (spend >= rules.spend_ratio * np.nan_to_num(median)) & (spend > 0))
+                & (spend >= rules.spend_ratio * np.nan_to_num(median))
+                & (spend >= rules.spend_peak_ratio * peak) & (spend > 0))
     out = []
     for k, d in zip(*np.nonzero(flag)):
         out.append((k, d))
@@ -93,7 +98,7 @@ def _merge(cells, spend, count, mean, hist, accounts, currencies, d0, covered) -
         days = f"{start:%Y-%m-%d}" + ("" if a == b else f" to {end:%Y-%m-%d}")
         text = (f"Spend {_money(micros, cur)} on {days} over {int(count[k, a:b + 1].sum()):,}"
                 f" messages and calls, {ratio:,.1f}x the trailing daily median of "
-                f"{_money(round(usual), cur)}. If no campaign "
+                f"{_money(round(usual), cur)} and above every day of it. If no campaign "
                 f"explains it, look at the countries it went to; a daily totalprice Usage "
                 f"Trigger (tf.usage_triggers) would catch the next one.")
         out.append({"kind": "spend_spike", "account_sid": acct, "start": start, "end": end,

@@ -156,13 +156,16 @@ class Dataset:
         Share of completed parent calls that are recorded.
     live_calls : bool
         Add three master calls at the edge of ``now`` (in-progress, ringing, queued).
+    attacks : int
+        Inject this many SMS-pumping and toll-fraud episodes and an organic campaign
+        (:mod:`.generate_attacks`); the ground truth is :attr:`attacks`, a DataFrame.
     """
 
     def __init__(self, *, seed: int = 0, now: datetime | str | None = None, days: int = 90,
                  subaccounts: int = 3, calls_per_day: float = 40.0,
                  messages_per_day: float = 50.0, currency: str = "USD",
                  unpriced_hours: float = 6.0, recording_share: float = 0.3,
-                 live_calls: bool = True):
+                 live_calls: bool = True, attacks: int = 0):
         self.seed, self.days, self.unpriced_hours = seed, days, unpriced_hours
         self.now = _parse_now(now)
         self._usage: usage.UsageCube | None = None
@@ -181,6 +184,8 @@ class Dataset:
         world = self._world(segments)
         self._build_traffic(r, world, now_s, calls_per_day, messages_per_day, recording_share,
                             live_calls)
+        from .generate_attacks import inject_attacks
+        self.attacks = inject_attacks(self, attacks)
 
     # ------------------------------------------------------------------ building
     def _build_accounts(self, rng, subaccounts: int, now_s: int) -> None:
