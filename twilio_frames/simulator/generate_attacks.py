@@ -222,6 +222,9 @@ def inject_attacks(ds, attacks: int) -> pd.DataFrame:
     if attacks < 0 or int(attacks) != attacks:
         raise ValueError(f"attacks must be a whole number >= 0, got {attacks!r}")
     rows = []
+    if attacks and ds.days < 30:
+        raise ValueError(f"attacks need a longer window (days={ds.days}); use days >= 30, "
+                         "so every episode has two weeks of history before it")
     if attacks:
         rng = np.random.default_rng(np.random.SeedSequence(ds.seed, spawn_key=(13,)))
         prices = attack_prices(ds.currency)
