@@ -239,6 +239,9 @@ def add_demo_command(subparsers) -> None:
     parser.add_argument("--now", type=instant, default=None, metavar="ISO",
                         help="the simulated present, e.g. 2026-11-27T12:00Z "
                              "(default: the current time)")
+    parser.add_argument("--attacks", type=int, default=0, metavar="N",
+                        help="inject N SMS-pumping and N toll-fraud episodes and an organic "
+                             "campaign (needs --days 30 or more; default: 0)")
     group = parser.add_argument_group("where the data comes from")
     group.add_argument("--format", choices=("xml", "json"), default="xml",
                        help="wire format of the API pages (default: xml, the API's own default)")
@@ -264,7 +267,12 @@ def run_demo(args: argparse.Namespace) -> int:
     if not args.quiet:
         _say(f"Starting the simulator: seed {args.seed}, {args.days} days up to "
              f"{now:%Y-%m-%d %H:%M} UTC")
-    with simulator.running(seed=args.seed, days=args.days, now=now.to_pydatetime()) as sim:
+    try:
+        dataset = simulator.Dataset(seed=args.seed, days=args.days, now=now.to_pydatetime(),
+                                    attacks=args.attacks)
+    except ValueError as exc:
+        usage_error(args, str(exc))
+    with simulator.running(dataset=dataset) as sim:
         client = Client(sim.account_sid, sim.auth_token, base_url=sim.base_url,
                         format=args.format, progress=False if args.quiet else None)
         with client:

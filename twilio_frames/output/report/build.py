@@ -18,6 +18,7 @@ import pandas as pd
 from ...money import micros_to_decimal, minor_unit
 from ...analysis.reconciliation import reconcile, usage_totals
 from ...analysis.summaries import cost_by_period, top_countries, top_numbers, unrated
+from .suspicious import compute_suspicious, write_suspicious
 
 __all__ = ["Tables", "account_names", "compute", "exact_text", "money_text", "write_files"]
 
@@ -42,6 +43,7 @@ class Tables:
     recon_summary: pd.DataFrame    # per account and category
     status: dict[str, int]
     unrated: pd.DataFrame
+    suspicious: object = None      # suspicious.Suspicious: traffic_anomalies, usage_triggers
 
 
 def money_text(amount: Decimal, currency: str) -> str:
@@ -161,7 +163,8 @@ def compute(data, *, now: pd.Timestamp) -> Tables:
         top_countries=top_countries(data.calls, data.messages, n=TOP_N),
         top_numbers=top_numbers(data.calls, data.messages, n=TOP_N),
         reconciliation=rec, recon_summary=_recon_summary(rec),
-        status={s: int(status.get(s, 0)) for s in STATUSES}, unrated=_unrated(data, now))
+        status={s: int(status.get(s, 0)) for s in STATUSES}, unrated=_unrated(data, now),
+        suspicious=compute_suspicious(data))
 
 
 # ---------------------------------------------------------------- files
@@ -258,4 +261,5 @@ def write_files(data, tables: Tables, folder: Path) -> list[str]:
     files: list[str] = []
     _csvs(data, tables, folder, files)
     _plots(data, tables, folder, files)
+    write_suspicious(data, tables.suspicious, folder, files, _axes)
     return files

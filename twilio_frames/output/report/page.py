@@ -15,6 +15,7 @@ import pandas as pd
 from ... import __version__
 from .build import (FAILED_FEE_NOTE, PRODUCTS, Tables, account_names, exact_text,
                            money_text)
+from .suspicious import suspicious_section
 from .html import Card, html_figure, html_list, html_section, html_table, render_page
 
 __all__ = ["page"]
@@ -219,6 +220,7 @@ def page(data, tables: Tables, files: list[str], *, title: str, now: pd.Timestam
             if f.startswith("cost_by_account")]), anchor="trend"),
         _recon_section(data, tables, files),
         _top_section(tables, files),
+        suspicious_section(data, tables.suspicious, files, account_names(data.accounts)),
         html_section("Activity", _figures(files, [
             ("message_status.png", "Messages per day by status"),
             ("call_heatmap.png", "Calls by weekday and hour (UTC)"),
