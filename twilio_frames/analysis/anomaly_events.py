@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 
 from .billing import _in, _ints, _micros_time, country_of
 from ..errors import ConfigurationError
@@ -84,8 +85,7 @@ def events(frame: pd.DataFrame, resource: str, *, prefix_digits: int,
     f, to, t = f[keep], to[keep], t[keep]
     dest_codes, dests = _codes(to)
     dest_s = pd.Series(dests, dtype="str")
-    country = country_of(dest_s)["country"].fillna("??")
-    ccodes, countries = pd.factorize(country)
+    ccodes, countries = pd.factorize(countries_of(dest_s))
     blocks = dest_s.str.slice(0, -prefix_digits) if prefix_digits else dest_s
     bcodes, block_labels = pd.factorize(blocks)
     cost = -f["price_micros"].astype("Int64")
@@ -110,6 +110,48 @@ def events(frame: pd.DataFrame, resource: str, *, prefix_digits: int,
         ev.bad = done & (secs <= short_call_seconds)        # "short" for calls
         ev.error = np.zeros(len(f), np.int64)
     return ev
+
+
+def _code_of(head: str) -> str:
+    for k in (1, 2, 3):
+        if head[:k].isdigit() and int(head[:k]) in COUNTRY_CODE_TO_REGION_CODE:
+            return head[:k]
+    return ""
+
+
+#: National digits that decide the region of a number with a shared calling code: the
+#: NANP area code (+1: 3), Guernsey, Jersey, Isle of Man (+44 7781...: 4), Kazakhstan
+#: (+7 7...: 3); 5 for the others (Christmas Island +61 89164..., Vatican +39 06698...).
+REGION_DIGITS = {"1": 3, "44": 4, "7": 3}
+_REGION_DEFAULT = 5
+
+
+def countries_of(numbers: pd.Series) -> np.ndarray:
+    """:func:`twilio_frames.country_of` of distinct E.164 numbers, parsing few of them.
+
+    A calling code of one region (``+254``: KE; ``+882``: 001) gives the region without
+    parsing; for shared codes (``+1``, ``+44``, ``+7``...) the first number of each
+    calling code + :data:`REGION_DIGITS` national digits is parsed (the digits after
+    those never change the region). Unknown: ``??``.
+    """
+    ids, heads = pd.factorize(numbers.str.slice(1, 4))
+    code = np.array([_code_of(str(h)) for h in heads] + [""], dtype=object)[ids]
+    single = {str(c): r[0] for c, r in COUNTRY_CODE_TO_REGION_CODE.items() if len(r) == 1}
+    out = pd.Series(code).map(single).to_numpy(dtype=object)
+    shared = pd.isna(out)
+    if shared.any():
+        text = numbers[shared].reset_index(drop=True)
+        sub = code[shared]
+        keys = np.empty(len(text), dtype=object)
+        for c in pd.unique(sub):
+            rows = sub == c
+            width = 1 + len(c) + REGION_DIGITS.get(c, _REGION_DEFAULT)
+            keys[rows] = text[rows].str.slice(0, width).to_numpy(dtype=object)
+        ids, _ = pd.factorize(keys)
+        first_row = pd.Series(np.arange(len(ids))).groupby(ids).first().to_numpy()
+        found = country_of(text.iloc[first_row].reset_index(drop=True))["country"]
+        out[shared] = found.to_numpy(dtype=object)[ids]
+    return np.where(pd.isna(out), "??", out).astype(object)
 
 
 def trailing(key: np.ndarray, day: np.ndarray, values: np.ndarray, qkey: np.ndarray,
