@@ -41,13 +41,15 @@ def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ids.ravel(), uniq
 
 
-def _flag(ev: Events, key, hist, rules, window: int, min_hist: int, weight):
-    """Rows in candidate cells of ``key``, and each row's cell daily rate (expected).
+def _flag(cells, hist, rules, window: int, min_hist: int, weight):
+    """Rows in candidate cells, and each row's cell daily rate (expected).
 
-    The trailing window counts only rows of ``weight`` 1 (not candidates of a first pass).
+    ``cells`` is :func:`_cells` of the key; the trailing window counts only rows of
+    ``weight`` 1 (not candidates of a first pass), summed per cell first.
     """
-    ids, ckey, cday, size = _cells(key, ev.day)
-    trail = trailing(key, ev.day, weight, ckey, cday, window)[:, 0]
+    ids, ckey, cday, size = cells
+    per_cell = np.bincount(ids, weight, len(ckey)).astype(np.int64)
+    trail = trailing(ckey, cday, per_cell, ckey, cday, window)[:, 0]
     cell_hist = np.zeros(len(ckey), np.int64)
     cell_hist[ids] = hist
     rate = trail / np.maximum(np.minimum(window, cell_hist), 1)
@@ -112,11 +114,12 @@ def episodes(ev: Events, rules, window: int, min_hist: int) -> dict | None:
     hist = ev.day - first[akey]
     ckey = akey * len(ev.countries) + ev.country
     bkey = akey * len(ev.blocks) + ev.block
-    cd_ids, _, _, _ = _cells(ckey, ev.day)
+    b_cells, c_cells = _cells(bkey, ev.day), _cells(ckey, ev.day)
+    cd_ids = c_cells[0]
     weight = np.ones(len(ev), np.int64)
     for _ in range(2):    # the second pass leaves the first pass's candidates out
-        b_flag, b_rate, b_cell = _flag(ev, bkey, hist, rules, window, min_hist, weight)
-        c_flag, c_rate, c_cell = _flag(ev, ckey, hist, rules, window, min_hist, weight)
+        b_flag, b_rate, b_cell = _flag(b_cells, hist, rules, window, min_hist, weight)
+        c_flag, c_rate, c_cell = _flag(c_cells, hist, rules, window, min_hist, weight)
         has_block = np.bincount(cd_ids, b_flag, cd_ids.max() + 1)[cd_ids] > 0
         cand = b_flag | (c_flag & ~has_block)
         weight = (~cand).astype(np.int64)
