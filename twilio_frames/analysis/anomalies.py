@@ -81,7 +81,7 @@ class AnomalyRules:
     off_hour_share: float = 0.01      # an hour with under 1% of the usual traffic is "off"
     min_baseline_events: int = 200    # fewer usual events: no hour profile (off_hours 0)
     high_risk_prefixes: tuple[str, ...] = ("+881", "+882")
-    spend_ratio: float = 3.0          # spend_spike: times the trailing daily median
+    spend_ratio: float = 5.0          # spend_spike: times the trailing daily median
     spend_peak_ratio: float = 1.5     # ... and times the trailing window's highest day
     sms_weights: dict = field(default_factory=lambda: {
         "volume": 1.0, "new_country": 1.0, "adjacent": 1.5, "failed": 1.0, "cost": 0.5,

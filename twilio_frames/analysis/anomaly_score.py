@@ -92,7 +92,9 @@ def evidence(kind: str, row: dict, codes: Counter) -> str:
         parts.append(f"{_pct(row['bad_share'])} completed in under a billed minute "
                      f"against {_pct(row['usual_bad_share'])} usually")
     if row["new_country"]:
-        parts.append(f"first {unit} ever to {row['country']}")
+        place = ("001 (non-geographic: satellite and international networks)"
+                 if row["country"] == "001" else row["country"])
+        parts.append(f"first {unit} ever to {place}")
     if row["volume_ratio"] >= 2 and not row["new_country"]:
         parts.append(f"{row['volume_ratio']:,.0f}x the usual daily volume there")
     if row["cost_ratio"] == row["cost_ratio"] and row["cost_ratio"] >= 2:
@@ -100,9 +102,10 @@ def evidence(kind: str, row: dict, codes: Counter) -> str:
         parts.append(f"{row['cost_ratio']:,.1f}x the usual cost per {per}")
     if row["off_hours_share"] >= 0.3:
         parts.append(f"{_pct(row['off_hours_share'])} at hours the account rarely uses")
-    act = (f"Check SMS Geo Permissions for {row['country']} and block {where}"
+    block = f"the prefix {row['prefix']}" if row["prefix"] else row["country"]
+    act = (f"Check SMS Geo Permissions for {row['country']} and block {block}"
            if kind == "sms_pumping" else
-           f"Check Voice Dialing Geo Permissions (high-risk ranges) for {where}")
+           f"Check Voice Dialing Geo Permissions (high-risk ranges) for {block}")
     return "; ".join(parts) + f". Cost {_money(row['cost_micros'], row['currency'])}. {act}."
 
 

@@ -15,8 +15,9 @@ __all__ = ["spend_spikes"]
 def _daily(evs: list[Events], accounts: list[str], currencies: list[str]):
     """Spend, spend outside reported episodes, and events per (account, currency) and
     day: dense [key, day] matrices."""
-    keys, days, costs, clean = [], [], [], []
+    keys, days, costs, clean, where = [], [], [], [], []
     for ev in evs:
+        where.append(ev.countries[ev.country])
         a = pd.Index(accounts).get_indexer(ev.accounts)[ev.acct]
         c = pd.Index(currencies).get_indexer(ev.currencies)[ev.currency]
         keys.append(a * len(currencies) + c)
@@ -24,6 +25,8 @@ def _daily(evs: list[Events], accounts: list[str], currencies: list[str]):
         costs.append(np.where(ev.priced, ev.cost, 0))
         clean.append(~ev.reported)
     key, day, cost, clean = map(np.concatenate, (keys, days, costs, clean))
+    rows = {"key": key, "day": day - int(day.min()), "cost": cost,
+            "country": np.concatenate(where)}
     d0, n_days = int(day.min()), int(day.max() - day.min() + 1)
     n_keys = len(accounts) * len(currencies)
     flat = key * n_days + (day - d0)
@@ -33,7 +36,7 @@ def _daily(evs: list[Events], accounts: list[str], currencies: list[str]):
     count = np.bincount(flat, None, n_keys * n_days).reshape(n_keys, n_days)
     first = np.full(n_keys, n_days)
     np.minimum.at(first, key, day - d0)
-    return spend, usual, count, first, d0
+    return spend, usual, count, first, d0, rows
 
 
 def _trail(spend: np.ndarray, window: int):
@@ -62,7 +65,7 @@ def spend_spikes(evs: list[Events], rules, window: int, min_hist: int,
         return []
     accounts = sorted({str(a) for ev in evs for a in ev.accounts})
     currencies = sorted({str(c) for ev in evs for c in ev.currencies})
-    spend, usual, count, first, d0 = _daily(evs, accounts, currencies)
+    spend, usual, count, first, d0, rows = _daily(evs, accounts, currencies)
     median, peak = _trail(usual, window)
     hist = np.arange(spend.shape[1])[None, :] - first[:, None]
     with np.errstate(all="ignore"):
@@ -72,10 +75,25 @@ def spend_spikes(evs: list[Events], rules, window: int, min_hist: int,
     out = []
     for k, d in zip(*np.nonzero(flag)):
         out.append((k, d))
-    return _merge(out, spend, count, median, hist, accounts, currencies, d0, covered)
+    return _merge(out, spend, count, median, peak, hist, accounts, currencies, d0,
+                  covered, rows)
 
 
-def _merge(cells, spend, count, mean, hist, accounts, currencies, d0, covered) -> list[dict]:
+def _top_country(rows: dict, k: int, a: int, b: int) -> tuple[str, float]:
+    """The country that took the most of the spend of key ``k`` on days ``a..b``."""
+    mask = (rows["key"] == k) & (rows["day"] >= a) & (rows["day"] <= b)
+    by = pd.Series(rows["cost"][mask]).groupby(rows["country"][mask]).sum()
+    if not len(by) or by.sum() <= 0:
+        return "", 0.0
+    return str(by.idxmax()), float(by.max() / by.sum())
+
+
+def _peak_text(day: float, peak: float) -> str:
+    return f" and {day / peak:,.1f}x its highest day" if peak > 0 else ""
+
+
+def _merge(cells, spend, count, mean, peak, hist, accounts, currencies, d0, covered,
+           by_row) -> list[dict]:
     rows, last = [], {}
     for k, d in cells:
         if k in last and d - last[k]["d1"] <= 1:
@@ -96,13 +114,15 @@ def _merge(cells, spend, count, mean, hist, accounts, currencies, d0, covered) -
         usual = float(np.nan_to_num(mean[k, a]))
         ratio = micros / usual if usual > 0 else float("inf")
         days = f"{start:%Y-%m-%d}" + ("" if a == b else f" to {end:%Y-%m-%d}")
+        top, share = _top_country(by_row, k, a, b)
         text = (f"Spend {_money(micros, cur)} on {days} over {int(count[k, a:b + 1].sum()):,}"
                 f" messages and calls, {ratio:,.1f}x the trailing daily median of "
-                f"{_money(round(usual), cur)} and above every day of it. If no campaign "
-                f"explains it, look at the countries it went to; a daily totalprice Usage "
-                f"Trigger (tf.usage_triggers) would catch the next one.")
+                f"{_money(round(usual), cur)}{_peak_text(spend[k, a], peak[k, a])}. "
+                f"{share:.0%} of it to {top}. If no campaign explains it, look at what "
+                f"went there; a daily totalprice Usage Trigger (tf.usage_triggers) would "
+                f"catch the next one.")
         out.append({"kind": "spend_spike", "account_sid": acct, "start": start, "end": end,
-                    "country": None, "prefix": None,
+                    "country": top, "prefix": None,
                     "count": int(count[k, a:b + 1].sum()), "currency": cur,
                     "cost_micros": micros, "score": float(np.clip(np.log10(ratio) / 2, 0, 1)),
                     "evidence": text, "volume_ratio": ratio,

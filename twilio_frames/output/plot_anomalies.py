@@ -58,8 +58,12 @@ def plot_anomalies(anomalies: pd.DataFrame, messages=None, calls=None, *, ax=Non
     if len(table) == 0:
         _empty(ax, "no outbound traffic")
     for country in shown:
-        width = 2.2 if country in flagged else 1.2
-        ax.plot(table.index, table[country], lw=width, label=country)
+        values = table[country]
+        if country in flagged:      # drawn where it has traffic: no line along zero
+            values = values.where((values > 0) | (values.shift(1) > 0)
+                                  | (values.shift(-1) > 0))
+        ax.plot(table.index, values, lw=2.2 if country in flagged else 1.2,
+                label="001 (non-geographic)" if country == "001" else country)
     if rest.any():
         ax.plot(table.index, rest, lw=1, color="0.6", ls="--", label="other")
     seen = set()

@@ -4,6 +4,7 @@ the Usage Trigger values :func:`twilio_frames.usage_triggers` recommends."""
 
 from __future__ import annotations
 
+import html
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,11 +61,17 @@ def write_suspicious(data, s: Suspicious, folder: Path, files: list[str], axes) 
 
 def _episodes_display(found: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame({
-        "kind": found["kind"].str.replace("_", " "), "account": found["account_sid"].map(names),
-        "from": found["start"], "to": found["end"], "country": found["country"].fillna(""),
+        "#": range(1, len(found) + 1), "kind": found["kind"].str.replace("_", " "),
+        "account": found["account_sid"].map(names), "from": found["start"],
+        "to": found["end"], "country": found["country"].fillna(""),
         "prefix": found["prefix"].fillna(""), "count": found["count"],
         "cost": [f"{c} {m / 1e6:,.2f}" for c, m in zip(found["currency"], found["cost_micros"])],
-        "score": found["score"].round(2), "evidence": found["evidence"]})
+        "score": found["score"].round(2)})
+
+
+def _evidence(found: pd.DataFrame) -> str:
+    items = "".join(f"<li>{html.escape(e)}</li>" for e in found["evidence"])
+    return f'<ol class="evidence">{items}</ol>'
 
 
 def _triggers_display(t: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
@@ -83,16 +90,18 @@ def _text(v) -> str:
 def suspicious_section(data, s: Suspicious, files: list[str], names: dict[str, str]) -> str:
     found = s.anomalies
     fraud = int((found["kind"] != "spend_spike").sum())
-    parts = [html_table(_episodes_display(found, names), digits=2, wrap=["evidence"])
-             if len(found) else '<p class="empty">No suspicious episode.</p>']
+    parts = ([html_table(_episodes_display(found, names), digits=2),
+              "<h3>Evidence, by episode number</h3>", _evidence(found)]
+             if len(found) else ['<p class="empty">No suspicious episode.</p>'])
     if PLOT in files:
-        parts.append(html_figure(PLOT, alt="Daily outbound volume per country with the "
-                                 "flagged spans", caption="Daily outbound volume per "
-                                 "destination country; flagged episodes shaded"))
+        parts.append('<div class="figures">' + html_figure(
+            PLOT, alt="Daily outbound volume per country with the flagged spans",
+            caption="Daily outbound volume per destination country; flagged episodes "
+                    "shaded") + "</div>")
     if s.triggers is not None and len(s.triggers):
         parts += ["<h3>Usage Trigger values from this history (totalprice)</h3>",
                   html_table(_triggers_display(s.triggers, names))]
-    parts += [f'<p class="note">{n}</p>' for n in s.notes]
+    parts += [f'<p class="note">{html.escape(n)}</p>' for n in s.notes]
     return html_section(
         "Suspicious traffic", *parts, anchor="suspicious",
         intro=f"{fraud} possible fraud episode(s) and {len(found) - fraud} spend spike(s). "
