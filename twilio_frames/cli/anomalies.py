@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import textwrap
 import warnings
 
@@ -11,6 +12,9 @@ from .commands import (PROG, _accounts, _add_source_options, _client, _date, _pa
 from ..output.outputs import check_output
 
 __all__ = ["add_anomalies_command"]
+
+#: The simulated present of ``--demo`` (fixed, so the demo shows the same episodes).
+DEMO_NOW = "2026-11-15T12:00:00Z"
 
 EPILOG = f"""\
 examples:
@@ -34,7 +38,8 @@ def add_anomalies_command(subparsers) -> None:
     parser.add_argument("--end", type=_date, metavar="YYYY-MM-DD",
                         help="UTC day after the last one (exclusive)")
     parser.add_argument("--demo", action="store_true",
-                        help="use the local simulator with --attacks injected (no credentials)")
+                        help="use the local simulator (90 days up to 2026-11-15, --attacks "
+                             "injected; no credentials)")
     parser.add_argument("--attacks", type=int, default=2, metavar="N",
                         help="--demo: pumping and toll-fraud episodes to inject (default: 2)")
     parser.add_argument("--seed", type=int, default=0, help="--demo: data seed (default: 0)")
@@ -57,17 +62,15 @@ def _fetch(client, args, start, end):
                                  include_subaccounts=False, accounts=accounts))
 
 
-def _demo(args):
+def _demo(args, stack: contextlib.ExitStack):
     from .. import simulator
     from ..fetch.client import Client
     if args.attacks < 0:
         args.parser.error("--attacks must be >= 0")
-    sim = simulator.running(seed=args.seed, days=90, attacks=args.attacks,
-                            now="2026-11-15T12:00:00Z")
-    running = sim.__enter__()
-    client = Client(running.account_sid, running.auth_token, base_url=running.base_url,
-                    format=args.format, progress=False if args.quiet else None)
-    return sim, client
+    sim = stack.enter_context(simulator.running(seed=args.seed, days=90, attacks=args.attacks,
+                                                now=DEMO_NOW))
+    return Client(sim.account_sid, sim.auth_token, base_url=sim.base_url, format=args.format,
+                  progress=False if args.quiet else None)
 
 
 def run_anomalies(args: argparse.Namespace) -> int:
@@ -77,17 +80,9 @@ def run_anomalies(args: argparse.Namespace) -> int:
     start, end = _range(args)
     if args.out:
         check_output(args.out, folder=False, overwrite=args.overwrite)
-    sim = None
-    if args.demo:
-        sim, client = _demo(args)
-    else:
-        client = _client(args)
-    try:
-        with client:
-            messages, calls, usage = _fetch(client, args, start, end)
-    finally:
-        if sim is not None:
-            sim.__exit__(None, None, None)
+    with contextlib.ExitStack() as stack:
+        client = stack.enter_context(_demo(args, stack) if args.demo else _client(args))
+        messages, calls, usage = _fetch(client, args, start, end)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", tf.InsufficientHistoryWarning)
         found = tf.traffic_anomalies(messages, calls, baseline=args.baseline,
@@ -120,10 +115,11 @@ def _print_episodes(found, n_messages: int, n_calls: int) -> None:
 def _print_triggers(t) -> None:
     print("Usage Trigger values from this history (UsageCategory=totalprice, "
           "TriggerBy=price):")
+    import pandas as pd
     rows = [[r.account_sid, r.recurring, r.currency,
-             "" if r.trigger_value is None else f"{r.trigger_value:,.2f}",
-             "" if r.would_fire is None or r.would_fire != r.would_fire
-             else f"{r.would_fire} of {r.periods}"] for r in t.itertuples()]
+             "(under 28 days)" if pd.isna(r.trigger_value) else f"{r.trigger_value:,.2f}",
+             "" if pd.isna(r.would_fire) else f"{r.would_fire} of {r.periods}"]
+            for r in t.itertuples()]
     lines = text_table(rows, ["account", "recurring", "currency", "value", "would have fired"],
                        right={3, 4})
     print("\n".join("  " + x for x in lines))
