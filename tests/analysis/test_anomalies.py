@@ -128,3 +128,16 @@ def test_thresholds_are_parameters():
     assert (_run(frame)["kind"] == "sms_pumping").sum() == 1
     assert (_run(frame, min_count=50)["kind"] == "sms_pumping").sum() == 0
     assert (_run(frame, min_score=0.95)["kind"] == "sms_pumping").sum() == 0
+
+
+def test_a_burst_that_starts_late_on_a_quiet_day_is_one_whole_episode():
+    """A few calls before midnight (under min_count) and the rest after: one episode
+    with every call, and the destination still counts as never called before."""
+    rng = np.random.default_rng(21)
+    fraud = call_burst(rng, ACCT, numbers(rng, "SAT", 80, consecutive=True),
+                       "2026-02-11T23:40", 4, rate=4_000_000)
+    assert 0 < (fraud["start_time"] < pd.Timestamp("2026-02-12", tz="UTC")).sum() < 20
+    out = _run(calls=pd.concat([honest_calls(rng), fraud], ignore_index=True))
+    row = out[out["kind"] == "toll_fraud"].iloc[0]
+    assert row["count"] == 80 and row["new_country"]
+    assert row["start"] == fraud["start_time"].min()

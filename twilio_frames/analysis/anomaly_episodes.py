@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
+import pandas as pd
 
 from .anomaly_events import Events, trailing
 from ..money import exact_group_sums
@@ -91,6 +92,26 @@ def _prefix(ep, dest, dests, n_ep: int) -> list[str]:
             for a, b in zip(lo[0], lo[1])]
 
 
+def _spill(rows, ep, by_block, bkey, ckey, day, cand):
+    """Add to each episode the other events of its blocks (or country) on the day before
+    and after: the start of a burst that began late on a quiet day belongs to it."""
+    off = int(bkey.max()) + 1
+    key = np.where(by_block, bkey[rows], ckey[rows] + off)
+    near = pd.DataFrame({"key": np.tile(key, 2), "day": np.concatenate([day[rows] - 1,
+                                                                         day[rows] + 1]),
+                         "ep": np.tile(ep, 2), "block": np.tile(by_block, 2)})
+    near = near.drop_duplicates(["key", "day"])
+    other = np.flatnonzero(~cand & np.isin(day, near["day"].unique()))
+    ask = pd.DataFrame({"row": np.tile(other, 2),
+                        "key": np.concatenate([bkey[other], ckey[other] + off]),
+                        "day": np.tile(day[other], 2)})
+    hit = ask.merge(near, on=["key", "day"]).drop_duplicates("row")
+    order = np.argsort(np.concatenate([rows, hit["row"].to_numpy()]), kind="stable")
+    return (np.concatenate([rows, hit["row"].to_numpy()])[order],
+            np.concatenate([ep, hit["ep"].to_numpy()])[order],
+            np.concatenate([by_block, hit["block"].to_numpy(bool)])[order])
+
+
 def _account_baseline(ev: Events, akey, ep_akey, ep_day, window: int, weight) -> dict:
     """Trailing account-level totals at each episode's first day (candidates left out)."""
     vals = np.stack([weight, ev.bad * weight, np.where(ev.priced, ev.cost, 0) * weight,
@@ -128,8 +149,8 @@ def episodes(ev: Events, rules, window: int, min_hist: int) -> dict | None:
         return None
     ep = _runs(ckey[rows], ev.day[rows], rules.merge_gap_days)
     n_ep = int(ep.max()) + 1
+    rows, ep, by_block = _spill(rows, ep, b_flag[rows], bkey, ckey, ev.day, cand)
     # expected events: the trailing daily rate of each distinct cell in the episode
-    by_block = b_flag[rows]
     cell = np.where(by_block, b_cell[rows], c_cell[rows] + b_cell.max() + 1)
     rate = np.where(by_block, b_rate[rows], c_rate[rows])
     first_of_cell = np.unique(np.stack([ep, cell], axis=1), axis=0, return_index=True)[1]
