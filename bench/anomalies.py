@@ -113,6 +113,25 @@ def hand_runs(seeds):
     return tally
 
 
+def blind_spots(seeds):
+    """Attacks outside the documented signatures' reach, to show the limits."""
+    found = {"slow pump: 12 a day for 20 days, consecutive KE numbers": 0,
+             "scattered delivered pump in the usual country (US)": 0}
+    for seed in seeds:
+        rng = np.random.default_rng(1000 + seed)
+        honest = honest_messages(rng, per_day=60, days=DAYS)
+        slow = pd.concat([burst(rng, ACCT, numbers(rng, "KE", 12, consecutive=True,
+                                                    start=27_000_000 + 12 * d),
+                                f"2026-03-{d + 1:02d}T03:00", 2, delivered=0.1,
+                                price=250_000) for d in range(20)], ignore_index=True)
+        spread = burst(rng, ACCT, numbers(rng, "US", 400), "2026-03-10T13:00", 3,
+                       delivered=0.9, price=7900)
+        for (name, attack) in zip(found, (slow, spread)):
+            out = _run(pd.concat([honest, attack], ignore_index=True), None)
+            found[name] += int((out["kind"] == "sms_pumping").any())
+    return found
+
+
 def speed(n_messages: int):
     rng = np.random.default_rng(0)
     m = honest_messages(rng, per_day=n_messages / 365, days=365,
@@ -152,6 +171,10 @@ def main() -> None:
           f" {hand['honest_flags'] / hand['months']:.3f} |"
           f" {hand['honest_spikes'] / hand['months']:.3f} | (in the honest column) |")
     print(f"extra fraud flags on attacked simulator datasets: {sim['fraud_flags']}")
+    print("\n| blind spot (not the documented signature) | seeds | found as sms_pumping |")
+    print("|---|---:|---:|")
+    for name, k in blind_spots(seeds).items():
+        print(f"| {name} | {len(seeds)} | {k} |")
     n = 200_000 if args.quick else 1_000_000
     rows, calls, secs, ref, pumps = speed(n)
     print(f"\n| messages | calls | traffic_anomalies (best of 3) | cost_by_period(messages, D)"

@@ -141,3 +141,16 @@ def test_a_burst_that_starts_late_on_a_quiet_day_is_one_whole_episode():
     row = out[out["kind"] == "toll_fraud"].iloc[0]
     assert row["count"] == 80 and row["new_country"]
     assert row["start"] == fraud["start_time"].min()
+
+
+def test_a_dask_frame_gives_the_same_episodes():
+    """Only the needed columns of a Dask frame are computed (skipped without dask)."""
+    dd = pytest.importorskip("dask.dataframe")
+    rng = np.random.default_rng(4)
+    pump = burst(rng, ACCT, numbers(rng, "KE", 300, consecutive=True), "2026-03-10T02:00",
+                 1, delivered=0.1, price=200_000)
+    frame = pd.concat([honest_messages(rng), pump], ignore_index=True)
+    expected = _run(frame)
+    got = _run(dd.from_pandas(frame.assign(body="x"), npartitions=4))
+    pd.testing.assert_frame_equal(got, expected)
+    assert len(expected) == 1

@@ -120,7 +120,8 @@ def running(*, dataset=None, faults: Faults | None = None, port: int = 0,
     ----------
     dataset : Dataset, optional
         A ready-made dataset; otherwise one is built from the dataset ``options``
-        (``seed``, ``now``, ``days``, ``subaccounts``, ``currency`` ...).
+        (``seed``, ``now``, ``days``, ``subaccounts``, ``currency``, ``attacks`` (SMS
+        pumping, toll fraud and an organic campaign; truth in ``.dataset.attacks``) ...).
     faults : Faults, optional
         Faults to inject; or give their fields as keywords (``latency=0.01``,
         ``rate_429=0.2``, ``concurrency_limit=4``, ``retry_after=1``, ...), the faults'
