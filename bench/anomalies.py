@@ -14,6 +14,7 @@ are counted apart (a campaign *is* a spend spike).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import warnings
@@ -114,9 +115,10 @@ def hand_runs(seeds):
 
 
 def blind_spots(seeds):
-    """Attacks outside the documented signatures' reach, to show the limits."""
+    """Attacks with less of the documented signature, to show where it stops."""
     found = {"slow pump: 12 a day for 20 days, consecutive KE numbers": 0,
-             "scattered delivered pump in the usual country (US)": 0}
+             "scattered delivered pump in the usual country (US)": 0,
+             "scattered pump in a new country (KE), 80% delivered, daytime": 0}
     for seed in seeds:
         rng = np.random.default_rng(1000 + seed)
         honest = honest_messages(rng, per_day=60, days=DAYS)
@@ -126,7 +128,9 @@ def blind_spots(seeds):
                                 price=250_000) for d in range(20)], ignore_index=True)
         spread = burst(rng, ACCT, numbers(rng, "US", 400), "2026-03-10T13:00", 3,
                        delivered=0.9, price=7900)
-        for (name, attack) in zip(found, (slow, spread)):
+        new = burst(rng, ACCT, numbers(rng, "KE", 400), "2026-03-10T18:00", 3,
+                    delivered=0.8, price=250_000)
+        for (name, attack) in zip(found, (slow, spread, new)):
             out = _run(pd.concat([honest, attack], ignore_index=True), None)
             found[name] += int((out["kind"] == "sms_pumping").any())
     return found
@@ -140,16 +144,16 @@ def speed(n_messages: int):
                  delivered=0.1, price=250_000)
     m = pd.concat([m, pump], ignore_index=True)
     c = honest_calls(rng, per_day=n_messages / 365 / 4, days=365)
-    best = []
-    for _ in range(3):
+    runs = []
+    for _ in range(3):          # the first is cold: phonenumbers' parse cache is empty
         t = time.perf_counter()
         out = _run(m, c)
-        best.append(time.perf_counter() - t)
+        runs.append(time.perf_counter() - t)
     t = time.perf_counter()
     tf.cost_by_period(messages=m.assign(**{"from": "+14155550100", "num_media": pd.array(
         np.zeros(len(m), np.int64), dtype="Int64")}), freq="D")
     ref = time.perf_counter() - t
-    return len(m), len(c), min(best), ref, int((out["kind"] == "sms_pumping").sum())
+    return len(m), len(c), runs[0], min(runs[1:]), ref, int((out["kind"] == "sms_pumping").sum())
 
 
 def main() -> None:
@@ -171,16 +175,18 @@ def main() -> None:
           f" {hand['honest_flags'] / hand['months']:.3f} |"
           f" {hand['honest_spikes'] / hand['months']:.3f} | (in the honest column) |")
     print(f"extra fraud flags on attacked simulator datasets: {sim['fraud_flags']}")
-    print("\n| blind spot (not the documented signature) | seeds | found as sms_pumping |")
+    print("\n| harder case (less of the signature) | seeds | found as sms_pumping |")
     print("|---|---:|---:|")
     for name, k in blind_spots(seeds).items():
         print(f"| {name} | {len(seeds)} | {k} |")
     n = 200_000 if args.quick else 1_000_000
-    rows, calls, secs, ref, pumps = speed(n)
-    print(f"\n| messages | calls | traffic_anomalies (best of 3) | cost_by_period(messages, D)"
-          f" | ratio | pump found |")
-    print("|---:|---:|---:|---:|---:|---:|")
-    print(f"| {rows:,} | {calls:,} | {secs:.2f} s | {ref:.2f} s | {secs / ref:.1f}x | {pumps} |")
+    rows, calls, cold, warm, ref, pumps = speed(n)
+    print(f"\n| messages | calls | traffic_anomalies, first run | again (best of 2) |"
+          f" cost_by_period(messages, D) | first run / cost_by_period | pump found |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    print(f"| {rows:,} | {calls:,} | {cold:.2f} s | {warm:.2f} s | {ref:.2f} s |"
+          f" {cold / ref:.1f}x | {pumps} |")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
