@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 from decimal import Decimal
 
-import pandas as pd
 import pytest
 
 import twilio_frames as tf

@@ -18,7 +18,6 @@ Only ``totalprice`` is read: it already holds every category once, and adding ot
 
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, Decimal
 
 import numpy as np
 import pandas as pd

@@ -80,7 +80,7 @@ def _run_sim(args: argparse.Namespace) -> int:
         rate_500=args.rate_500, rate_503=args.rate_503, rate_truncate=args.rate_truncate,
         rate_drop=args.rate_drop, seed=args.fault_seed)
     options = {"seed": args.seed, "days": args.days, "subaccounts": args.subaccounts,
-               "currency": args.currency}
+               "currency": args.currency, "attacks": args.attacks}
     if args.now:
         options["now"] = args.now
     try:
@@ -117,6 +117,9 @@ def add_sim_command(subparsers) -> None:
                         help="account currency, e.g. EUR")
     parser.add_argument("--now", type=instant, default=None, metavar="ISO",
                         help="the simulated present, ISO 8601 (default: now, to the minute)")
+    parser.add_argument("--attacks", type=_count, default=0, metavar="N",
+                        help="inject N SMS-pumping and N toll-fraud episodes and an organic "
+                             "campaign (needs --days 30 or more)")
     _add_fault_options(parser)
     parser.set_defaults(func=guarded(_run_sim))
 

@@ -3,7 +3,6 @@ the episodes :func:`twilio_frames.traffic_anomalies` flagged drawn as shaded spa
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from ..analysis.anomaly_events import events, take_columns
