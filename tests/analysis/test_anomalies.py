@@ -154,3 +154,12 @@ def test_a_dask_frame_gives_the_same_episodes():
     got = _run(dd.from_pandas(frame.assign(body="x"), npartitions=4))
     pd.testing.assert_frame_equal(got, expected)
     assert len(expected) == 1
+
+
+def test_empty_and_inbound_only_frames_give_no_episode():
+    rng = np.random.default_rng(2)
+    frame = honest_messages(rng, days=20)
+    inbound = frame.assign(direction=pd.Categorical(["inbound"] * len(frame)))
+    for given in (frame.iloc[:0], inbound):
+        out = _run(given)
+        assert out.empty and list(out.columns) == list(tf.traffic_anomalies(frame).columns)

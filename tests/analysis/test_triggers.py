@@ -51,3 +51,10 @@ def test_bad_input():
         tf.usage_triggers(monthly)
     with pytest.raises(tf.ConfigurationError, match="missing column"):
         tf.usage_triggers(_usage(A, ["1"]).drop(columns="price_unit"))
+
+
+def test_a_dask_frame_gives_the_same_values():
+    dd = pytest.importorskip("dask.dataframe")
+    usage = _usage(A, ["1.00"] * 40 + ["9.00"])
+    pd.testing.assert_frame_equal(tf.usage_triggers(dd.from_pandas(usage, npartitions=3)),
+                                  tf.usage_triggers(usage))

@@ -77,6 +77,7 @@ def plot_anomalies(anomalies: pd.DataFrame, messages=None, calls=None, *, ax=Non
     ax.set_ylabel("outbound messages + calls per UTC day")
     ax.set_xlabel("day (UTC)")
     ax.set_title(f"Daily outbound volume per country, {len(anomalies)} flagged episode(s)")
-    ax.legend(loc="upper left", fontsize="small", ncols=2)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper left", fontsize="small", ncols=2)
     _date_axis(ax)
     return ax
