@@ -136,6 +136,36 @@ def blind_spots(seeds):
     return found
 
 
+def honest_variants(seeds):
+    """Honest accounts with habits that look a little like an attack: fraud flags each."""
+    flags = {"weekly batch: 400-1500 scattered SMS every Monday": 0,
+             "expansion: 30-200 SMS a day to a new country (MX, 3x the price) from day 60": 0,
+             "poor list: 45% undelivered always, plus a campaign": 0,
+             "night shift: traffic at any hour, plus a 3000-SMS campaign at 03:00": 0}
+    for seed in seeds:
+        rng = np.random.default_rng(2000 + seed)
+        base = honest_messages(rng, per_day=80, days=DAYS)
+        mondays = pd.date_range("2026-01-05", periods=DAYS // 7, freq="7D", tz="UTC")
+        weekly = [burst(rng, ACCT, numbers(rng, "US", int(rng.integers(400, 1500))),
+                        d + pd.Timedelta("14h"), 2, delivered=0.93, price=7900) for d in mondays]
+        days = pd.date_range("2026-03-02", "2026-04-30", freq="D", tz="UTC")
+        mx = [burst(rng, ACCT, numbers(rng, "MX", int(rng.integers(30, 200))),
+                    d + pd.Timedelta("15h"), 6, delivered=0.9, price=24_000) for d in days]
+        poor = honest_messages(rng, per_day=80, days=DAYS, delivered=0.55)
+        camp = burst(rng, ACCT, numbers(rng, "US", 3000), "2026-03-10T14:00", 3,
+                     delivered=0.55, price=7900)
+        night = honest_messages(rng, per_day=80, days=DAYS)
+        night["date_sent"] = night["date_created"] = night["date_sent"] + pd.to_timedelta(
+            rng.integers(0, 24, len(night)), unit="h")
+        late = burst(rng, ACCT, numbers(rng, "US", 3000), "2026-03-10T03:00", 2,
+                     delivered=0.93, price=7900)
+        for name, parts in zip(flags, ([base, *weekly], [base, *mx], [poor, camp],
+                                      [night, late])):
+            out = _run(pd.concat(parts, ignore_index=True), None)
+            flags[name] += int((out["kind"] == "sms_pumping").sum())
+    return flags
+
+
 def speed(n_messages: int):
     rng = np.random.default_rng(0)
     m = honest_messages(rng, per_day=n_messages / 365, days=365,
@@ -178,6 +208,10 @@ def tables(seeds) -> None:
     print("|---|---:|---:|")
     for name, k in blind_spots(seeds).items():
         print(f"| {name} | {len(seeds)} | {k} |")
+    print(f"\n| honest habit ({DAYS} d) | seeds | account-months | sms_pumping flags |")
+    print("|---|---:|---:|---:|")
+    for name, k in honest_variants(seeds).items():
+        print(f"| {name} | {len(seeds)} | {len(seeds) * DAYS / 30.44:.1f} | {k} |")
 
 
 def main() -> None:

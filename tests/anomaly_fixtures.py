@@ -14,7 +14,8 @@ import pandas as pd
 #: country -> (calling code + a national prefix, digits after it), for drawing numbers.
 PLANS = {"US": ("+1415", 7), "CA": ("+1604", 7), "GB": ("+447", 9), "DE": ("+4915", 9),
          "KE": ("+2547", 8), "ID": ("+628", 9), "NG": ("+23480", 8), "VN": ("+849", 8),
-         "LK": ("+947", 8), "SAT": ("+8821", 8), "JP": ("+8190", 8), "BR": ("+5511", 9)}
+         "LK": ("+947", 8), "SAT": ("+8821", 8), "JP": ("+8190", 8), "BR": ("+5511", 9),
+         "MX": ("+5255", 8)}
 
 
 def numbers(rng, country: str, n: int, *, consecutive: bool = False, gap: int = 1,
@@ -80,11 +81,16 @@ def honest_messages(rng, account="AC" + "1" * 32, *, start="2026-01-01", days=12
                      error, price)
 
 
+def _utc(at) -> pd.Timestamp:
+    at = pd.Timestamp(at)
+    return at.tz_localize("UTC") if at.tzinfo is None else at.tz_convert("UTC")
+
+
 def burst(rng, account, to, at, over_hours: float, *, delivered: float, price: int,
           codes=(30003, 30005, 30006, 30008)) -> pd.DataFrame:
     """Messages to ``to`` spread evenly at random over ``over_hours`` from ``at``."""
     n = len(to)
-    t0 = pd.Timestamp(at, tz="UTC").value // 1000
+    t0 = _utc(at).value // 1000
     us = t0 + (rng.uniform(0, over_hours * 3600, n) * 1e6).astype(np.int64)
     status, error = _outcome(rng, n, delivered, codes)
     return _messages(account, to, pd.to_datetime(np.sort(us), unit="us", utc=True), status,
@@ -122,7 +128,7 @@ def call_burst(rng, account, to, at, over_hours: float, *, rate: int,
                seconds=(20, 59)) -> pd.DataFrame:
     """Completed calls to ``to`` over ``over_hours``, durations uniform in ``seconds``."""
     n = len(to)
-    t0 = pd.Timestamp(at, tz="UTC").value // 1000
+    t0 = _utc(at).value // 1000
     us = t0 + (rng.uniform(0, over_hours * 3600, n) * 1e6).astype(np.int64)
     dur = rng.integers(seconds[0], seconds[1] + 1, n)
     minutes = np.maximum(1, -(-dur // 60))
