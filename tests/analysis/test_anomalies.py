@@ -118,6 +118,10 @@ def test_missing_columns_are_named():
         tf.traffic_anomalies(frame, baseline="3h")
     with pytest.raises(tf.ConfigurationError, match="unknown rule"):
         tf.traffic_anomalies(honest_messages(rng, days=10), min_cnt=3)
+    with pytest.raises(tf.ConfigurationError, match="min_count must be >= 1"):
+        tf.AnomalyRules(min_count=0)
+    with pytest.raises(tf.ConfigurationError, match="sms_weights"):
+        tf.AnomalyRules(sms_weights={"volume": 1, "loudness": 2})
 
 
 def test_thresholds_are_parameters():

@@ -64,6 +64,11 @@ COLUMNS = ("kind", "account_sid", "start", "end", "country", "prefix", "count", 
            "baseline_days")
 
 
+_SMS_SIGNALS = frozenset({"volume", "new_country", "adjacent", "failed", "cost", "off_hours"})
+_CALL_SIGNALS = frozenset({"volume", "new_country", "adjacent", "high_risk", "cost", "short",
+                           "off_hours"})
+
+
 class InsufficientHistoryWarning(UserWarning):
     """An account has too little history for a baseline; its traffic was not scored."""
 
@@ -89,6 +94,26 @@ class AnomalyRules:
     call_weights: dict = field(default_factory=lambda: {
         "volume": 1.0, "new_country": 1.0, "adjacent": 1.0, "high_risk": 1.0, "cost": 1.5,
         "short": 0.5, "off_hours": 0.5})
+
+    def __post_init__(self):
+        checks = [("prefix_digits", 0 <= self.prefix_digits <= 8, "in 0..8"),
+                  ("min_count", self.min_count >= 1, ">= 1"),
+                  ("min_ratio", self.min_ratio > 0, "> 0"),
+                  ("merge_gap_days", self.merge_gap_days >= 0, ">= 0"),
+                  ("adjacent_gap", self.adjacent_gap >= 1, ">= 1"),
+                  ("off_hour_share", 0 <= self.off_hour_share < 1, "in [0, 1)"),
+                  ("spend_ratio", self.spend_ratio > 0, "> 0"),
+                  ("spend_peak_ratio", self.spend_peak_ratio >= 0, ">= 0")]
+        for name, ok, what in checks:
+            if not ok:
+                raise ConfigurationError(f"AnomalyRules.{name} must be {what}, got "
+                                         f"{getattr(self, name)!r}")
+        for name, known in (("sms_weights", _SMS_SIGNALS), ("call_weights", _CALL_SIGNALS)):
+            weights = getattr(self, name)
+            if (set(weights) - known or not sum(weights.values()) > 0
+                    or min(weights.values()) < 0):
+                raise ConfigurationError(f"AnomalyRules.{name} takes weights >= 0 of "
+                                         f"{sorted(known)}, got {weights!r}")
 
 
 def _days(value, name: str) -> int:
