@@ -160,9 +160,10 @@ Calls by weekday and hour, in UTC (pass `tz=` for local time)."""),
         code("ax = tf.plot_call_heatmap(calls)"),
         md("""
 ## 8. Prices not yet set
-Twilio fills in a price some time after a call or message ends. `pending=True` rows
-may still be charged (a ringing or in-progress call can also end unbilled); the others
-(busy or failed calls) are never billed."""),
+Twilio fills in a price some time after a call or message ends. `tf.unrated` lists the
+rows that may still be charged (a ringing or in-progress call can also end unbilled).
+Busy, no-answer, canceled and failed calls are never billed and are left out
+(`include_unbilled=True` shows them too, with `pending=False`)."""),
         code('''\
 unrated = pd.concat([tf.unrated(frame, now=NOW) for frame in (calls, messages, recordings)])
 unrated["account"] = unrated["account_sid"].map(names)
@@ -212,8 +213,9 @@ usage[["account_sid", "category", "start_date", "count", "usage", "usage_unit",
        "price", "price_unit"]].head()'''),
         md("""
 ## 3. Reconcile
-For every daily record of a reconciled category (`calls`, `sms`, `mms`, `recordings`
-and their inbound/outbound parts) the list rows of the same account and UTC day are
+For every daily record of a category the lists can price (`calls`, `calls-client`,
+`sms`, `mms`, `recordings` and their inbound/outbound parts; Twilio bills Client legs as
+`calls-client`, outside `calls`) the list rows of the same account and UTC day are
 counted, their billed usage summed and their cost summed exactly. A day is `pending`
 while prices are missing or the day is not over (`as_of`), and `mismatch` names what
 differs."""),
@@ -242,17 +244,30 @@ for currency, micros in totals.items():
     print(f"{currency}  Usage Records totalprice:      {tf.format_micros(micros)}")
     print(f"{currency}  calls + messages + recordings: {list_cost.get(currency, 0)}")'''),
         md("""
+The gap is what the lists cannot see. `tf.bill_by_account` gives each account's whole
+bill: the list products (`source="lists"`), then the Usage Records lines the lists cannot
+price (`usage_records`: phone numbers, recording storage, failed-message fees, any other
+category, and `no-category`, what totalprice holds beyond every category), then the
+`difference` where Usage Records and the lists disagree (prices not set yet). Per account
+the rows add up exactly to its totalprice."""),
+        code('''\
+bill = tf.bill_by_account(usage, **frames)
+bill.pivot_table(index=["account_sid", "currency"], columns="source",
+                 values="cost_micros", aggfunc="sum", fill_value=0)'''),
+        md("""
 ## 5. The billing CSV
 One row per month, account and product with count, billed usage, cost and currency.
-Money is written exactly with 6 decimals, so the decimal sum of the file's cost column,
-per currency, equals the list total above."""),
+With `usage=` the file holds the whole bill (a `source` column says lists, usage_records
+or difference). Money is written exactly with 6 decimals, so the decimal sum of the
+file's cost column, per currency, equals the totalprice above."""),
         code('''\
 import tempfile
 from decimal import Decimal
 from pathlib import Path
 
 out = Path(tempfile.mkdtemp())
-tf.write_billing_csv(out / "billing.csv", **frames, freq="M", by="account_sid")
+tf.write_billing_csv(out / "billing.csv", **frames, freq="M", by="account_sid",
+                    usage=usage)
 billing = pd.read_csv(out / "billing.csv", dtype={"cost": str})
 for currency, costs in billing.groupby("currency")["cost"]:
     print(f"{currency}  sum of the cost column:", sum(Decimal(c) for c in costs))
@@ -264,7 +279,37 @@ country and the exact cost."""),
         code('''\
 tf.write_line_items_csv(frames["calls"], out / "calls.csv")
 pd.read_csv(out / "calls.csv").head()'''),
-        md("## 7. Clean up"),
+        md("""
+## 7. Customer statements
+A reseller rebills each subaccount. `tf.statements` turns each account's own monthly
+Usage Records into one line per billed leaf category (never a parent beside its
+children, never `totalprice`; unknown categories kept; a `no-category` line for the
+rest), so each statement's cost adds up exactly to the account's totalprice. Markup
+rules are a dict or a TOML file: a percent, a per-unit fee, pass-through, a monthly fee
+and a minimum. Charges are rounded half-up to the currency's minor unit per line.
+November is not over on `NOW`, so its statements are provisional."""),
+        code('''\
+monthly = client.usage_records("monthly", start="2026-10-01", end="2026-11-16",
+                               accounts="all")
+rules = {"default": {"percent": 20},
+         "phonenumbers*": {"percent": 0, "per_unit": "1.00"},
+         "minimum": "25.00"}
+st = tf.statements(monthly, accounts=client.accounts(), rules=rules, **frames)
+st.groupby(["friendly_name", "currency", "start_date", "provisional"])[
+    ["cost_micros", "charge_micros"]].sum()'''),
+        md("""
+The master's own lines plus all its subaccounts' must equal the master's totalprice
+asked with `IncludeSubaccounts=true`: `tf.master_check` compares them per month and
+category and names any gap. `tf.write_statements` writes a CSV and a printable HTML
+statement per customer, plus an all-customers CSV."""),
+        code('''\
+master = client.usage_records("monthly", start="2026-10-01", end="2026-11-16",
+                              include_subaccounts=True)
+check = tf.master_check(monthly, master, accounts=client.accounts())
+print(check["status"].value_counts().to_dict())
+paths = tf.write_statements(out / "statements", st, issuer="Northwind Reselling Ltd")
+sorted(p.name for p in paths)[:3]'''),
+        md("## 8. Clean up"),
         code(CLOSE),
     ]
 

@@ -10,7 +10,11 @@ Sign conventions (``reference/billing-rules.md`` §1.1, §2.1, §3.1, §4.1):
 * calls and messages: Twilio sends charges negative, so cost = ``-price``;
 * recordings: the sign is inconsistent in Twilio's own examples (``"-0.00250"`` and
   ``"0.04"``), so cost = ``abs(price)``;
-* usage records: the price is already a positive total and is used as is.
+* usage records: the price is already a positive total and is used as is. Their
+  categories overlap (``calls`` holds ``calls-inbound``, ``totalprice`` holds all), so a
+  usage frame is totalled per account and period from its ``totalprice`` record, or,
+  where it has none, from categories none of which includes another; overlapping ones
+  are refused (:mod:`twilio_frames.categories`).
 
 Currencies are never added together: totals are grouped by ``price_unit`` (ISO 4217,
 upper-cased), and asking for one total over several currencies is an error.
@@ -132,7 +136,9 @@ def cost_totals(frame: pd.DataFrame, *, resource: str | None = None) -> dict[str
     """Exact positive cost per currency, ``{"USD": Decimal("0.042500"), ...}``.
 
     Rows without a price (unrated or unbilled) add nothing; currencies are upper-cased
-    and never added together.
+    and never added together. On Usage Records each account and period counts once: its
+    ``totalprice`` record, or where there is none its categories, which must not include
+    one another (``calls`` with ``calls-inbound`` raises ConfigurationError naming them).
 
     >>> import twilio_frames as tf, pandas as pd
     >>> calls = pd.DataFrame({"price_micros": pd.array([-200_000, -100_000], "Int64"),
@@ -142,6 +148,8 @@ def cost_totals(frame: pd.DataFrame, *, resource: str | None = None) -> dict[str
     """
     resource = infer_resource(frame, resource)
     require_columns(frame, ["price_micros", "price_unit"], resource)
+    if resource == "usage_records":
+        frame = _usage_total_rows(frame)
     cost = cost_micros(frame, resource=resource)
     keep = cost.notna().to_numpy()
     if not keep.any():
@@ -150,6 +158,47 @@ def cost_totals(frame: pd.DataFrame, *, resource: str | None = None) -> dict[str
     units = _currency(frame).to_numpy()[keep]
     sums = pd.Series(values).groupby(units).sum()
     return {str(cur): micros_to_decimal(int(v)) for cur, v in sums.items()}
+
+
+def _usage_total_rows(usage: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a usage frame whose prices add up to its total without double counting:
+    per account and period the ``totalprice`` record where there is one, else every row,
+    provided no category there includes another (else ConfigurationError naming them)."""
+    from .categories import TOTAL, check_no_overlap
+    require_columns(usage, ["account_sid", "category", "start_date", "end_date"],
+                    "usage_records")
+    cats = usage["category"].astype("str").str.lower()
+    keys = [usage[c] for c in ("account_sid", "start_date", "end_date")]
+    has_total = (cats == TOTAL).groupby(keys, dropna=False).transform("any").to_numpy(bool)
+    _check_periods(usage)
+    rest = usage[~has_total]
+    try:
+        check_no_overlap(rest["category"].astype("str").unique())
+    except ConfigurationError:          # somewhere: name the first account and period
+        for key, group in rest.groupby(keys, dropna=False, sort=True):
+            check_no_overlap(group["category"].astype("str"),
+                             what=f"usage categories of account {key[0]} for "
+                                  f"{_day(key[1])}..{_day(key[2])}")
+    return usage[~has_total | (cats == TOTAL).to_numpy()]
+
+
+def _check_periods(usage: pd.DataFrame) -> None:
+    """Refuse records of one account whose periods overlap without being the same (daily
+    and monthly records concatenated): their sum counts the same days twice."""
+    spans = usage[["account_sid", "start_date", "end_date"]].drop_duplicates().sort_values(
+        ["account_sid", "start_date", "end_date"], kind="stable")
+    prev_end = spans.groupby("account_sid", sort=False)["end_date"].shift()
+    bad = spans[(spans["start_date"] <= prev_end).to_numpy(bool)]
+    if len(bad):
+        row = bad.iloc[0]
+        raise ConfigurationError(
+            f"usage records of account {row['account_sid']} cover overlapping periods "
+            f"(one starts {_day(row['start_date'])} inside an earlier one): daily and "
+            "monthly records mixed? Total one subresource at a time")
+
+
+def _day(value) -> str:
+    return "?" if pd.isna(value) else f"{pd.Timestamp(value):%Y-%m-%d}"
 
 
 def cost_total(frame: pd.DataFrame, *, resource: str | None = None,

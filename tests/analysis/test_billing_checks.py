@@ -200,9 +200,15 @@ def test_check09_account_total_is_totalprice():
     assert tf.micros_to_decimal(totals.loc[0, "price_micros"]) == Decimal("1.50")
 
 
-def test_check09_summing_overlapping_categories_warns():
-    with pytest.warns(tf.OverlappingCategoriesWarning, match="calls"):
+def test_check09_summing_overlapping_categories_is_refused():
+    with pytest.raises(tf.ConfigurationError, match="calls includes calls-inbound"):
         tf.usage_totals(_rollup_fixture(), categories=["calls", "calls-inbound", "sms"])
+
+
+def test_check09_cost_total_of_usage_is_totalprice_not_every_category():
+    """Issue 8.1: the sum over every row was 1.00 + 0.40 + 0.60 + 0.50 + 1.50 = 4.00."""
+    assert tf.cost_total(_rollup_fixture()) == Decimal("1.50")
+    assert tf.cost_totals(_rollup_fixture()) == {"USD": Decimal("1.50")}
 
 
 # 10. Subaccount handling

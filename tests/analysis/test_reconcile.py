@@ -34,7 +34,8 @@ def test_simulator_closed_periods_all_match(account):
     for usage_frame in (daily, monthly):
         out = tf.reconcile(usage_frame, **lists)
         assert list(out.columns) == COLUMNS
-        assert set(out["category"]) == {"calls", "calls-inbound", "calls-outbound", "sms",
+        assert set(out["category"]) == {"calls", "calls-client", "calls-inbound", "calls-outbound",
+                                        "sms",
                                         "sms-inbound", "sms-outbound", "mms", "mms-inbound",
                                         "mms-outbound", "recordings"}
         assert (out["status"] != "mismatch").all(), out[out["status"] == "mismatch"]
@@ -132,8 +133,8 @@ def test_usage_totals_separate_categories_do_not_warn(categories):
     ["sms", "sms-outbound-shortcode"], ["sms", "authy-sms-outbound"],
     ["mms-outbound-longcode-canada", "mms"], ["totalprice", "recordings"],
 ])
-def test_usage_totals_rollup_and_member_warn(categories):
-    with pytest.warns(tf.OverlappingCategoriesWarning):
+def test_usage_totals_rollup_and_member_are_refused(categories):
+    with pytest.raises(tf.ConfigurationError, match="includes"):
         tf.usage_totals(frame("usage_records", [usage(c, "2024-01-01") for c in categories]),
                         categories=categories)
 
@@ -173,3 +174,20 @@ def test_no_hint_when_usage_was_fetched_per_account_or_everything_matches():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert tf.reconcile(matching, calls=calls).loc[0, "status"] == "match"
+
+
+def test_every_category_the_lists_price_is_reconciled_calls_client_included(sim):
+    """Issue 8.3: the calls list's cost (client legs included) is calls + calls-client;
+    before, calls-client was not reconciled and the gap between the two went unexplained."""
+    client = tf.Client(sim.account_sid, sim.auth_token, base_url=sim.base_url)
+    start, end = "2026-10-26", "2026-11-14"
+    calls = client.calls(start, end, accounts="all")
+    usage_frame = client.usage_records("daily", start=start, end=end, accounts="all")
+    rec = tf.reconcile(usage_frame, calls=calls)
+    client_rows = rec[rec["category"] == "calls-client"]
+    assert len(client_rows) and client_rows["list_price_micros"].sum() > 0
+    assert set(client_rows["status"].astype("str")) == {"match"}
+    per_cat = rec.groupby("category")["list_price_micros"].sum()
+    listed = tf.cost_by_period(calls=calls, freq="M")["cost_micros"].sum()
+    assert per_cat["calls"] + per_cat["calls-client"] == listed
+    assert per_cat["calls"] < listed

@@ -117,10 +117,24 @@ def test_message_summary_failure_rates():
 def test_unrated_shows_pending_charges():
     calls = _calls(call(price=None), call(status="busy", price=None, duration=None), call(),
                    call())
-    out = tf.unrated(calls, now="2024-01-11T12:00:00Z").set_index("status")
+    out = tf.unrated(calls, now="2024-01-11T12:00:00Z", include_unbilled=True
+                     ).set_index("status")
     assert out.loc["completed", "pending"] and not out.loc["busy", "pending"]
     assert out.loc["completed", "rows"] == 1 and out.loc["completed", "share"] == 0.25
     assert out.loc["completed", "max_age"] == pd.Timedelta(hours=24)
+
+
+@pytest.mark.parametrize("status", ["busy", "no-answer", "canceled", "failed"])
+def test_unrated_leaves_out_calls_that_are_never_billed(status):
+    """Issue 8.7: a busy, unanswered, canceled or failed call keeps a null price for ever;
+    it is not "waiting for a price"."""
+    calls = _calls(call(price=None), call(status=status, price=None, duration=None))
+    out = tf.unrated(calls, now="2024-01-11T12:00:00Z")
+    assert out["status"].tolist() == ["completed"] and out["pending"].all()
+    for waiting in ("queued", "ringing", "in-progress"):
+        still = tf.unrated(_calls(call(status=waiting, price=None, duration=None)),
+                           now="2024-01-11T12:00:00Z")
+        assert still["status"].tolist() == [waiting]
 
 
 def test_top_numbers_and_countries():

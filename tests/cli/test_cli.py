@@ -65,13 +65,15 @@ def test_demo_writes_the_report_and_prints_a_summary(capsys, tmp_path, no_creden
     assert code == 0, err
     assert (out_dir / "index.html").is_file() and (out_dir / "billing.csv").is_file()
     assert f"Report: {out_dir / 'index.html'}" in out
-    assert "Cost by account and product, 2026-11-02 to 2026-11-15 (UTC days)" in out
+    assert "The whole bill per account, 2026-11-02 to 2026-11-15 (UTC days)" in out
     assert "total" in out and "Reconciliation with Usage Records:" in out
     assert "0 mismatch" in " ".join(out.split())
     assert "comparisons (one per account, UTC day and usage category)" in " ".join(out.split())
     assert "account-days" not in out        # the rows are account x day x category
-    assert "Failed-message processing fees (Usage Records): USD 0.0" in out
-    assert "a date-bounded Messages list filters on DateSent" in " ".join(out.split())
+    flat = " ".join(out.split())
+    assert "phone numbers" in out and "failed fees" in out        # issue 8.2: whole bill
+    assert "From the list endpoints: calls, sms, mms, recordings" in flat
+    assert "From Usage Records: phone numbers" in flat and "totalprice" in flat
     for step in ("Starting the simulator", "calls", "messages", "recordings",
                  "usage records", "Writing the report"):
         assert step in err                                   # progress while fetching
@@ -131,7 +133,7 @@ def test_report_on_an_account(capsys, tmp_path, sim_env):
     code, out, err = run(capsys, "report", *RANGE, "--out", str(out_dir), "--quiet")
     assert code == 0, err
     assert (out_dir / "index.html").is_file()
-    assert "Cost by account and product, 2026-11-01 to 2026-11-14 (UTC days)" in out
+    assert "The whole bill per account, 2026-11-01 to 2026-11-14 (UTC days)" in out
     assert sim_env.auth_token not in out + err
 
 

@@ -131,3 +131,24 @@ def test_billing_periods_are_calendar_periods_or_clipped_to_the_range(tmp_path, 
         tf.write_billing_csv(tmp_path / "x.csv", calls=calls, start="2024-02-01",
                              end="2024-03-01")
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_billing_csv_with_usage_is_the_whole_bill(tmp_path):
+    """Issue 8.2: with usage=, rows from Usage Records join the list products and each
+    account's rows add up to its totalprice."""
+    from billing_fixtures import call, frame, usage
+    calls = frame("calls", [call("2024-01-10T10:00:00Z", duration=60, price="-0.0085")])
+    records = frame("usage_records", [
+        usage("calls", "2024-01-10", count="1", usage_="1", price="0.0085"),
+        usage("calls-inbound", "2024-01-10", count="1", usage_="1", price="0.0085"),
+        usage("phonenumbers-local", "2024-01-10", count="1", usage_="1", price="1.15"),
+        usage("totalprice", "2024-01-10", count=None, price="1.2585")])
+    path = tf.write_billing_csv(tmp_path / "b.csv", calls=calls, usage=records, freq="D")
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["source"], r["product"], r["cost"]) for r in rows] == [
+        ("lists", "calls", "0.008500"), ("usage_records", "phonenumbers-local", "1.150000"),
+        ("usage_records", "no-category", "0.100000")]
+    assert sum(Decimal(r["cost"]) for r in rows) == Decimal("1.2585")
+    with pytest.raises(tf.ConfigurationError, match="by must be 'account_sid'"):
+        tf.write_billing_csv(tmp_path / "c.csv", calls=calls, usage=records, by="our_number")

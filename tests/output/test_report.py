@@ -44,23 +44,43 @@ def _dataset_cost_micros(sim, resource: str) -> int:
 
 
 def test_folder_holds_every_listed_file_and_nothing_else(report):
-    names = sorted(p.name for p in report.path.iterdir())
-    assert names == sorted([*report.files, tf.REPORT_MARKER])
+    names = sorted(str(p.relative_to(report.path)) for p in report.path.rglob("*")
+                   if p.is_file())
+    marker = "statements/.twilio-frames-statements"
+    assert names == sorted([*report.files, tf.REPORT_MARKER, marker])
     assert {"index.html", "billing.csv", "calls.csv", "messages.csv", "recordings.csv",
             "reconciliation.csv", "daily_cost.png", "reconciliation.png"} <= set(names)
+    assert any(n.startswith("statements/") and n.endswith(".html") for n in names)
     for name in names:
         if name.endswith(".png"):
             assert (report.path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not [p for p in report.path.parent.iterdir() if p.name.startswith(".")]
 
 
-def test_cost_total_is_the_exact_sum_of_the_prices_twilio_sent(sim, report):
+def test_list_total_is_the_exact_sum_of_the_prices_twilio_sent(sim, report):
     total_row = report.costs[report.costs["account"] == "total"].iloc[0]
     expected = sum(_dataset_cost_micros(sim, r) for r in ("calls", "messages", "recordings"))
-    assert total_row["total"] == Decimal(expected).scaleb(-6)
+    assert total_row["list total"] == Decimal(expected).scaleb(-6)
     per_account = report.costs[report.costs["account"] != "total"]
-    assert sum(per_account["total"]) == total_row["total"]
+    assert sum(per_account["list total"]) == total_row["list total"]
     assert len(per_account) == len(sim.dataset.accounts)
+
+
+def test_each_account_total_is_its_whole_bill_its_totalprice(report):
+    """Issue 8.2: per account, the list products plus what only Usage Records see
+    (number rental above all) add up exactly to the account's totalprice."""
+    usage = report.data.usage
+    totalprice = usage[usage["category"] == "totalprice"].groupby("account_sid")[
+        "price_micros"].sum()
+    per_account = report.costs[report.costs["account"] != "total"].set_index("sid")
+    for sid, micros in totalprice.items():
+        assert per_account.loc[sid, "total"] == tf.micros_to_decimal(int(micros))
+    assert (per_account["phone numbers"] > 0).all()
+    assert (per_account["total"] > per_account["list total"]).all()
+    whole = report.costs[report.costs["account"] == "total"].iloc[0]
+    assert whole["total"] == sum(whole[c] for c in (
+        "calls", "sms", "mms", "recordings", "phone numbers", "recording storage",
+        "failed-message fees", "other categories", "no category", "lists vs Usage Records"))
 
 
 def test_billing_csv_adds_up_to_the_same_total(report):
@@ -68,6 +88,10 @@ def test_billing_csv_adds_up_to_the_same_total(report):
         rows = list(csv.DictReader(f))
     total = sum(Decimal(r["cost"]) for r in rows)
     assert total == report.costs[report.costs["account"] == "total"].iloc[0]["total"]
+    listed = sum(Decimal(r["cost"]) for r in rows if r["source"] == "lists")
+    assert listed == report.costs[report.costs["account"] == "total"].iloc[0]["list total"]
+    assert {"lists", "usage_records"} <= {r["source"] for r in rows}
+    assert any(r["product"].startswith("phonenumbers") for r in rows)
     assert min(r["period_start"] for r in rows) == "2026-10-28"   # clipped to the range,
     assert max(r["period_end"] for r in rows) == "2026-11-15"     # not whole months
 
@@ -121,8 +145,9 @@ def test_page_is_self_contained_and_shows_the_key_figures(report):
     for name in report.files:
         if name != "index.html":
             assert f'href="{name}"' in page
-    total = report.costs[report.costs["account"] == "total"].iloc[0]["total"]
+    total = report.costs[report.costs["account"] == "total"].iloc[0]["list total"]
     assert "Cost, USD (list endpoints)" in page
+    assert "The whole bill per account" in page and "total (totalprice)" in page
     assert f">{total.quantize(Decimal('0.01')):,}<" in page
     assert "2026-10-28 to 2026-11-15 (UTC days)" in page
     assert "account-day-category rows match" in page and "account-days match" not in page
@@ -169,7 +194,7 @@ def test_top_countries_and_numbers_section(report):
 
 def test_no_secret_in_any_file(sim, report):
     secrets = [sim.auth_token, sim.api_secret, *sim.dataset.auth_tokens.values()]
-    for path in report.path.iterdir():
+    for path in (p for p in report.path.rglob("*") if p.is_file()):
         data = path.read_bytes()
         for secret in secrets:
             assert secret.encode() not in data, path.name
@@ -250,3 +275,26 @@ def test_render_page_escapes_everything():
                        sections=["<section>ready</section>"], footer=["<f>"])
     assert "<T>" not in page and "&lt;T&gt;" in page and "&lt;y&gt;" in page
     assert "<section>ready</section>" in page and "&lt;f&gt;" in page
+
+
+def test_unrated_csv_lists_only_rows_that_may_still_be_charged(report):
+    """Issue 8.7: busy, no-answer, canceled and failed calls are never billed."""
+    with open(report.path / "unrated.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    calls = report.data.calls
+    never = calls["status"].isin(["busy", "no-answer", "canceled", "failed"])
+    assert never.any() and calls.loc[never, "price_micros"].isna().all()
+    assert not [r for r in rows if r["product"] == "calls" and r["status"] in (
+        "busy", "no-answer", "canceled", "failed")]
+    assert all(r["pending"] == "true" for r in rows)
+    page = report.index.read_text(encoding="utf-8")
+    assert "Not billed (the price stays empty)" in page
+
+
+def test_reconciliation_explains_where_the_calls_cost_goes(report):
+    """Issue 8.3: the calls list's cost = calls + calls-client in the reconciliation."""
+    summary = report.reconciliation.groupby("category")["list_price_micros"].sum()
+    listed = report.costs[report.costs["account"] == "total"].iloc[0]["calls"]
+    assert tf.micros_to_decimal(int(summary["calls"] + summary["calls-client"])) == listed
+    page = " ".join(report.index.read_text(encoding="utf-8").split())
+    assert "calls-client" in page and "the list cost of calls splits" in page

@@ -12,7 +12,12 @@ Rules (``reference/billing-rules.md`` §4, §5, §10):
   ``IncludeSubaccounts=false`` (a master's own usage against the master's own lists);
   a master's default (``true``) records include its subaccounts and will not match.
 * Categories overlap (``calls`` = ``calls-inbound`` + ``calls-outbound``); each is
-  compared on its own and they are never added up. The account total is the
+  compared on its own and they are never added up. Every category the lists can price
+  is compared: ``calls`` excludes Client and SIP legs, which Twilio bills as
+  ``calls-client`` and ``calls-sip`` (and trunking legs as ``trunking-*``), so the
+  calls list's cost is ``calls`` + ``calls-client`` + ``calls-sip`` + trunking.
+  ``failed-message-processing-fee`` is not compared: a date-bounded Messages list
+  (``DateSent``) does not return failed messages, which were never sent. The account total is the
   ``totalprice`` record (:func:`usage_totals`).
 * ``count`` compares billable rows (completed calls and recordings, sent or received
   messages), ``usage`` billed minutes / segments / MMS messages, ``price`` the exact
@@ -34,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from .billing import CATEGORIES, arrays
+from ..categories import CATEGORY_TREE, OverlappingCategoriesWarning, check_no_overlap
 from ..errors import ConfigurationError
 from ..money import exact_group_sums, require_columns, tolerance_micros
 from .summaries import frames_given
@@ -46,6 +52,10 @@ RECONCILED_CATEGORIES: dict[str, tuple[str, ...]] = {
     "calls": ("calls-inbound", "calls-outbound"),
     "calls-inbound": ("calls-inbound",),
     "calls-outbound": ("calls-outbound",),
+    "calls-client": ("calls-client",),
+    "calls-sip": ("calls-sip",),
+    "trunking-origination": ("trunking-origination",),
+    "trunking-termination": ("trunking-termination",),
     "sms": ("sms-inbound", "sms-outbound"),
     "sms-inbound": ("sms-inbound",),
     "sms-outbound": ("sms-outbound",),
@@ -61,10 +71,6 @@ COLUMNS = ["account_sid", "category", "start_date", "end_date", "currency", "lis
            "record_count", "list_usage", "record_usage", "usage_unit", "list_price",
            "record_price", "price_diff", "list_price_micros", "record_price_micros",
            "n_unrated", "as_of", "status", "reason"]
-
-
-class OverlappingCategoriesWarning(UserWarning):
-    """Usage categories that contain one another were added together."""
 
 
 class SubaccountUsageWarning(UserWarning):
@@ -287,7 +293,8 @@ def _subaccount_hint(out: pd.DataFrame, include_subaccounts) -> pd.DataFrame:
     return out
 
 
-_SERVES = {"calls": ("calls", "calls-inbound", "calls-outbound"),
+_SERVES = {"calls": ("calls", "calls-inbound", "calls-outbound", "calls-client", "calls-sip",
+                     "trunking-origination", "trunking-termination"),
            "messages": ("sms", "sms-inbound", "sms-outbound", "mms", "mms-inbound",
                         "mms-outbound"),
            "recordings": ("recordings",)}
@@ -306,45 +313,8 @@ def _uncovered_rows(rec: pd.DataFrame, daily: pd.DataFrame) -> pd.DataFrame:
         "foreign": 0})
 
 
-#: Usage Records rollups: category -> the categories Twilio documents as included in it
-#: (billing-rules.md §4.4, from the Usage Records docs: "calls-inbound: All inbound voice
-#: calls, to mobile, toll-free and local numbers"; "sms: All SMS messages, both inbound and
-#: outbound"; authy-*-outbound "is also included in the Voice / SMS categories").
-#: Inclusion is followed transitively; ``totalprice`` includes every category. Categories
-#: not listed (``calls-client``, ``calls-sip``, ``calls-transfers``, the carrier-fee
-#: records ``sms-messages-carrierfees`` / ``mms-messages-carrierfees``...) are separate
-#: records: whether ``sms`` already holds carrier fees is an open question (§2.2), so
-#: adding them is not flagged.
-CATEGORY_ROLLUPS: dict[str, tuple[str, ...]] = {
-    "calls": ("calls-inbound", "calls-outbound"),
-    "calls-inbound": ("calls-inbound-local", "calls-inbound-mobile", "calls-inbound-tollfree"),
-    "calls-inbound-tollfree": ("calls-inbound-tollfree-local", "calls-inbound-tollfree-mobile"),
-    "calls-outbound": ("authy-calls-outbound",),
-    "sms": ("sms-inbound", "sms-outbound"),
-    "sms-inbound": ("sms-inbound-longcode", "sms-inbound-shortcode", "sms-inbound-tollfree"),
-    "sms-outbound": ("sms-outbound-longcode", "sms-outbound-shortcode",
-                     "sms-outbound-tollfree", "authy-sms-outbound"),
-    "mms": ("mms-inbound", "mms-outbound"),
-    "mms-inbound": ("mms-inbound-longcode", "mms-inbound-shortcode", "mms-inbound-toll-free"),
-    "mms-inbound-longcode": ("mms-inbound-longcode-canada",
-                             "mms-inbound-longcode-unitedstates"),
-    "mms-outbound": ("mms-outbound-longcode", "mms-outbound-shortcode",
-                     "mms-outbound-toll-free", "mms-outbound-tollfree"),
-    "mms-outbound-longcode": ("mms-outbound-longcode-canada",
-                              "mms-outbound-longcode-unitedstates"),
-}
-
-
-def _inside(inner: str, outer: str) -> bool:
-    """Whether Usage Records category ``outer`` includes ``inner`` (per CATEGORY_ROLLUPS)."""
-    if outer == "totalprice":
-        return inner != outer
-    members = CATEGORY_ROLLUPS.get(outer, ())
-    return inner in members or any(_inside(inner, m) for m in members)
-
-
-def _overlaps(a: str, b: str) -> bool:
-    return a == b or _inside(a, b) or _inside(b, a)
+#: Usage Records rollups (parent -> children): :data:`twilio_frames.categories.CATEGORY_TREE`.
+CATEGORY_ROLLUPS = CATEGORY_TREE
 
 
 def usage_totals(usage: pd.DataFrame, *, categories: str | list[str] = "totalprice"
@@ -354,18 +324,14 @@ def usage_totals(usage: pd.DataFrame, *, categories: str | list[str] = "totalpri
     The default takes the ``totalprice`` record, Twilio's account total; summing
     categories double-counts their rollups (``calls`` holds ``calls-inbound``), so
     asking for categories of which one includes another (:data:`CATEGORY_ROLLUPS`;
-    ``totalprice`` includes all) warns with OverlappingCategoriesWarning.
+    ``totalprice`` includes all) raises ConfigurationError naming them.
 
     Returns columns ``account_sid, start_date, end_date, currency, price,
     price_micros``.
     """
     cats = [categories] if isinstance(categories, str) else list(categories)
     cats = [c.lower() for c in cats]
-    bad = [(a, b) for i, a in enumerate(cats) for b in cats[i + 1:] if _overlaps(a, b)]
-    if bad:
-        warnings.warn(f"usage categories overlap and are double-counted when added: "
-                      f"{bad}; use the 'totalprice' record for the account total",
-                      OverlappingCategoriesWarning, stacklevel=2)
+    check_no_overlap(cats, what=f"categories={cats}")
     require_columns(usage, ["account_sid", "category", "start_date", "end_date",
                             "price_micros", "price_unit"], "usage_records")
     rows = usage[usage["category"].astype("str").str.lower().isin(cats)].copy()

@@ -263,8 +263,14 @@ def cost_by_period(calls: pd.DataFrame | None = None, messages: pd.DataFrame | N
 
 
 def unrated(frame: pd.DataFrame, *, resource: str | None = None,
-            now: pd.Timestamp | str | None = None) -> pd.DataFrame:
-    """Rows whose price is still null, per account, product and status.
+            now: pd.Timestamp | str | None = None,
+            include_unbilled: bool = False) -> pd.DataFrame:
+    """Rows that may still be charged but have no price yet, per account, product, status.
+
+    A null price means two things (billing-rules §1.1, §1.3): "not rated yet" on a
+    completed call or a sent message, and "never billed" on busy, no-answer, canceled
+    and failed calls (Twilio: "calls with status Failed, or Busy, are not billed"), which
+    keep a null price for ever. Only the first kind is listed by default.
 
     Parameters
     ----------
@@ -272,15 +278,17 @@ def unrated(frame: pd.DataFrame, *, resource: str | None = None,
         Calls, messages or recordings.
     now : Timestamp or str, optional
         Reference time for ages; default the current UTC time.
+    include_unbilled : bool
+        Also list the null-priced rows that are never billed (with ``pending`` False).
 
     Returns
     -------
     DataFrame
         Columns ``account_sid, product, status, pending, rows, share, oldest, newest,
-        max_age``. ``pending`` is True where the status means a charge is still to come
-        (a completed call, a sent message...), False where null means "not billed"
-        (busy or failed calls). ``share`` is ``rows`` over all rows of that account and
-        product; ``max_age`` is ``now - oldest``.
+        max_age``. ``pending`` is True where a charge is still to come (a completed call,
+        a sent message; a ringing or in-progress call may still end unbilled), False for
+        the never-billed rows ``include_unbilled`` adds. ``share`` is ``rows`` over all
+        rows of that account and product; ``max_age`` is ``now - oldest``.
     """
     resource = infer_resource(frame, resource)
     now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
@@ -289,7 +297,8 @@ def unrated(frame: pd.DataFrame, *, resource: str | None = None,
     items["account_sid"] = frame["account_sid"]
     items["status"] = frame["status"].astype("str")
     totals = items.groupby(["account_sid", "product"], observed=True).size()
-    null = items[items["cost_micros"].isna()]
+    null = items[items["cost_micros"].isna().to_numpy(bool)
+                 & (items["unrated"].to_numpy(bool) | include_unbilled)]
     grouped = null.groupby(["account_sid", "product", "status"], observed=True)
     out = grouped.agg(pending=("unrated", "any"), rows=("unrated", "size"),
                       oldest=("when", "min"), newest=("when", "max")).reset_index()

@@ -173,25 +173,36 @@ def text_table(rows: list[list[str]], header: list[str], *, right: set[int]) -> 
 
 def print_summary(result) -> None:
     """Where the report is, cost by account and product, and the reconciliation status."""
-    from ..output.report.build import FAILED_FEE_NOTE, PRODUCTS, exact_text, money_text
+    from ..output.report.build import PRODUCTS, money_text
     data, index = result.data, result.index.resolve()
     last = data.end - dt.timedelta(microseconds=1)
     print(f"\nReport: {index}")
     print(f"Open in a browser: {index.as_uri()}\n")
-    print(f"Cost by account and product, {data.start:%Y-%m-%d} to {last:%Y-%m-%d} "
+    print(f"The whole bill per account, {data.start:%Y-%m-%d} to {last:%Y-%m-%d} "
           "(UTC days)")
-    rows = [[r.account or r.sid, r.currency,
-             *[money_text(getattr(r, p), r.currency) for p in PRODUCTS],
-             money_text(r.total, r.currency)] for r in result.costs.itertuples()]
-    lines = text_table(rows, ["account", "currency", *PRODUCTS, "total"],
-                       right=set(range(2, 3 + len(PRODUCTS))))
+    columns = [*PRODUCTS, "list total", "phone numbers", "recording storage",
+               "failed-message fees", "other categories", "no category",
+               "lists vs Usage Records", "total"]
+    shown = [c for c in columns if c in ("list total", "total", *PRODUCTS)
+             or any(v != 0 for v in result.costs[c])]
+    header = {"list total": "lists", "lists vs Usage Records": "difference",
+              "failed-message fees": "failed fees", "recording storage": "rec. storage",
+              "other categories": "other", "total": "total"}
+    rows = [[r["account"] or r["sid"], r["currency"],
+             *[money_text(r[c], r["currency"]) for c in shown]]
+            for _, r in result.costs.iterrows()]
+    lines = text_table(rows, ["account", "currency", *[header.get(c, c) for c in shown]],
+                       right=set(range(2, 2 + len(shown))))
     lines.insert(len(lines) - sum(result.costs["account"] == "total"), lines[1])
     print("\n".join("  " + x for x in lines))
-    for cur, (count, fee) in result.failed_fees.items():
-        print(f"\n  Failed-message processing fees (Usage Records): {cur} "
-              f"{exact_text(fee, cur)} for {count:,} messages.")
-        print(textwrap.fill(FAILED_FEE_NOTE, 88, initial_indent="  ",
-                            subsequent_indent="  "))
+    extra = [header.get(c, c) for c in shown if c not in (*PRODUCTS, "list total", "total")]
+    note = ("From the list endpoints: " + ", ".join(PRODUCTS) + " and their sum (lists). "
+            + (f"From Usage Records: {', '.join(extra)}. " if extra else "")
+            + ("'difference' is Usage Records' price of what the lists price less the "
+               "lists' cost (prices not set yet, days not over). "
+               if "lists vs Usage Records" in shown else "")
+            + "total = each account's totalprice (Usage Records).")
+    print(textwrap.fill(note, 88, initial_indent="  ", subsequent_indent="  "))
     s = result.status
     total = sum(s.values())
     print()

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..analysis.bill import bill_by_account
 from ..analysis.billing import arrays, line_items
 from ..errors import ConfigurationError
 from ..money import infer_resource
@@ -140,7 +141,7 @@ def write_billing_csv(path: str | os.PathLike, *, calls: pd.DataFrame | None = N
                       messages: pd.DataFrame | None = None,
                       recordings: pd.DataFrame | None = None, freq: str = "M",
                       by: str | list[str] | None = "account_sid", start=None, end=None,
-                      overwrite: bool = False) -> Path:
+                      usage: pd.DataFrame | None = None, overwrite: bool = False) -> Path:
     """Write billed usage and cost per ``by`` x product x UTC period to a CSV file.
 
     Columns: ``period_start, period_end`` (inclusive last day, ISO dates, UTC), the
@@ -156,10 +157,26 @@ def write_billing_csv(path: str | os.PathLike, *, calls: pd.DataFrame | None = N
     fetched from 2026-08-31 is labelled ``2026-08-31..2026-08-31``, not
     ``2026-08-01..2026-08-31``; a row outside the range raises ConfigurationError.
 
+    With ``usage`` (Usage Records of the same accounts and days, daily unless
+    ``freq="M"`` and monthly), each account's bill is whole: a ``source`` column says
+    where each row comes from, ``lists`` (the products above), ``usage_records`` (the
+    categories the lists cannot price: phone numbers, recording storage, failed-message
+    fees, any other, ``no-category``) or ``difference`` (Usage Records' price of what the
+    lists price less the lists' cost), and the rows of an account and period add up to
+    its ``totalprice`` (see :func:`twilio_frames.analysis.bill.bill_by_account`). ``by``
+    must then be ``account_sid``.
+
     Returns the path written. Raises FileExistsError if it exists and not ``overwrite``.
     """
     by, freq = as_list(by), check_freq(freq)
-    table = cost_by_period(calls, messages, recordings, freq=freq, by=by)
+    if usage is not None:
+        if by != ["account_sid"]:
+            raise ConfigurationError(f"usage= bills per account: by must be 'account_sid', "
+                                     f"not {by}")
+        table = bill_by_account(usage, calls, messages, recordings, freq=freq).rename(
+            columns={"item": "product"})
+    else:
+        table = cost_by_period(calls, messages, recordings, freq=freq, by=by)
     starts = table["period"].dt.tz_localize(None)
     ends = {"D": starts, "W": starts + pd.Timedelta(days=6),
             "M": starts + pd.offsets.MonthEnd(0)}[freq]
@@ -170,14 +187,25 @@ def write_billing_csv(path: str | os.PathLike, *, calls: pd.DataFrame | None = N
                         "period_end": ends.dt.strftime("%Y-%m-%d")})
     for col in by:
         out[col] = _cell_column(table, col).to_numpy()
-    out["product"] = table["product"].astype("str")
+    if usage is not None:
+        out["source"] = table["source"].to_numpy()
+    out["product"] = neutralise(table["product"].astype("str")).to_numpy()
     out["count"] = table["count"].astype("Int64")
-    out["usage"] = table["usage"].astype("Int64")
-    out["usage_unit"] = table["usage_unit"].astype("str")
+    out["usage"] = (table["usage"].astype("Int64") if usage is None else
+                    table["usage"].map(_number_text).to_numpy())
+    out["usage_unit"] = neutralise(table["usage_unit"].astype("str")).to_numpy()
     out["cost"] = micros_text(table["cost_micros"]).to_numpy()
     out["currency"] = table["currency"].astype("str")
     out["unrated"] = table["n_unrated"].astype("Int64")
     return _write(out, path, overwrite)
+
+
+def _number_text(value) -> str:
+    """A usage amount as text: whole numbers without a point, others in shortest form."""
+    if pd.isna(value):
+        return ""
+    value = float(value)
+    return str(int(value)) if value.is_integer() else repr(value)
 
 
 def _utc_day(value) -> pd.Timestamp | None:

@@ -16,11 +16,15 @@ from pathlib import Path
 import pandas as pd
 
 from ...money import micros_to_decimal, minor_unit
+from ...analysis.bill import bill_by_account
 from ...analysis.reconciliation import reconcile, usage_totals
+from ...analysis.statements import statements
+from ...categories import REMAINDER
 from ...analysis.summaries import cost_by_period, top_countries, top_numbers, unrated
 from .suspicious import compute_suspicious, write_suspicious
 
-__all__ = ["Tables", "account_names", "compute", "exact_text", "money_text", "write_files"]
+__all__ = ["COST_COLUMNS", "USAGE_COLUMNS", "Tables", "account_names", "compute",
+           "exact_text", "money_text", "write_files"]
 
 PRODUCTS = ("calls", "sms", "mms", "recordings")
 STATUSES = ("match", "pending", "mismatch")
@@ -33,7 +37,9 @@ class Tables:
     """The computed tables of one report."""
 
     daily: pd.DataFrame            # cost_by_period(freq="D")
-    costs: pd.DataFrame            # account, sid, currency, per-product Decimal, total
+    costs: pd.DataFrame            # account, sid, currency, COST_COLUMNS as Decimal
+    bill: pd.DataFrame             # bill_by_account(): lists, Usage Records, difference
+    statements: pd.DataFrame       # statements(), cost passed through (no markup)
     products: pd.DataFrame         # product, currency, count, usage, usage_unit, cost
     usage_total: dict[str, Decimal]  # currency -> Usage Records totalprice
     failed_fees: dict[str, tuple[int, Decimal]]  # currency -> (messages, fee) from usage
@@ -42,7 +48,8 @@ class Tables:
     reconciliation: pd.DataFrame   # reconcile() as returned
     recon_summary: pd.DataFrame    # per account and category
     status: dict[str, int]
-    unrated: pd.DataFrame
+    unrated: pd.DataFrame          # rows that may still be charged (unrated.csv)
+    unbilled: pd.DataFrame         # null-priced rows never billed (busy, failed calls...)
     suspicious: object = None      # suspicious.Suspicious: traffic_anomalies, usage_triggers
 
 
@@ -83,29 +90,49 @@ def _failed_fees(usage: pd.DataFrame) -> dict[str, tuple[int, Decimal]]:
     return {str(c): (int(r["count"]), _decimal(r["micros"])) for c, r in grouped.iterrows()}
 
 
-def _costs_table(data, by_acct: pd.DataFrame) -> pd.DataFrame:
-    """One row per account (and currency), a column per product, then a total row."""
-    grouped = by_acct.groupby(["account_sid", "currency", "product"], observed=True)[
-        "cost_micros"].sum()
-    wide = grouped.unstack("product", fill_value=0).reindex(columns=list(PRODUCTS),
-                                                            fill_value=0)
-    currencies = by_acct["currency"].astype("str").value_counts()
-    main = currencies.index[0] if len(currencies) else "USD"
+#: Columns of the per-account table after the list products: what Usage Records add.
+USAGE_COLUMNS = ("phone numbers", "recording storage", "failed-message fees",
+                 "other categories", "no category", "lists vs Usage Records")
+#: The per-account table's money columns, in order (``total`` = the account's totalprice).
+COST_COLUMNS = (*PRODUCTS, "list total", *USAGE_COLUMNS, "total")
+
+
+def _bill_column(source: str, item: str) -> str:
+    """The per-account table column a row of :func:`bill_by_account` goes into."""
+    if source == "lists":
+        return item
+    if source == "difference":
+        return "lists vs Usage Records"
+    if item.startswith("phonenumbers"):
+        return "phone numbers"
+    return {"recordingstorage": "recording storage", FAILED_FEE: "failed-message fees",
+            REMAINDER: "no category"}.get(item, "other categories")
+
+
+def _costs_table(data, bill: pd.DataFrame) -> pd.DataFrame:
+    """One row per account (and currency): list products, list total, what Usage Records
+    add, and the total (its totalprice), then a total row per currency."""
+    columns = [_bill_column(s, i) for s, i in zip(bill["source"], bill["item"])]
+    wide = bill.assign(column=columns).groupby(["account_sid", "currency", "column"])[
+        "cost_micros"].sum().unstack("column", fill_value=0)
+    wide = wide.reindex(columns=[c for c in COST_COLUMNS if c not in ("list total", "total")],
+                        fill_value=0)
+    main = bill["currency"].mode().iloc[0] if len(bill) else "USD"
     rows = []
     for sid, name in zip(data.accounts["sid"], data.accounts["friendly_name"]):
         present = [k for k in wide.index if k[0] == sid] or [(sid, main)]
         for key in present:
-            micros = wide.loc[key] if key in wide.index else pd.Series(0, index=PRODUCTS)
+            micros = wide.loc[key] if key in wide.index else pd.Series(0, index=wide.columns)
             rows.append({"account": "" if pd.isna(name) else str(name), "sid": sid,
-                         "currency": str(key[1]),
-                         **{p: int(micros[p]) for p in PRODUCTS}})
-    frame = pd.DataFrame(rows, columns=["account", "sid", "currency", *PRODUCTS])
-    frame["total"] = frame[list(PRODUCTS)].sum(axis=1)
-    totals = frame.groupby("currency", sort=True)[[*PRODUCTS, "total"]].sum().reset_index()
+                         "currency": str(key[1]), **{c: int(micros[c]) for c in wide.columns}})
+    frame = pd.DataFrame(rows, columns=["account", "sid", "currency", *wide.columns])
+    frame.insert(3 + len(PRODUCTS), "list total", frame[list(PRODUCTS)].sum(axis=1))
+    frame["total"] = frame[[*PRODUCTS, *USAGE_COLUMNS]].sum(axis=1)
+    totals = frame.groupby("currency", sort=True)[list(COST_COLUMNS)].sum().reset_index()
     totals.insert(0, "account", "total")
     totals.insert(1, "sid", "")
     frame = pd.concat([frame, totals], ignore_index=True)
-    for col in (*PRODUCTS, "total"):
+    for col in COST_COLUMNS:
         frame[col] = frame[col].map(_decimal)
     return frame
 
@@ -139,12 +166,15 @@ def _recon_summary(rec: pd.DataFrame) -> pd.DataFrame:
     return out.drop(columns=["list_micros", "record_micros"])
 
 
-def _unrated(data, now) -> pd.DataFrame:
-    parts = [unrated(frame, resource=name, now=now)
+def _unrated(data, now, *, unbilled: bool = False) -> pd.DataFrame:
+    """Rows that may still be charged (default), or with ``unbilled`` the null-priced
+    rows that never will be (busy, no-answer, canceled, failed calls)."""
+    parts = [unrated(frame, resource=name, now=now, include_unbilled=unbilled)
              for name, frame in data.lists.items() if len(frame)]
+    parts = [p[~p["pending"]] if unbilled else p for p in parts]
     parts = [p for p in parts if len(p)]
     if not parts:
-        return unrated(data.calls, resource="calls", now=now)
+        return unrated(data.calls, resource="calls", now=now).iloc[:0]
     return pd.concat(parts, ignore_index=True)
 
 
@@ -152,18 +182,21 @@ def compute(data, *, now: pd.Timestamp) -> Tables:
     """Every table of the report from the fetched ``data``."""
     lists = data.lists
     daily = cost_by_period(**lists, freq="D")
-    by_acct = cost_by_period(**lists, freq="M", by="account_sid")
+    bill = bill_by_account(data.usage, **lists)
     rec = reconcile(data.usage, **lists)
     totals = usage_totals(data.usage).groupby("currency", observed=True)["price_micros"].sum()
     status = rec["status"].astype("str").value_counts()
     return Tables(
-        daily=daily, costs=_costs_table(data, by_acct), products=_products_table(daily),
+        daily=daily, costs=_costs_table(data, bill), bill=bill,
+        statements=statements(data.usage, accounts=data.accounts, now=now, calls=data.calls,
+                              messages=data.messages), products=_products_table(daily),
         usage_total={str(c): _decimal(m) for c, m in totals.items()},
         failed_fees=_failed_fees(data.usage),
         top_countries=top_countries(data.calls, data.messages, n=TOP_N),
         top_numbers=top_numbers(data.calls, data.messages, n=TOP_N),
         reconciliation=rec, recon_summary=_recon_summary(rec),
         status={s: int(status.get(s, 0)) for s in STATUSES}, unrated=_unrated(data, now),
+        unbilled=_unrated(data, now, unbilled=True),
         suspicious=compute_suspicious(data))
 
 
@@ -222,7 +255,7 @@ def _csvs(data, tables: Tables, folder: Path, files: list[str]) -> None:
     from ..export import write_billing_csv, write_cells_csv, write_line_items_csv
     for name, freq in (("billing.csv", "M"), ("billing_daily.csv", "D")):
         write_billing_csv(folder / name, **data.lists, freq=freq, by="account_sid",
-                          start=data.start, end=data.end)
+                          start=data.start, end=data.end, usage=data.usage)
     files += ["billing.csv", "billing_daily.csv"]
     for name, frame in data.lists.items():
         write_line_items_csv(frame, folder / f"{name}.csv")
@@ -232,6 +265,10 @@ def _csvs(data, tables: Tables, folder: Path, files: list[str]) -> None:
                         columns=[c for c in getattr(tables, name).columns
                                  if c != "cost_micros"])
         files.append(f"{name}.csv")
+    from ..statements import write_statements
+    paths = write_statements(folder / "statements", tables.statements,
+                             issuer="Twilio usage report")
+    files += [f"statements/{p.name}" for p in paths]
     _reconciliation_csv(tables.reconciliation, folder / "reconciliation.csv")
     _unrated_csv(tables.unrated, folder / "unrated.csv")
     files += ["reconciliation.csv", "unrated.csv"]

@@ -13,10 +13,11 @@ from decimal import Decimal
 import pandas as pd
 
 from ... import __version__
-from .build import (FAILED_FEE_NOTE, PRODUCTS, Tables, account_names, exact_text,
-                           money_text)
+from .build import (COST_COLUMNS, FAILED_FEE_NOTE, PRODUCTS, Tables, account_names,
+                    exact_text, money_text)
 from .suspicious import suspicious_section
 from .html import Card, html_figure, html_list, html_section, html_table, render_page
+from .sections import calls_tie, statements_section
 
 __all__ = ["page"]
 
@@ -59,7 +60,7 @@ def _cards(data, tables: Tables) -> list[Card]:
     costs = tables.costs[tables.costs["account"] == "total"]
     cards = [Card(f"Cost, {cur} (list endpoints)", money_text(total, cur),
                   "calls, messages and recordings")
-             for cur, total in zip(costs["currency"], costs["total"])]
+             for cur, total in zip(costs["currency"], costs["list total"])]
     cards += [Card(f"Failed-message fees, {cur}", exact_text(fee, cur),
                    f"{count:,} failed messages, in Usage Records only (see below)")
               for cur, (count, fee) in tables.failed_fees.items()]
@@ -67,8 +68,7 @@ def _cards(data, tables: Tables) -> list[Card]:
                    "totalprice: every product, phone numbers included")
               for cur, total in tables.usage_total.items()]
     cards += _products_cards(tables)
-    pending = tables.unrated[tables.unrated["pending"]]["rows"].sum() if len(
-        tables.unrated) else 0
+    pending = tables.unrated["rows"].sum() if len(tables.unrated) else 0
     cards.append(Card("Waiting for a price", f"{int(pending):,}", "calls, messages, recordings",
                       "warn" if pending else "ok"))
     s = tables.status
@@ -81,11 +81,32 @@ def _cards(data, tables: Tables) -> list[Card]:
     return cards
 
 
+#: Intro of the per-account table: which figures come from where.
+COSTS_INTRO = (
+    "The whole bill of each account (the master and each subaccount). From the list "
+    "endpoints: calls (Client and SIP legs included), sms, mms and recordings, summed "
+    "exactly from the price of every row, and their list total. From Usage Records "
+    "(fetched per account, IncludeSubaccounts=false): what the lists cannot see, "
+    "phone-number rental, recording storage, failed-message fees, any other category "
+    "(unknown ones included) and 'no category', what totalprice holds beyond every "
+    "category; then 'lists vs Usage Records', Usage Records' price of the categories "
+    "the lists price less the lists' cost (prices not set yet, days not over). "
+    "The total is the account's totalprice. Columns that are zero for every account "
+    "are left out.")
+
+
 def _costs_display(tables: Tables) -> pd.DataFrame:
+    """The per-account table as shown: Usage Records columns that are zero for every
+    account are left out (so the table fits the page); SIDs shortened."""
     out = tables.costs.copy()
-    for col in (*PRODUCTS, "total"):
+    keep = [c for c in COST_COLUMNS if c in (*PRODUCTS, "list total", "total")
+            or any(v != 0 for v in out[c])]
+    out = out[["account", "sid", "currency", *keep]]
+    for col in keep:
         out[col] = [money_text(v, c) for v, c in zip(out[col], out["currency"])]
-    return out.rename(columns={"sid": "account SID"})
+    out["sid"] = [f"AC…{s[-6:]}" if s else "" for s in out["sid"]]
+    return out.rename(columns={"sid": "SID", "list total": "lists total",
+                               "total": "total (totalprice)"})
 
 
 def _products_display(tables: Tables) -> pd.DataFrame:
@@ -102,7 +123,8 @@ def _failed_fee_html(tables: Tables) -> str:
     not in the list cost."""
     if not tables.failed_fees:
         return ""
-    costs = tables.costs[tables.costs["account"] == "total"].set_index("currency")["total"]
+    costs = tables.costs[tables.costs["account"] == "total"].set_index("currency")[
+        "list total"]
     rows = [{"currency": cur, "list cost": money_text(costs.get(cur, Decimal(0)), cur),
              "failed-message fees (Usage Records)": exact_text(fee, cur),
              "failed messages": count}
@@ -143,7 +165,7 @@ def _recon_section(data, tables: Tables, files: list[str]) -> str:
     odd = _odd_days(tables.reconciliation, account_names(data.accounts))
     return html_section(
         "Reconciliation with Usage Records",
-        "<h3>Per usage category, all accounts</h3>", html_table(summary),
+        "<h3>Per usage category, all accounts</h3>", html_table(summary), calls_tie(tables),
         _figures(files, [(f, "List-endpoint cost next to Usage Records, per category")
                          for f in plots]),
         "<h3>Days that do not match (yet)</h3>",
@@ -186,18 +208,21 @@ def _top_section(tables: Tables, files: list[str]) -> str:
 def _unrated_section(data, tables: Tables) -> str:
     table = tables.unrated.copy()
     table.insert(0, "account", table["account_sid"].map(account_names(data.accounts)))
-    waiting = table[table["pending"]].copy()
+    waiting = table.copy()
     waiting["age of oldest"] = waiting["max_age"].map(
         lambda d: f"{d.total_seconds() / 3600:,.1f} h" if pd.notna(d) else "")
     waiting = waiting[["account", "product", "status", "rows", "oldest", "newest",
                        "age of oldest"]]
-    never = table[~table["pending"]].groupby(["product", "status"], observed=True).agg(
+    never = tables.unbilled.groupby(["product", "status"], observed=True).agg(
         rows=("rows", "sum")).reset_index()
     return html_section(
         "Prices not yet set",
         html_table(waiting) if len(waiting) else
         '<p class="empty">Every billable row has its price.</p>',
         "<h3>Not billed (the price stays empty)</h3>", html_table(never),
+        '<p class="note">Busy, no-answer, canceled and failed calls are never billed '
+        "(Twilio: \"calls with status Failed, or Busy, are not billed\"); they are not "
+        "waiting for a price and are not in unrated.csv.</p>",
         anchor="unrated",
         intro="Rows waiting for a price: they may be charged (a completed call, a sent "
               "message; a ringing or in-progress call can still end unbilled) and keep "
@@ -208,17 +233,16 @@ def page(data, tables: Tables, files: list[str], *, title: str, now: pd.Timestam
     """The ``index.html`` text."""
     n = len(data.accounts)
     sections = [
-        html_section("Cost by product and account", html_table(_costs_display(tables),
+        html_section("The whole bill per account", html_table(_costs_display(tables),
                                                                total_row=True),
                      "<h3>Per product, all accounts</h3>", html_table(_products_display(tables)),
-                     _failed_fee_html(tables), anchor="costs",
-                     intro="Positive costs from the prices of calls, messages and "
-                           "recordings, per account (the master and each subaccount)."),
+                     _failed_fee_html(tables), anchor="costs", intro=COSTS_INTRO),
         html_section("Cost over time", _figures(files, [
             (f, "Daily cost by product") for f in files if f.startswith("daily_cost")] + [
             (f, "Cost by account and product") for f in files
             if f.startswith("cost_by_account")]), anchor="trend"),
         _recon_section(data, tables, files),
+        statements_section(tables, files),
         _top_section(tables, files),
         suspicious_section(data, tables.suspicious, files, account_names(data.accounts)),
         html_section("Activity", _figures(files, [

@@ -1,0 +1,59 @@
+"""``twilio-frames statements`` against the session simulator (issue 12 item 5)."""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+
+import pytest
+
+from twilio_frames.cli.main import main
+
+
+@pytest.fixture
+def sim_env(sim, monkeypatch):
+    for name in ("TWILIO_API_KEY", "TWILIO_API_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", sim.account_sid)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", sim.auth_token)
+    monkeypatch.setenv("TWILIO_API_BASE", sim.base_url)
+    return sim
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_statements_for_a_month(capsys, tmp_path, sim_env):
+    rules = tmp_path / "rules.toml"
+    rules.write_text('minimum = "25.00"\n[default]\npercent = 20\n', encoding="utf-8")
+    out_dir = tmp_path / "st"
+    code, out, err = run(capsys, "statements", "--month", "2026-11", "--rules", str(rules),
+                         "--issuer", "Northwind Reselling", "--out", str(out_dir), "--quiet")
+    assert code == 0, err
+    names = sorted(p.name for p in out_dir.iterdir() if not p.name.startswith("."))
+    accounts = [a["sid"] for a in sim_env.dataset.accounts]
+    assert names == sorted(["statements.csv", *[f"{s}-2026-11.{x}" for s in accounts
+                                                for x in ("csv", "html")]])
+    with open(out_dir / "statements.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert {r["provisional"] for r in rows} == {"true"}           # November is not over
+    charge = sum(Decimal(r["charge"]) for r in rows)
+    assert charge >= Decimal("25.00") * len(accounts)
+    assert "provisional" in out and "Master cross-check: every account" in out
+    assert sim_env.auth_token not in out + err
+
+
+def test_bad_rules_fail_before_fetching_and_write_nothing(capsys, tmp_path, sim_env):
+    rules = tmp_path / "rules.toml"
+    rules.write_text("[default]\npercent = 20\nmarkup = 3\n", encoding="utf-8")
+    code, _, err = run(capsys, "statements", "--month", "2026-11", "--rules", str(rules),
+                       "--out", str(tmp_path / "st"))
+    assert code == 1 and "line 3" in err and "markup" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "st").exists()
+    with pytest.raises(SystemExit) as exc:
+        main(["statements", "--month", "Nov", "--out", str(tmp_path / "x")])
+    assert exc.value.code == 2 and "expected a month YYYY-MM" in capsys.readouterr().err
