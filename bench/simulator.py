@@ -3,10 +3,14 @@ next to the cost of parsing them.
 
     .venv/bin/python bench/simulator.py            # prints the markdown for docs/benchmarks.md
     .venv/bin/python bench/simulator.py --quick    # smaller build, fewer repeats
+    .venv/bin/python bench/simulator.py --against /tmp/main   # build only, side by side
+                                                   # with another checkout (git archive)
 
-1. Build: time and peak RSS (``resource.getrusage`` maxrss) to build a Dataset with about
-   1,000,000 calls and 1,000,000 messages, measured in a fresh subprocess (the RSS of the
-   same imports without the build is reported beside it).
+1. Build: time (wall and CPU: on a shared machine CPU seconds are the steadier figure)
+   and peak RSS (``resource.getrusage`` maxrss) to build a Dataset with about 1,000,000
+   calls and 1,000,000 messages, measured in a fresh subprocess (the RSS of the same
+   imports without the build is reported beside it). ``--against DIR`` builds this
+   checkout's and DIR's datasets alternately, for a before/after comparison.
 2. Serve: for 1000-record call and message pages in JSON and XML, the server-side cost
    per page (``Table.records`` + rendering, called in-process through the WSGI app with
    the page cache off), pages per second over loopback HTTP (``requests.Session``,
@@ -38,22 +42,22 @@ from twilio_frames.simulator.dataset import Dataset
 import numpy, pandas  # noqa: F401  (imports counted in the baseline)
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 if {build}:
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     ds = Dataset(seed=1, now={now!r}, days={days}, subaccounts=0,
                  calls_per_day={per_day}, messages_per_day={per_day})
-    seconds = time.perf_counter() - t
+    seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
     calls = len(ds.table("calls", ds.master_sid))
     messages = len(ds.table("messages", ds.master_sid))
 else:
-    seconds, calls, messages = 0.0, 0, 0
+    seconds, cpu, calls, messages = 0.0, 0.0, 0, 0
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({{"seconds": seconds, "calls": calls, "messages": messages,
+print(json.dumps({{"seconds": seconds, "cpu": cpu, "calls": calls, "messages": messages,
                   "base_kib": base, "peak_kib": peak}}))
 """
 
 
-def measure_build(days: int, per_day: float, build: bool = True) -> dict:
-    code = BUILD_SCRIPT.format(root=str(ROOT), build=build, now=NOW, days=days, per_day=per_day)
+def measure_build(days: int, per_day: float, build: bool = True, root: Path = ROOT) -> dict:
+    code = BUILD_SCRIPT.format(root=str(root), build=build, now=NOW, days=days, per_day=per_day)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -173,10 +177,11 @@ def report(build: dict, base: dict, serve: list[dict], command: str) -> str:
         "",
         "Build (fresh subprocess, `resource.getrusage` maxrss):",
         "",
-        "| dataset | calls | messages | build time | peak RSS | RSS of imports alone |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| dataset | calls | messages | build time | build CPU | peak RSS | RSS of imports "
+        "alone |",
+        "|---|---:|---:|---:|---:|---:|---:|",
         f"| seed=1, 1 account | {build['calls']:,} | {build['messages']:,} | "
-        f"{build['seconds']:.1f} s | {build['peak_kib'] / mib:,.0f} MiB | "
+        f"{build['seconds']:.1f} s | {build['cpu']:.1f} s | {build['peak_kib'] / mib:,.0f} MiB | "
         f"{base['peak_kib'] / mib:,.0f} MiB |",
         "",
         "Serving a 1000-record page vs parsing it (ms, best of several runs, one process):",
@@ -197,12 +202,33 @@ def report(build: dict, base: dict, serve: list[dict], command: str) -> str:
     return "\n".join(lines)
 
 
+def compare_builds(days: int, per_day: float, other: Path, repeat: int, command: str) -> str:
+    """Builds of this checkout and ``other``, alternating, as a markdown table."""
+    lines = [f"Command: `{command}`. Machine: {machine()}.", "",
+             "| checkout | run | calls | messages | build time | build CPU | peak RSS |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for run in range(1, repeat + 1):
+        for name, root in ((f"`{other}`", other), ("this one", ROOT)):
+            b = measure_build(days, per_day, root=root)
+            lines.append(f"| {name} | {run} | {b['calls']:,} | {b['messages']:,} | "
+                         f"{b['seconds']:.1f} s | {b['cpu']:.1f} s | "
+                         f"{b['peak_kib'] / 1024:,.0f} MiB |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="100k rows, fewer repeats")
+    parser.add_argument("--against", type=Path, metavar="DIR",
+                        help="only the build, alternating with the checkout in DIR")
     args = parser.parse_args()
     days, per_day = (100, 1000.0) if args.quick else (365, 1_000_000 / 365)
     repeat = 3 if args.quick else 7
+    if args.against:
+        command = (f".venv/bin/python bench/simulator.py --against {args.against}"
+                   + (" --quick" if args.quick else ""))
+        print(compare_builds(days, per_day, args.against, 3, command))
+        return
     build = measure_build(days, per_day)
     base = measure_build(days, per_day, build=False)
     serve = serve_rows(repeat)

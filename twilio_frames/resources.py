@@ -29,9 +29,11 @@ sum of the strings Twilio sent. ``price_unit`` is upper-cased.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
-__all__ = ["Column", "Resource", "RESOURCES", "DTYPES", "get_resource", "USAGE_SUBRESOURCES"]
+__all__ = ["Column", "Filter", "Resource", "RESOURCES", "DTYPES", "get_resource",
+           "USAGE_SUBRESOURCES"]
 
 #: pandas dtype for each column kind.
 DTYPES: dict[str, str] = {
@@ -57,6 +59,37 @@ class Column:
     doc: str = ""
 
 
+_RESERVED = frozenset({"from", "in", "is", "not", "and", "or"})
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One query parameter of a list (OpenAPI ``twilio_api_v2010.json``, paging left out).
+
+    ``param`` is the API's spelling (``StartTime<``); :attr:`name` is the one
+    twilio-python users write: snake_case, ``<`` -> ``_before``, ``>`` -> ``_after``,
+    a Python keyword gets a trailing ``_`` (``From`` -> ``from_``). ``kind`` is
+    ``str``, ``bool``, ``date`` (``YYYY-MM-DD``) or ``datetime``. ``range`` marks the
+    date filter that ``start``/``end`` set, which is refused as a filter.
+    """
+
+    param: str
+    kind: str = "str"
+    range: bool = False
+
+    @property
+    def name(self) -> str:
+        base = self.param.rstrip("<>")
+        snake = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", base).lower()
+        snake += {"<": "_before", ">": "_after"}.get(self.param[-1:], "")
+        return snake + "_" if snake in _RESERVED else snake
+
+
+def _dates(param: str, *, range: bool = False) -> tuple[Filter, ...]:
+    """A date-time filter and its ``<`` / ``>`` forms."""
+    return tuple(Filter(param + op, "datetime", range) for op in ("", "<", ">"))
+
+
 @dataclass(frozen=True)
 class Resource:
     """How one list resource looks on the wire and as a frame."""
@@ -70,6 +103,7 @@ class Resource:
     date_param: str | None     # API filter parameter for that field ("StartTime")
     columns: tuple[Column, ...] = field(default_factory=tuple)
     dropped: tuple[str, ...] = ()   # fields never put in the frame (nested objects, secrets)
+    filters: tuple[Filter, ...] = ()  # the list's query parameters, paging left out
 
     @property
     def column_names(self) -> list[str]:
@@ -124,6 +158,8 @@ CALLS = Resource(
         _c("api_version"), _c("uri"),
     ),
     dropped=("subresource_uris",),
+    filters=(Filter("To"), Filter("From"), Filter("ParentCallSid"), Filter("Status"),
+             *_dates("StartTime", range=True), *_dates("EndTime")),
 )
 
 MESSAGES = Resource(
@@ -139,6 +175,7 @@ MESSAGES = Resource(
         _c("error_code", "int"), _c("error_message"), _c("api_version"), _c("uri"),
     ),
     dropped=("subresource_uris", "tags"),
+    filters=(Filter("To"), Filter("From"), *_dates("DateSent", range=True)),
 )
 
 RECORDINGS = Resource(
@@ -153,6 +190,8 @@ RECORDINGS = Resource(
         _c("track"), _c("media_url"), _c("api_version"), _c("uri"),
     ),
     dropped=("subresource_uris", "encryption_details"),
+    filters=(*_dates("DateCreated", range=True), Filter("CallSid"), Filter("ConferenceSid"),
+             Filter("IncludeSoftDeleted", "bool")),
 )
 
 USAGE_RECORDS = Resource(
@@ -165,6 +204,8 @@ USAGE_RECORDS = Resource(
         *_PRICE, _c("as_of", "datetime"), _c("api_version"), _c("uri"),
     ),
     dropped=("subresource_uris",),
+    filters=(Filter("Category"), Filter("StartDate", "date", True),
+             Filter("EndDate", "date", True), Filter("IncludeSubaccounts", "bool")),
 )
 
 ACCOUNTS = Resource(
@@ -177,6 +218,7 @@ ACCOUNTS = Resource(
     ),
     # The auth token is in every Accounts list item; it never goes into a frame.
     dropped=("subresource_uris", "auth_token"),
+    filters=(Filter("FriendlyName"), Filter("Status")),
 )
 
 INCOMING_PHONE_NUMBERS = Resource(
@@ -204,6 +246,8 @@ INCOMING_PHONE_NUMBERS = Resource(
     ),
     # ``capabilities`` is flattened into the capabilities_* columns.
     dropped=("subresource_uris", "capabilities"),
+    filters=(Filter("Beta", "bool"), Filter("FriendlyName"), Filter("PhoneNumber"),
+             Filter("Origin")),
 )
 
 RESOURCES: dict[str, Resource] = {

@@ -85,3 +85,24 @@ def test_detector_finds_the_injected_fraud_not_the_campaign(attacked):
 def test_attacks_need_a_long_enough_window():
     with pytest.raises(ValueError, match="longer window"):
         Dataset(seed=1, days=10, attacks=1, now="2026-11-15T12:00:00Z")
+
+
+def test_attacks_move_on_in_time_like_the_rest():
+    """With seed and start fixed, an episode settled at one now is the same at a later
+    one: same truth, the same records (sid, status, times, price) in the lists."""
+    opts = {"seed": 11, "start": "2026-08-01", "subaccounts": 2, "attacks": 1,
+            "live_calls": False}
+    early = Dataset(now="2026-09-02T06:00:00Z", **opts)
+    late = Dataset(now="2026-10-19T18:00:00Z", **opts)
+    pd.testing.assert_frame_equal(early.attacks, late.attacks)
+    settled = pd.Timestamp(early.now) - pd.Timedelta("2D")
+    for resource, pattern in (("messages", r"^\+(2547|234803|62812|8491|9477)"),
+                              ("calls", r"^\+88")):
+        before = [r for s in early.account_sids for r in early.records(resource, s)]
+        after = {r["sid"]: r for s in late.account_sids for r in late.records(resource, s)}
+        frame = tf.to_frame(resource, before)
+        old = [r for r, keep in zip(before, frame["date_created"] < settled) if keep]
+        assert old and all(after[r["sid"]] == r for r in old)
+        attacked = frame[(frame["date_created"] < settled) & frame["to"].str.match(pattern)]
+        kind = "sms_pumping" if resource == "messages" else "toll_fraud"
+        assert len(attacked) == early.attacks.loc[early.attacks["kind"] == kind, "count"].sum()

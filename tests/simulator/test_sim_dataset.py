@@ -70,7 +70,7 @@ def test_record_fields_are_the_openapi_schema_properties(ds):
 
 
 def test_accounts_tokens_keys_and_parents():
-    ds = Dataset(seed=3, now=NOW, subaccounts=4, days=14)
+    ds = Dataset(seed=3, now=NOW, subaccounts=4, days=40)   # suspended 30 days in
     assert [a["sid"] for a in ds.accounts][0] == ds.master_sid
     assert len(ds.accounts) == 5
     assert Counter(a["status"] for a in ds.accounts) == {"active": 4, "suspended": 1}

@@ -391,6 +391,26 @@ def test_phone_number_filters(sim, http):
     assert [n["sid"] for n in got] == [n["sid"] for n in numbers if n["friendly_name"] == name]
 
 
+def test_origin_beta_and_include_soft_deleted_filters(sim, http):
+    # Every simulated number is Twilio's own and not beta; no recording is soft-deleted.
+    numbers = [n["sid"] for n in sim.dataset.records("incoming_phone_numbers", sim.account_sid)]
+    recordings = [r["sid"] for r in sim.dataset.records("recordings", sim.account_sid)]
+
+    def sids(path, key, **params):
+        r = get(sim, http, f"{acct(sim)}/{path}", params={**params, "PageSize": 1000})
+        assert r.status_code == 200, r.text
+        return [x["sid"] for x in r.json()[key]]
+    ipn = ("IncomingPhoneNumbers.json", "incoming_phone_numbers")
+    assert sids(*ipn, Origin="twilio") == numbers and numbers
+    assert sids(*ipn, Origin="hosted") == []
+    assert sids(*ipn, Beta="false") == sids(*ipn, Beta="true") == numbers
+    rec = ("Recordings.json", "recordings")
+    assert sids(*rec, IncludeSoftDeleted="true") == sids(*rec, IncludeSoftDeleted="false") \
+        == recordings[:1000]
+    bad = get(sim, http, f"{acct(sim)}/Recordings.json", params={"IncludeSoftDeleted": "maybe"})
+    assert bad.status_code == 400 and bad.json()["code"] == 20001
+
+
 def test_phone_numbers_by_type(sim, http):
     numbers = sim.dataset.records("incoming_phone_numbers", sim.account_sid)
     seen = []

@@ -157,3 +157,28 @@ def test_simulator_usage_subresources_are_spec_paths(spec):
     from twilio_frames.simulator.enums import USAGE_SUBRESOURCES
     for segment in USAGE_SUBRESOURCES.values():
         assert f"{API}/Accounts/{{AccountSid}}/Usage/Records/{segment}.json" in spec["paths"]
+
+
+def test_open_records_validate(registry, http):
+    """Records still open at ``now`` (calls queued, ringing or talking, recordings in
+    progress, prices not in yet) validate too; the newest page of a busy hour holds them."""
+    from twilio_frames import simulator
+    with simulator.running(seed=7, start="2026-11-17", now="2026-11-18T15:00:00Z",
+                           calls_per_day=4000, messages_per_day=1000, subaccounts=0) as sim:
+        seen = {}
+        for segment in ("Calls", "Messages", "Recordings"):
+            path = f"{API}/Accounts/{sim.account_sid}/{segment}.json"
+            body = fetch(sim, http, path, PageSize=1000)
+            validate(registry, f"{API}/Accounts/{{AccountSid}}/{segment}.json", body)
+            key = segment.lower()
+            seen[segment] = {(r["status"], r["price"] is None) for r in body[key]}
+        assert {("queued", True), ("ringing", True), ("in-progress", True),
+                ("completed", True)} <= seen["Calls"]
+        assert ("delivered", True) in seen["Messages"]
+        assert ("in-progress", True) in seen["Recordings"]
+        live = next(r for r in sim.dataset.records("recordings", sim.account_sid)
+                    if r["status"] == "in-progress")
+        assert live["duration"] is None
+        path = f"{API}/Accounts/{sim.account_sid}/Calls/{live['call_sid']}/Recordings.json"
+        validate(registry, f"{API}/Accounts/{{AccountSid}}/Calls/{{CallSid}}/Recordings.json",
+                 fetch(sim, http, path))

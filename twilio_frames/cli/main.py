@@ -80,10 +80,11 @@ def _run_sim(args: argparse.Namespace) -> int:
         concurrency_limit=args.concurrency_limit, retry_after=args.retry_after,
         rate_500=args.rate_500, rate_503=args.rate_503, rate_truncate=args.rate_truncate,
         rate_drop=args.rate_drop, seed=args.fault_seed)
-    options = {"seed": args.seed, "days": args.days, "subaccounts": args.subaccounts,
-               "currency": args.currency, "attacks": args.attacks}
-    if args.now:
-        options["now"] = args.now
+    options = {"seed": args.seed, "subaccounts": args.subaccounts, "currency": args.currency,
+               "attacks": args.attacks}
+    for name in ("start", "days", "now"):
+        if getattr(args, name) is not None:
+            options[name] = getattr(args, name)
     try:
         return simulator.serve(port=args.port, faults=faults, **options)
     except OSError as exc:
@@ -98,6 +99,8 @@ examples:
   twilio-frames sim                                # a free port, 90 days, 3 subaccounts
   twilio-frames sim --port 8099 --days 30 --currency EUR --now 2026-11-15T12:00Z
   twilio-frames sim --rate-429 0.2 --retry-after 1 --latency 0.05
+  twilio-frames sim --start 2026-08-01 --now 2026-11-15T12:00Z   # the same account,
+  twilio-frames sim --start 2026-08-01 --now 2026-11-17T12:00Z   # two days later
 
 It prints export lines for TWILIO_API_BASE and throwaway credentials; paste them into
 another shell and use the client or the other commands against it."""
@@ -112,7 +115,14 @@ def add_sim_command(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=_port, default=0, help="port (default: a free one)")
     parser.add_argument("--seed", type=_int, default=0)
-    parser.add_argument("--days", type=_positive_int, default=90, help="days of history")
+    history = parser.add_mutually_exclusive_group()
+    history.add_argument("--start", type=instant, default=None, metavar="ISO",
+                         help="first day of the account's history; with the same --seed "
+                              "and --start, a later --now shows the same history plus what "
+                              "happened since")
+    history.add_argument("--days", type=_positive_int, default=None,
+                         help="days of history before --now (default 90; --start = now - "
+                              "days)")
     parser.add_argument("--subaccounts", type=_count, default=3)
     parser.add_argument("--currency", type=_currency, default="USD",
                         help="account currency, e.g. EUR")

@@ -11,6 +11,7 @@ the API serves them.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import re
 import sys
@@ -20,11 +21,12 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
-from .config import (DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_TIME, DEFAULT_MAX_WORKERS,
-                     DEFAULT_PAGE_SIZE, DEFAULT_TIMEOUT, FORMATS, resolve_base_url,
-                     resolve_credentials)
-from ..errors import ConfigurationError
+from .config import (DEFAULT_DEADLINE, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_RETRIES,
+                     DEFAULT_MAX_RETRY_TIME, DEFAULT_MAX_WORKERS, DEFAULT_PAGE_SIZE,
+                     DEFAULT_TIMEOUT, FORMATS, resolve_base_url, resolve_credentials)
+from ..errors import ConfigurationError, TwilioFramesError
 from .assemble import FrameBuilder, kept_sids
+from .filters import wire_filters
 from .http import RetryPolicy, Transport
 from .paging import (PageChain, date_filters, fetch_page, iter_chains, iter_pages, list_url,
                      split_windows, to_utc)
@@ -65,6 +67,14 @@ class Client:
     progress : bool or None
         tqdm progress bars, one per fetch, named after the resource: records received
         and ``pages=N``; None shows them only in terminals and notebooks.
+    max_body_bytes : int
+        Largest decoded response body accepted (default 64 MiB; a 1000-record page is
+        2-3 MB): a bigger one, such as a gzip bomb, raises ParseError once the cap is
+        passed, without reading further.
+    deadline : float
+        Seconds one attempt may take, from request to last body byte (default 120),
+        enforced while the headers and body are read: a server trickling bytes fails
+        the attempt (retried like a read timeout) instead of holding it for ever.
 
     Examples
     --------
@@ -79,13 +89,16 @@ class Client:
                  base_url: str | None = None, format: str = "json",
                  page_size: int = DEFAULT_PAGE_SIZE, max_retries: int = DEFAULT_MAX_RETRIES,
                  timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
-                 max_workers: int = DEFAULT_MAX_WORKERS, progress: bool | None = None) -> None:
+                 max_workers: int = DEFAULT_MAX_WORKERS, progress: bool | None = None,
+                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+                 deadline: float = DEFAULT_DEADLINE) -> None:
         if format not in FORMATS:
             raise ConfigurationError(f"format must be 'json' or 'xml', not {format!r}")
         if not (isinstance(page_size, int) and 1 <= page_size <= 1000):
             raise ConfigurationError(f"page_size must be an integer in 1..1000, not {page_size!r}")
         if not (isinstance(max_workers, int) and max_workers >= 1):
             raise ConfigurationError(f"max_workers must be a positive integer, not {max_workers!r}")
+        _check_bounds(max_body_bytes, deadline)
         self._credentials = resolve_credentials(account_sid, auth_token, api_key=api_key,
                                                 api_secret=api_secret)
         self.base_url = resolve_base_url(base_url)
@@ -94,7 +107,8 @@ class Client:
         #: The retry policy; its ``sleep`` can be replaced (tests do).
         self.retry = RetryPolicy(max_retries=max_retries, max_total=DEFAULT_MAX_RETRY_TIME)
         self.transport = Transport(self._credentials, timeout=timeout, retry=self.retry,
-                                   max_in_flight=max_workers)
+                                   max_in_flight=max_workers, max_body_bytes=max_body_bytes,
+                                   deadline=deadline)
 
     @property
     def account_sid(self) -> str:
@@ -124,8 +138,11 @@ class Client:
         None (this account), ``"all"`` (every account the Accounts list shows) or a list
         of SIDs. ``window`` ("1D", "7D", a Timedelta) splits the range into windows
         fetched concurrently. ``limit`` keeps the first ``limit`` rows (in the frame's
-        order) of those inside ``[start, end)``. ``filters`` are API parameters
-        (``Status="completed"``, ``To="+1..."``). Rows in the module's documented order.
+        order) of those inside ``[start, end)``. ``filters`` are the list's query
+        parameters, in twilio-python's names or the API's (``status="busy"`` or
+        ``Status="busy"``, ``to=``, ``from_=``, ``parent_call_sid=``,
+        ``end_time_before=``...); an unknown one is refused with the valid ones listed
+        (see ``tf.RESOURCES["calls"].filters``). Rows in the module's documented order.
         """
         return self._list_frame("calls", start, end, accounts, window, limit, filters)
 
@@ -163,19 +180,29 @@ class Client:
         params = {"Category": category}
         if include_subaccounts is not None:
             params["IncludeSubaccounts"] = "true" if include_subaccounts else "false"
-        params.update(date_filters("usage_records", to_utc(start), to_utc(end)))
+        params.update(date_filters("usage_records", to_utc(start, name="start"),
+                                   to_utc(end, name="end")))
         specs = [_Spec(sid, params, None, seg) for sid in sids]
         frame = self._run("usage_records", specs, limit=None, sort=False)
         frame.attrs["include_subaccounts"] = include_subaccounts
         return frame
 
-    def accounts(self) -> pd.DataFrame:
-        """The Accounts list (this account and its subaccounts); ``auth_token`` left out."""
-        return self._run("accounts", [_Spec(None, {})], limit=None, sort=False)
+    def accounts(self, **filters) -> pd.DataFrame:
+        """The Accounts list (this account and its subaccounts); ``auth_token`` left out.
 
-    def incoming_phone_numbers(self, *, accounts=None) -> pd.DataFrame:
-        """Phone numbers of this account (or ``accounts``), capabilities flattened."""
-        specs = [_Spec(sid, {}) for sid in self._account_sids(accounts)]
+        ``filters``: ``status=``, ``friendly_name=`` (or ``Status=``, ``FriendlyName=``).
+        """
+        return self._run("accounts", [_Spec(None, self._params("accounts", filters))],
+                         limit=None, sort=False)
+
+    def incoming_phone_numbers(self, *, accounts=None, **filters) -> pd.DataFrame:
+        """Phone numbers of this account (or ``accounts``), capabilities flattened.
+
+        ``filters``: ``phone_number=``, ``friendly_name=``, ``origin=``, ``beta=``
+        (or the API's ``PhoneNumber=``...).
+        """
+        params = self._params("incoming_phone_numbers", filters)
+        specs = [_Spec(sid, params) for sid in self._account_sids(accounts)]
         return self._run("incoming_phone_numbers", specs, limit=None, sort=True)
 
     def iter_records(self, resource: str, start=None, end=None, *, accounts=None,
@@ -188,15 +215,15 @@ class Client:
         field are kept. Use it when a frame leaves out something you need.
         """
         res = get_resource(resource)
-        start, end = to_utc(start), to_utc(end)
-        params = {**self._params(filters), **date_filters(resource, start, end)}
+        start, end = to_utc(start, name="start"), to_utc(end, name="end")
+        params = {**self._params(resource, filters), **date_filters(resource, start, end)}
         seg = self._usage_segment(subresource) if resource == "usage_records" else None
         sids = [None] if resource == "accounts" else self._account_sids(accounts)
         left = _check_limit(limit)
         if left == 0:
             return
         for sid in sids:       # pages are fetched lazily: none past the limit
-            for page in self._pages(resource, sid, params, seg):
+            for page in self._redacted(self._pages(resource, sid, params, seg)):
                 for rec in page.records:
                     if _in_interval(rec.get(res.date_field), start, end, resource):
                         yield rec
@@ -208,14 +235,14 @@ class Client:
     # ------------------------------------------------------------ machinery
 
     def _list_frame(self, resource, start, end, accounts, window, limit, filters):
-        start, end = to_utc(start), to_utc(end)
+        start, end = to_utc(start, name="start"), to_utc(end, name="end")
         if window is not None and (start is None or end is None):
             raise ConfigurationError("window= needs both start and end")
         if start is not None and end is not None and not start < end:
             raise ConfigurationError(f"start {start} must be before end {end}")
         limit = _check_limit(limit)
         spans = split_windows(start, end, window) if window is not None else [(start, end)]
-        base = self._params(filters)
+        base = self._params(resource, filters)
         specs = [_Spec(sid, {**base, **date_filters(resource, s, e)}, (s, e))
                  for sid in self._account_sids(accounts) for s, e in spans]
         return self._run(resource, specs, limit=limit, sort=True)
@@ -235,15 +262,29 @@ class Client:
                   for spec in specs]
         builder = FrameBuilder(resource, [spec.span for spec in specs], batch=BATCH_RECORDS)
         fetch = partial(self._fetch_page, resource)
-        with self._progress_bar(resource) as bar:
-            for pages, (index, page) in enumerate(iter_chains(fetch, chains,
-                                                              max_workers=self.max_workers), 1):
+        with self._progress_bar(resource) as bar, self._redacting():
+            stream = iter_chains(fetch, chains, max_workers=self.max_workers)
+            for pages, (index, page) in enumerate(stream, 1):
                 builder.add(index, page.records, url=page.url)
                 if bar is not None:
                     bar.set_postfix(pages=pages, refresh=False)
                     bar.update(len(page.records))
-        frame = builder.frame(sort=sort)
+            frame = builder.frame(sort=sort)
         return frame.head(limit).copy() if limit is not None else frame
+
+    def _redacted(self, pages: Iterator) -> Iterator:
+        """``pages``, with this client's secrets scrubbed from any error they raise
+        (a server may echo them in a body or a next_page_uri)."""
+        with self._redacting():
+            yield from pages
+
+    @contextlib.contextmanager
+    def _redacting(self):
+        """Scrub this client's secrets from any library error raised inside."""
+        try:
+            yield
+        except TwilioFramesError as exc:
+            raise self.transport.redact.scrub(exc)
 
     def _fetch_page(self, resource: str, url: str):
         return fetch_page(self._get, url, format=self.format, resource=resource)
@@ -286,13 +327,8 @@ class Client:
             raise ConfigurationError(f"unknown usage subresource {subresource!r}; expected one of: {known}") from None
 
     @staticmethod
-    def _params(filters: dict[str, Any]) -> dict[str, str]:
-        out = {}
-        for key, value in filters.items():
-            if value is None:
-                continue
-            out[key] = ("true" if value else "false") if isinstance(value, bool) else str(value)
-        return out
+    def _params(resource: str, filters: dict[str, Any]) -> dict[str, str]:
+        return wire_filters(resource, filters)
 
     def _progress_bar(self, resource: str):
         show = self.progress if self.progress is not None else _interactive()
@@ -325,6 +361,15 @@ def _interactive() -> bool:
         return True
     stream = sys.stderr
     return bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())
+
+
+def _check_bounds(max_body_bytes, deadline) -> None:
+    if not (type(max_body_bytes) is int and max_body_bytes >= 1):
+        raise ConfigurationError(f"max_body_bytes must be a positive integer (bytes), not "
+                                 f"{max_body_bytes!r}")
+    if not (isinstance(deadline, (int, float)) and not isinstance(deadline, bool)
+            and deadline > 0):
+        raise ConfigurationError(f"deadline must be a positive number of seconds, not {deadline!r}")
 
 
 def _check_limit(limit) -> int | None:

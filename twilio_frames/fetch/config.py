@@ -19,7 +19,8 @@ from ..errors import ConfigurationError
 
 __all__ = ["Credentials", "resolve_credentials", "resolve_base_url", "DEFAULT_BASE_URL",
            "DEFAULT_PAGE_SIZE", "DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT",
-           "DEFAULT_MAX_WORKERS", "DEFAULT_MAX_RETRY_TIME", "FORMATS", "is_loopback"]
+           "DEFAULT_MAX_WORKERS", "DEFAULT_MAX_RETRY_TIME", "DEFAULT_MAX_BODY_BYTES",
+           "DEFAULT_DEADLINE", "FORMATS", "is_loopback"]
 
 DEFAULT_BASE_URL = "https://api.twilio.com"
 #: The API's maximum page size (OAI ``PageSize`` maximum 1000; error 20007 above it).
@@ -31,6 +32,12 @@ DEFAULT_MAX_RETRY_TIME = 120.0
 #: (connect, read) timeouts in seconds.
 DEFAULT_TIMEOUT = (10.0, 60.0)
 DEFAULT_MAX_WORKERS = 8
+#: Largest decoded response body accepted: a 1000-record page is 2-3 MB (calls, XML);
+#: 64 MiB is ample and stops a gzip bomb (1 MiB -> 1 GiB) long before memory runs out.
+DEFAULT_MAX_BODY_BYTES = 64 << 20
+#: Seconds one attempt may take from sending the request to the last body byte: a
+#: 3 MB page at 25 kB/s fits; a server trickling bytes so no read times out does not.
+DEFAULT_DEADLINE = 120.0
 FORMATS = ("json", "xml")
 
 _HOW = """Give Twilio credentials in one of these ways:

@@ -13,16 +13,22 @@ always reached directly; ``.netrc`` never replaces the credentials given to the 
 
 ``logging.getLogger("twilio_frames")`` at DEBUG shows each request: method, path and
 query, status, seconds, attempt. URLs never carry credentials (Basic auth is a header).
+
+Hostile servers are bounded (:mod:`twilio_frames.fetch.body`, ``.watchdog``): a body
+may not decode to more than ``max_body_bytes`` (a ParseError), and each attempt has an
+overall ``deadline`` enforced while the head and the body are read (a retryable
+failure; the whole request stays within the retry policy's ``max_total`` plus one
+deadline). Every error and log
+line built from a server's words passes through a
+:class:`~twilio_frames.fetch.redact.Redactor`, so an echoed Authorization header or
+secret never reaches an exception text.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
 import logging
 import random
-import socket
-import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -33,10 +39,13 @@ from urllib.parse import urlsplit
 
 import requests
 import urllib3
-from requests.adapters import HTTPAdapter
 
 from .. import __version__
-from .config import Credentials, is_loopback
+from .body import ACCEPT_ENCODING, DeadlineExceeded, read_body
+from .failures import describe_failure
+from .config import DEFAULT_DEADLINE, DEFAULT_MAX_BODY_BYTES, Credentials, is_loopback
+from .redact import Redactor
+from .watchdog import DeadlineAdapter, deadline as head_deadline
 from ..errors import (APIError, AuthenticationError, NotFoundError, ParseError,
                      RateLimitError, TransportError)
 from .xmlsafe import load_twilio_xml, snake_case
@@ -51,8 +60,8 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _CONNECTION_ERRORS = (requests.ConnectionError, requests.Timeout,
                       requests.exceptions.ChunkedEncodingError,
                       requests.exceptions.ContentDecodingError,
-                      # the body is read from urllib3 directly (_read_body): a dropped
-                      # or truncated body, a read timeout, a bad gzip stream
+                      # the body is read from urllib3 directly (fetch.body): a dropped
+                      # or truncated body (a cut gzip stream included), a read timeout
                       urllib3.exceptions.HTTPError)
 
 
@@ -109,8 +118,10 @@ def retry_after_seconds(value: str | None, *, now: float | None = None) -> float
 
 
 def api_error(status: int, body: bytes, url: str, *, attempts: int = 1,
-              retry_after: float | None = None) -> APIError:
-    """Turn an error response into the right :class:`APIError` subclass."""
+              retry_after: float | None = None, redact: Callable[[str], str] | None = None,
+              ) -> APIError:
+    """Turn an error response into the right :class:`APIError` subclass; ``redact``
+    scrubs the secrets a server may echo from the message and URLs."""
     fields = parse_error_body(body) or {}
     message = fields.get("message")
     if fields.get("detail"):
@@ -119,8 +130,10 @@ def api_error(status: int, body: bytes, url: str, *, attempts: int = 1,
         snippet = " ".join(body[:120].decode("utf-8", "replace").split())
         message = f"non-Twilio error body: {snippet!r}" if snippet else "empty error body"
     code = fields.get("code")
-    kw = dict(status=status, code=code, more_info=fields.get("more_info"), url=url,
-              attempts=attempts)
+    more_info = fields.get("more_info")
+    if redact is not None:
+        message, more_info, url = redact(message), redact(more_info), redact(url)
+    kw = dict(status=status, code=code, more_info=more_info, url=url, attempts=attempts)
     cls = _BY_STATUS.get(status) or _BY_CODE.get(code) or APIError
     if cls is RateLimitError:
         return RateLimitError(message, retry_after=retry_after, **kw)
@@ -137,7 +150,7 @@ def parse_error_body(body: bytes | str) -> dict[str, Any] | None:
     if text.startswith("{"):
         try:
             data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
         return _error_fields(data) if isinstance(data, dict) else None
     if text.startswith("<"):
@@ -158,8 +171,11 @@ def _error_fields(data: dict) -> dict[str, Any] | None:
     for k in ("status", "code"):
         try:
             out[k] = int(out[k]) if out[k] not in (None, "") else None
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             out[k] = None
+    for k in ("message", "more_info", "detail"):
+        if out[k] is not None and not isinstance(out[k], str):
+            out[k] = None if isinstance(out[k], (dict, list)) else str(out[k])
     return out
 
 
@@ -172,9 +188,14 @@ class Transport:
 
     def __init__(self, credentials: Credentials, *, timeout: tuple[float, float] | float,
                  retry: RetryPolicy, max_in_flight: int,
-                 session: requests.Session | None = None) -> None:
+                 session: requests.Session | None = None,
+                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+                 deadline: float = DEFAULT_DEADLINE) -> None:
         self.timeout = timeout
         self.retry = retry
+        self.max_body_bytes, self.deadline = max_body_bytes, deadline
+        #: Scrubs this client's secrets from any text quoting a server.
+        self.redact = Redactor(credentials.username, credentials.password)
         self.max_in_flight = max_in_flight
         self._slots = threading.BoundedSemaphore(max_in_flight)
         self.session = session or self._new_session(credentials, max_in_flight)
@@ -186,8 +207,10 @@ class Transport:
         # users behind a corporate proxy need. ~/.netrc never does: requests reads it
         # only for a request without auth, and session.auth is always set.
         session.auth = (credentials.username, credentials.password)
-        session.headers.update({"User-Agent": USER_AGENT, "Accept-Charset": "utf-8"})
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(pool, 10), max_retries=0)
+        session.headers.update({"User-Agent": USER_AGENT, "Accept-Charset": "utf-8",
+                                # what fetch.body decodes, each step bounded
+                                "Accept-Encoding": ACCEPT_ENCODING})
+        adapter = DeadlineAdapter(pool_connections=4, pool_maxsize=max(pool, 10), max_retries=0)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         return session
@@ -204,33 +227,54 @@ class Transport:
             if isinstance(result, Response):
                 return result
             if not result.retryable:
-                raise result.error
+                raise self.redact.scrub(result.error)
             wait = policy.backoff(attempt, result.retry_after)
             if attempt > policy.max_retries or policy.clock() - started + wait > policy.max_total:
-                raise result.give_up(url, attempt)
-            log.debug("retrying GET %s in %.3fs (attempt %d: %s)", _path(url), wait, attempt,
-                      result.last)
+                raise self.redact.scrub(result.give_up(url, attempt))
+            log.debug("retrying GET %s in %.3fs (attempt %d: %s)", self._path(url), wait,
+                      attempt, result.last)
             policy.sleep(wait)
 
     def _attempt(self, url: str, attempt: int) -> Response | _Failure:
         t0 = time.perf_counter()
         try:
-            with self._slots:
-                r = self.session.get(url, timeout=self.timeout, allow_redirects=False,
-                                     stream=True, proxies=_proxies(url))
-                body = _read_body(r)
-        except _CONNECTION_ERRORS as exc:
-            what = describe_failure(exc)
-            log.debug("GET %s -> %s %.3fs attempt %d", _path(url), what,
+            with self._slots:        # waiting for a slot does not count against the deadline
+                deadline = time.monotonic() + self.deadline
+                with head_deadline(deadline):
+                    r = self.session.get(url, timeout=self.timeout, allow_redirects=False,
+                                         stream=True, proxies=_proxies(url))
+                body = self._read_body(r, url, deadline)
+        except (*_CONNECTION_ERRORS, DeadlineExceeded) as exc:
+            late = isinstance(exc, DeadlineExceeded) or time.monotonic() >= deadline
+            what = (f"no complete response within the {self.deadline:g} s deadline "
+                    "(tf.Client(deadline=...))" if late else describe_failure(exc))
+            log.debug("GET %s -> %s %.3fs attempt %d", self._path(url), what,
                       time.perf_counter() - t0, attempt)
             return _Failure(True, None, what)
-        log.debug("GET %s -> %d %.3fs attempt %d", _path(url), r.status_code,
+        log.debug("GET %s -> %d %.3fs attempt %d", self._path(url), r.status_code,
                   time.perf_counter() - t0, attempt)
         if r.status_code == 200:
             return Response(url, 200, body, dict(r.headers), attempt)
         after = retry_after_seconds(r.headers.get("Retry-After"))
-        error = api_error(r.status_code, body, url, attempts=attempt, retry_after=after)
+        error = api_error(r.status_code, body, url, attempts=attempt, retry_after=after,
+                          redact=self.redact)
         return _Failure(r.status_code in RETRY_STATUSES, after, f"HTTP {r.status_code}", error)
+
+    def _read_body(self, r: requests.Response, url: str, deadline: float) -> bytes:
+        """The body, decoded, within ``max_body_bytes`` and the deadline
+        (:func:`~twilio_frames.fetch.body.read_body`). Read to the end, the connection
+        goes back to the pool; on failure it is dropped."""
+        try:
+            body = read_body(r.raw, url, max_bytes=self.max_body_bytes, deadline=deadline)
+        except BaseException:
+            r.close()
+            raise
+        r.raw.release_conn()
+        return body
+
+    def _path(self, url: str) -> str:
+        """``url``'s path and query for a log line, secrets a server echoed removed."""
+        return self.redact(_path(url))
 
 
 #: Per-request proxies for loopback URLs: None removes the environment's proxy for
@@ -242,17 +286,6 @@ def _proxies(url: str) -> dict | None:
     """No proxy to a loopback host (the simulator, a local tunnel), whatever
     ``HTTP_PROXY``/``ALL_PROXY`` say; otherwise the environment decides."""
     return dict(_DIRECT) if is_loopback(urlsplit(url).hostname) else None
-
-
-def _read_body(r: requests.Response) -> bytes:
-    """The whole body in one urllib3 read (``Response.content`` takes 10 kB chunks
-    through a generator: ~1 ms more per 2 MB page and a GIL hand-off per chunk). Read
-    to the end, the connection goes back to the pool; on failure it is dropped."""
-    try:
-        return r.raw.read(decode_content=True)
-    except BaseException:
-        r.close()
-        raise
 
 
 @dataclass
@@ -269,61 +302,6 @@ class _Failure:
             return self.error
         return TransportError(f"GET {url} failed after {attempts} attempts; last: {self.last}",
                               url=url, attempts=attempts, last_error=self.last)
-
-
-def describe_failure(exc: BaseException) -> str:
-    """What a network failure was, in words ("connection refused", "name not
-    resolved", "read timed out"...), from the exception and the ones it wraps. Fixed
-    phrases only: exception texts (which quote hosts and URLs) are never repeated."""
-    chain = _exception_chain(exc)
-    proxy = any(isinstance(e, (requests.exceptions.ProxyError, urllib3.exceptions.ProxyError))
-                for e in chain)
-    for test, words in _FAILURE_WORDS:
-        if any(test(e) for e in chain):
-            return f"proxy: {words}" if proxy else words
-    return f"proxy error ({type(exc).__name__})" if proxy else type(exc).__name__
-
-
-def _exception_chain(exc: BaseException) -> list[BaseException]:
-    """``exc`` and every exception it wraps (args, urllib3's ``reason``, causes)."""
-    seen, todo, out = set(), [exc], []
-    while todo and len(out) < 20:
-        e = todo.pop(0)
-        if e is None or id(e) in seen:
-            continue
-        seen.add(id(e))
-        out.append(e)
-        todo += [a for a in getattr(e, "args", ()) if isinstance(a, BaseException)]
-        todo += [getattr(e, "reason", None), e.__cause__, e.__context__]
-    return [e for e in out if isinstance(e, BaseException)]
-
-
-def _kind(*types: type) -> Callable[[BaseException], bool]:
-    return lambda e: isinstance(e, types)
-
-
-def _connect_timeout(e: BaseException) -> bool:
-    # urllib3 2 makes NewConnectionError (refused, unresolved...) a ConnectTimeoutError
-    return (isinstance(e, (requests.exceptions.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError))
-            and not isinstance(e, urllib3.exceptions.NewConnectionError))
-
-
-#: (test on any exception of the chain, words): the first test that matches wins.
-_FAILURE_WORDS: tuple[tuple[Callable[[BaseException], bool], str], ...] = (
-    (_kind(socket.gaierror, urllib3.exceptions.NameResolutionError), "name not resolved"),
-    (_kind(ConnectionRefusedError), "connection refused"),
-    (_kind(ssl.SSLCertVerificationError), "TLS certificate not trusted"),
-    (_kind(ssl.SSLError, requests.exceptions.SSLError), "TLS handshake failed"),
-    (_connect_timeout, "connect timed out"),
-    (_kind(requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError), "read timed out"),
-    (_kind(TimeoutError, requests.Timeout), "timed out"),
-    (_kind(ConnectionResetError), "connection reset"),
-    (_kind(urllib3.exceptions.ProtocolError, requests.exceptions.ChunkedEncodingError,
-           http.client.IncompleteRead, http.client.RemoteDisconnected),
-     "connection closed before the response was complete"),
-    (_kind(requests.exceptions.ContentDecodingError, urllib3.exceptions.DecodeError),
-     "response body could not be decoded"),
-)
 
 
 def _path(url: str) -> str:

@@ -26,7 +26,9 @@ from urllib.parse import urlencode, urlsplit
 import pandas as pd
 
 from ..errors import ConfigurationError, ParseError
+from .dates import parse_duration, to_utc
 from .parse import Page, parse_page
+from .progress import ProgressGuard
 from ..resources import get_resource
 
 __all__ = ["iter_pages", "iter_chains", "PageChain", "fetch_page", "to_utc", "date_filters",
@@ -38,19 +40,6 @@ _RANGE_KEYS = {
     "messages": ("DateSent>", "DateSent<"),
     "recordings": ("DateCreated>", "DateCreated<"),
 }
-
-
-def to_utc(value: Any) -> pd.Timestamp | None:
-    """str, date, datetime or Timestamp -> tz-aware UTC Timestamp; naive means UTC."""
-    if value is None:
-        return None
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise ConfigurationError(f"cannot read {value!r} as a date or time: {exc}") from None
-    if ts is pd.NaT:
-        raise ConfigurationError(f"{value!r} is not a date or time")
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 def _floor_day(ts: pd.Timestamp) -> dt.date:
@@ -92,13 +81,9 @@ def date_filters(resource: str, start: pd.Timestamp | None,
 
 def split_windows(start: pd.Timestamp, end: pd.Timestamp,
                   window: str | pd.Timedelta | dt.timedelta) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
-    """Split ``[start, end)`` into consecutive half-open windows of length ``window``."""
-    try:
-        step = pd.Timedelta(window)
-    except (TypeError, ValueError) as exc:
-        raise ConfigurationError(f"window={window!r} is not a duration: {exc}") from None
-    if step <= pd.Timedelta(0):
-        raise ConfigurationError(f"window={window!r} must be positive")
+    """Split ``[start, end)`` into consecutive half-open windows of length ``window``
+    (read by :func:`~twilio_frames.fetch.dates.parse_duration`)."""
+    step = parse_duration(window)
     edges = []
     cur = start
     while cur < end:
@@ -135,7 +120,8 @@ class PageChain:
     """One list stream (an account, a window): its pages, each known only from the last.
 
     :meth:`follow` applies ``limit`` to a page that just arrived and names the next URL;
-    a server that hands back a URI it already gave raises instead of looping.
+    a server that hands back a URI it already gave, or pages that bring no new record
+    (:class:`~twilio_frames.fetch.progress.ProgressGuard`), raises instead of looping.
 
     Without ``counted``, every record counts towards ``limit`` and the records past it
     are cut from the last page. With ``counted(records) -> keys`` (the keys, such as
@@ -151,6 +137,7 @@ class PageChain:
         self.base_url, self.first_url, self.limit = base_url, first_url, limit
         self.counted = counted
         self.count, self._seen, self._keys = 0, {first_url}, set()
+        self._progress = ProgressGuard()
 
     def follow(self, page: Page) -> str | None:
         """Apply the limit to ``page``; return the next page's URL or None."""
@@ -158,6 +145,7 @@ class PageChain:
             return None
         if not page.next_page_uri:
             return None
+        self._progress.check(page.records, page.next_page_uri, page.url)
         url = _next_url(self.base_url, page.next_page_uri)
         if url in self._seen:
             raise ParseError(f"server repeated page URI {page.next_page_uri!r}; "

@@ -140,6 +140,9 @@ def _load_json(body: bytes | str) -> Any:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ParseError(f"body is not JSON ({exc}); starts {snippet(body)!r}") from None
+    except RecursionError:
+        raise ParseError("JSON body is nested too deeply to be a list page; starts "
+                         f"{snippet(body)!r}") from None
 
 
 def _parse_json_page(body: bytes | str, resource: str) -> Page:
@@ -155,19 +158,28 @@ def _parse_json_page(body: bytes | str, resource: str) -> Page:
     meta = {k: data.get(k) for k in META_KEYS}
     for k in _INT_META:
         meta[k] = _as_int(meta[k], k)
-    for k in ("next_page_uri", "previous_page_uri", "first_page_uri", "last_page_uri"):
+    for k in ("next_page_uri", "previous_page_uri", "first_page_uri", "last_page_uri", "uri"):
+        if meta[k] is not None and not isinstance(meta[k], str):
+            raise ParseError(f"envelope {k} is a {type(meta[k]).__name__}, not a string")
         meta[k] = meta[k] or None
     extra = {k: v for k, v in data.items() if k != key and k not in META_KEYS}
     return Page(records, **meta, extra=extra)
 
 
 def _as_int(value: Any, name: str) -> int | None:
+    """An envelope count: an integer, or its decimal text; ``1e400`` (inf), ``2.5``,
+    ``true`` or an object are refused."""
     if value is None or value == "":
         return None
-    try:
+    if isinstance(value, float) and value.is_integer():
         return int(value)
-    except (TypeError, ValueError):
-        raise ParseError(f"envelope {name}={value!r} is not an integer") from None
+    try:
+        if isinstance(value, (bool, float)):
+            raise TypeError
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:40] + "..."
+        raise ParseError(f"envelope {name}={shown} is not an integer") from None
 
 
 # ---------------------------------------------------------------- XML
@@ -204,15 +216,23 @@ def _xml_envelope(lst: dict) -> tuple[dict, dict]:
     return meta, extra
 
 
-def _nested(tag: str, value: Any) -> Any:
+#: Levels of elements a record field may nest (Twilio's nest two: subresource_uris,
+#: capabilities); deeper is a hostile body, refused before Python's recursion limit.
+MAX_XML_DEPTH = 32
+
+
+def _nested(tag: str, value: Any, depth: int = 1) -> Any:
     """A nested element: an object, or an array of scalars (``<Flags><Flag>``)."""
     if not isinstance(value, dict):
         return _text(value)
+    if depth > MAX_XML_DEPTH:
+        raise ParseError(f"XML field <{tag[:40]}> is nested too deeply "
+                         f"(more than {MAX_XML_DEPTH} levels)")
     keys = [k for k, _ in fields(value)]
     if len(keys) == 1 and tag in (keys[0] + "s", keys[0] + "es"):
         inner = value[keys[0]]
         return [_text(v) for v in inner] if isinstance(inner, list) else [_text(inner)]
-    return {snake_case(k): _nested(k, v) for k, v in fields(value)}
+    return {snake_case(k): _nested(k, v, depth + 1) for k, v in fields(value)}
 
 
 def _text(value: Any) -> Any:

@@ -34,6 +34,7 @@ import pandas as pd
 from ..analysis.bill import bill_by_account
 from ..analysis.billing import arrays, line_items
 from ..errors import ConfigurationError
+from ..fetch.dates import to_utc
 from ..money import infer_resource
 from .outputs import atomic_file
 from ..analysis.summaries import as_list, check_freq, cost_by_period
@@ -208,17 +209,14 @@ def _number_text(value) -> str:
     return str(int(value)) if value.is_integer() else repr(value)
 
 
-def _utc_day(value) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    ts = pd.Timestamp(value)
-    return (ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")).tz_localize(
-        None)
+def _utc_day(value, name: str) -> pd.Timestamp | None:
+    ts = to_utc(value, name=name)      # strict: "Nov 1" is refused, not year 1
+    return None if ts is None else ts.tz_localize(None)
 
 
 def _clip_periods(starts: pd.Series, ends: pd.Series, start, end, **frames):
     """Clip period labels to ``[start, end)``; every row must lie inside it."""
-    first, stop = _utc_day(start), _utc_day(end)
+    first, stop = _utc_day(start, "start"), _utc_day(end, "end")
     for resource, frame in frames.items():
         if frame is None or not len(frame):
             continue

@@ -120,8 +120,10 @@ def running(*, dataset=None, faults: Faults | None = None, port: int = 0,
     ----------
     dataset : Dataset, optional
         A ready-made dataset; otherwise one is built from the dataset ``options``
-        (``seed``, ``now``, ``days``, ``subaccounts``, ``currency``, ``attacks`` (SMS
-        pumping, toll fraud and an organic campaign; truth in ``.dataset.attacks``) ...).
+        (``seed``, ``start``, ``now``, ``days``, ``subaccounts``, ``currency``, ``attacks``
+        (SMS pumping, toll fraud and an organic campaign; truth in ``.dataset.attacks``) ...;
+        see :class:`~twilio_frames.simulator.dataset.Dataset`). With ``seed`` and ``start``
+        fixed, a later ``now`` serves the same history plus what happened since.
     faults : Faults, optional
         Faults to inject; or give their fields as keywords (``latency=0.01``,
         ``rate_429=0.2``, ``concurrency_limit=4``, ``retry_after=1``, ...), the faults'
@@ -180,7 +182,8 @@ def _banner(sim: RunningSimulator) -> str:
               if getattr(sim.faults, f.name) != f.default}
     return "\n".join([
         f"Twilio API simulator serving on {sim.base_url}",
-        f"  seed={ds.seed} days={ds.days} now={ds.now.isoformat()} currency={ds.currency}"
+        f"  seed={ds.seed} start={ds.start.isoformat()} now={ds.now.isoformat()}"
+        f" currency={ds.currency}"
         f" subaccounts={len(ds.accounts) - 1}",
         f"  faults: {active or 'none'}",
         f"export TWILIO_API_BASE={sim.base_url}",

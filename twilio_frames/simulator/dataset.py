@@ -1,135 +1,52 @@
 """A seeded, deterministic synthetic Twilio account tree: the simulator's ground truth.
 
     >>> from twilio_frames.simulator.dataset import Dataset
-    >>> ds = Dataset(seed=1, now="2026-11-15T12:00:00Z")
+    >>> ds = Dataset(seed=1, start="2026-08-17", now="2026-11-15T12:00:00Z")
     >>> calls = ds.table("calls", ds.master_sid)
     >>> first_page = calls.records(slice(0, 50))
 
+The account moves on in time: accounts, numbers and parties are drawn from the seed and
+``start`` alone, and traffic day by day from streams seeded by (seed, day)
+(:class:`~.generate_times.DayStreams`). Every event carries its own times (created,
+started, ended, priced; :mod:`.timeline`), so with ``seed`` and ``start`` fixed, a later
+``now`` shows the same history, open records settled, plus what happened since. The three
+``live_calls`` at the edge are the exception: they belong to the one ``now``.
+
 Columns are built with numpy (epoch seconds, small-int codes, integer micro-unit prices);
 record dicts are built only for the rows asked for. Same seed and options (including
-``now``) give identical data. See ``data/README.md`` for prices and usage rules.
+``start`` and ``now``) give identical data. See ``data/README.md`` for prices and usage
+rules.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 import numpy as np
 
 from .enums import CALL_STATUS
 from . import generate_records as gr
+from . import timeline
 from . import usage
 from .generate_accounts import (account_record, api_keys, build_accounts, build_numbers,
-                                number_record)
-from .generate_calls import generate_calls
-from .generate_messages import generate_messages
+                                number_columns, number_record)
+from .generate_attacks import attack_events, join_events
+from .generate_calls import call_events
+from .generate_messages import message_events
 from .generate_numbers import build_parties
-from .generate_recordings import generate_recordings
-from .generate_times import format_sids, random_hex, sample_times, sid_parts
+from .generate_recordings import recording_events
+from .generate_times import DayStreams, random_hex, sample_times
 from .pricing import load_price_list
+from .table import Table
 from .text import body_pool
+from .world import build_world, history_window, parse_time
 
 __all__ = ["Dataset", "Table", "TABLE_RESOURCES"]
 
 TABLE_RESOURCES = ("calls", "messages", "recordings", "incoming_phone_numbers")
 _CHILDREN_PER_PARENT = 0.339     # expected child legs per parent call (generate_calls)
-
-
-def _parse_now(now) -> datetime:
-    if now is None:
-        return datetime.now(timezone.utc).replace(second=0, microsecond=0)
-    if isinstance(now, str):
-        now = datetime.fromisoformat(now.replace("Z", "+00:00"))
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
-    return now.astimezone(timezone.utc)
-
-
-@dataclass
-class _World:
-    """What the generators need to know about accounts, numbers and prices."""
-
-    prices: object
-    pools: np.ndarray
-    party_country: np.ndarray
-    party_type: np.ndarray
-    voice_table: np.ndarray
-    voice_count: np.ndarray
-    sms_table: np.ndarray
-    sms_count: np.ndarray
-    own_mms: np.ndarray
-    client_table: np.ndarray
-    body_segments: np.ndarray
-
-
-def _own_table(numbers, n_acc: int, cap: int) -> tuple[np.ndarray, np.ndarray]:
-    rows = [[i for i, x in enumerate(numbers) if x.account == a and x.caps[cap]]
-            for a in range(n_acc)]
-    width = max(1, max(len(r) for r in rows))
-    table = np.array([(r or [-1]) + [r[0] if r else -1] * (width - max(1, len(r)))
-                      for r in rows], dtype=np.int64)
-    return table, np.array([len(r) for r in rows], dtype=np.int64)
-
-
-def _sorted(cols: dict, rng, prefix: str, alt: tuple[str, str] | None = None) -> dict:
-    """Sort columns by account, then newest first (date_created, sid descending); add sid.
-
-    ``alt = (prefix, column)`` gives rows whose boolean ``column`` is set another prefix
-    (``MM`` for MMS). A ``parent`` column of row positions is remapped to sorted positions.
-    """
-    hi, lo = sid_parts(rng, len(cols["acct"]))
-    order = np.lexsort((~lo, ~hi, -cols["created"], cols["acct"]))
-    out = {k: v[order] for k, v in cols.items()}
-    hi, lo = hi[order], lo[order]
-    out["sid"] = format_sids(prefix, hi, lo)
-    if alt is not None and out[alt[1]].any():
-        mask = out[alt[1]]
-        out["sid"][mask] = format_sids(alt[0], hi[mask], lo[mask])
-    if "parent" in out:
-        where = np.empty(len(order), np.int64)
-        where[order] = np.arange(len(order))
-        out["parent"] = np.where(out["parent"] >= 0, where[np.maximum(out["parent"], 0)], -1)
-    return out
-
-
-class Table:
-    """One resource of one account, rows in served order (newest first)."""
-
-    def __init__(self, ds: "Dataset", resource: str, account_index: int):
-        self._ds, self.resource = ds, resource
-        self.account_sid = ds.account_sids[account_index]
-        self._lo, self._hi = ds._bounds[resource][account_index:account_index + 2]
-        self.sid = ds._cols(resource)["sid"][self._lo:self._hi]
-
-    def __len__(self) -> int:
-        return int(self._hi - self._lo)
-
-    def _rows(self, rows) -> np.ndarray:
-        """Global row numbers of ``rows`` (a slice, or positions within this table).
-
-        Only the rows asked for are materialised: a page of a million-row table costs
-        the same as a page of a small one.
-        """
-        n = len(self)
-        if isinstance(rows, slice):
-            span = range(n)[rows]
-            return np.arange(self._lo + span.start, self._lo + span.stop, span.step)
-        pos = np.asarray(rows)
-        if pos.dtype.kind not in "iu":          # masks, empty lists: numpy's own rules
-            return np.arange(self._lo, self._hi)[rows]
-        if pos.size and (pos.min() < -n or pos.max() >= n):
-            raise IndexError(f"row index out of range for a table of {n} rows")
-        pos = pos.astype(np.int64)
-        return np.where(pos < 0, pos + n, pos) + self._lo
-
-    def column(self, name: str) -> np.ndarray:
-        """A filter column aligned with :attr:`sid` (see the simulator contract)."""
-        return self._ds._column(self.resource, name, slice(self._lo, self._hi))
-
-    def records(self, rows: slice | np.ndarray) -> list[dict]:
-        """JSON-equivalent records for ``rows`` (positions within this table)."""
-        return self._ds._records(self.resource, self._rows(rows))
+_CALLS, _MESSAGES, _EDGE = 1, 2, 3     # DayStreams stream numbers
+_POOL_DAYS = 90                  # remote-party pools are sized for this many days of traffic
 
 
 class Dataset:
@@ -138,54 +55,61 @@ class Dataset:
     Parameters
     ----------
     seed : int
-        Seed for ``numpy.random.default_rng``; same seed and options, same data.
-    now : datetime or str or None
+        Seed of everything drawn; same seed and options, same data.
+    start : datetime or date or str, optional
+        The first instant of the account's history (a date or ``YYYY-MM-DD``: its UTC
+        midnight). With ``seed`` and ``start`` fixed, a later ``now`` shows the same
+        history plus what happened since. Default: ``now - days``.
+    now : datetime or date or str or None
         The simulated present (aware UTC; a string is ISO 8601). None: the current UTC
         time floored to the minute.
-    days : int
-        Length of the traffic window ending at ``now``.
+    days : float, optional
+        Shortcut for ``start = now - days`` (default 90 when ``start`` is not given).
     subaccounts : int
-        Number of subaccounts; with 4 or more, the last one is suspended.
+        Number of subaccounts; with 4 or more, the last one is suspended 30 days after
+        ``start``.
     calls_per_day, messages_per_day : float
         Mean Call records (all legs) and Message records per day over the account tree.
     currency : str
         Billing currency of the whole tree (``USD``, ``EUR``, ``JPY``, ...).
     unpriced_hours : float
-        Completed calls and messages this recent may still have a null price.
+        Prices arrive minutes after a call, message or recording is final, or for half of
+        them up to this many hours later (a rare 1% of messages: up to 24 hours).
     recording_share : float
         Share of completed parent calls that are recorded.
     live_calls : bool
-        Add three master calls at the edge of ``now`` (in-progress, ringing, queued).
+        Add three master calls at the edge of ``now`` (in-progress, ringing, queued). They
+        belong to this ``now`` only: a later ``now`` does not show them.
     attacks : int
-        Inject this many SMS-pumping and toll-fraud episodes and an organic campaign
-        (:mod:`.generate_attacks`); the ground truth is :attr:`attacks`, a DataFrame.
+        Add this many SMS-pumping and toll-fraud episodes and an organic campaign, as
+        events of their own (:mod:`.generate_attacks`); the truth is :attr:`attacks`.
     """
 
-    def __init__(self, *, seed: int = 0, now: datetime | str | None = None, days: int = 90,
+    def __init__(self, *, seed: int = 0, start: datetime | date | str | None = None,
+                 now: datetime | date | str | None = None, days: float | None = None,
                  subaccounts: int = 3, calls_per_day: float = 40.0,
                  messages_per_day: float = 50.0, currency: str = "USD",
                  unpriced_hours: float = 6.0, recording_share: float = 0.3,
                  live_calls: bool = True, attacks: int = 0):
-        self.seed, self.days, self.unpriced_hours = seed, days, unpriced_hours
-        self.now = _parse_now(now)
+        self.seed, self.unpriced_hours = seed, unpriced_hours
+        self.now = parse_time(now, "now")
+        now_s = int(self.now.timestamp())
+        self.start, self.days = history_window(start, days, self.now)
+        self.window_start = int(self.start.timestamp())
         self._usage: usage.UsageCube | None = None
         self.prices = load_price_list(currency)
         self.currency = self.prices.currency
-        r = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
-        now_s = int(self.now.timestamp())
-        self.window_start = now_s - days * 86400
+        r = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3)]
         self._build_accounts(r[0], subaccounts, now_s)
-        events = days * (calls_per_day + messages_per_day)
-        pool = int(np.clip(events / 400, 40, 2500))
+        pool = int(np.clip(_POOL_DAYS * (calls_per_day + messages_per_day) / 400, 40, 2500))
         self.parties = build_parties(r[1], [(x.e164, x.country, x.ntype) for x in self.numbers],
                                      len(self._acc), pool)
         self.parties.value_list = self.parties.value.tolist()
         self.bodies, segments = body_pool(r[2])
-        world = self._world(segments)
-        self._build_traffic(r, world, now_s, calls_per_day, messages_per_day, recording_share,
-                            live_calls)
-        from .generate_attacks import inject_attacks
-        self.attacks = inject_attacks(self, attacks)
+        world = build_world(self.prices, self.numbers, self.parties, len(self._acc), segments)
+        extra, self.attacks = attack_events(self, attacks)
+        self._build_traffic(world, now_s, calls_per_day, messages_per_day, recording_share,
+                            live_calls, extra)
 
     # ------------------------------------------------------------------ building
     def _build_accounts(self, rng, subaccounts: int, now_s: int) -> None:
@@ -202,49 +126,73 @@ class Dataset:
         self.service_sids = np.array([[random_hex(rng, "MG") for _ in range(2)]
                                       for _ in self._acc])
 
-    def _world(self, segments: np.ndarray) -> _World:
-        n_acc, p = len(self._acc), self.parties
-        voice, voice_n = _own_table(self.numbers, n_acc, 0)
-        sms, sms_n = _own_table(self.numbers, n_acc, 1)
-        pools = np.stack([np.stack([p.remote[(c, t)] for t in (0, 1)])
-                          for c in range(len({k[0] for k in p.remote}))])
-        own_mms = np.zeros(len(p.value), bool)
-        own_mms[:p.n_own] = [x.caps[2] for x in self.numbers]
-        return _World(self.prices, pools, p.country, p.ntype, voice, voice_n, sms, sms_n,
-                      own_mms, np.stack(p.clients), segments)
+    def _history(self, acct: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """Events inside the account's history: from ``start``, until any suspension."""
+        until = np.array([a.active_until for a in self._acc], dtype=np.int64)
+        return (t >= self.window_start) & (t <= until[acct])
 
-    def _build_traffic(self, r, world, now_s, calls_per_day, messages_per_day, rec_share,
-                       live_calls) -> None:
+    def _build_traffic(self, world, now_s, calls_per_day, messages_per_day, rec_share,
+                       live_calls, extra) -> None:
+        """Events of every day up to ``now``, then the lists as they stand at ``now``.
+
+        Each kind of traffic is ``{resource: (event columns, mask of the events inside the
+        history)}``; more kinds join as events before their view at ``now``. Calls are
+        viewed (and their events let go) before messages are drawn, to bound memory.
+        """
         shares = np.array([a.share for a in self._acc])
         tz = np.array([a.tz_hours for a in self._acc])
-        until = np.array([a.active_until for a in self._acc], dtype=np.int64)
-        acct, t = sample_times(r[3], calls_per_day / (1 + _CHILDREN_PER_PARENT),
-                               self.window_start, now_s, shares, tz, until)
-        calls = generate_calls(r[4], world, acct, t, now=now_s,
-                               unpriced_hours=self.unpriced_hours, live=live_calls)
-        self.calls = _sorted(calls, r[5], "CA")
-        acct, t = sample_times(r[6], messages_per_day, self.window_start, now_s, shares, tz,
-                               until)
-        msgs = generate_messages(r[7], world, acct, t, now=now_s,
-                                 unpriced_hours=self.unpriced_hours)
-        self.messages = _sorted(msgs, r[5], "SM", alt=("MM", "mms"))
-        recs = generate_recordings(r[5], self.calls, self.prices.recording, share=rec_share)
-        self.recordings = _sorted(recs, r[5], "RE")
-        self._numbers_cols()
+        events = self._call_events(world, now_s, calls_per_day, rec_share, shares, tz)
+        if live_calls:
+            events["calls"] = timeline.join(events["calls"], self._edge_calls(world, now_s))
+        events["calls"] = join_events(events["calls"], extra["calls"])
+        self._view_calls(events, now_s)
+        streams, acct, t = sample_times(self.seed, _MESSAGES, messages_per_day,
+                                        self.window_start, now_s, shares, tz)
+        events = {"messages": (message_events(streams, world, acct, t,
+                                              unpriced_hours=self.unpriced_hours),
+                               self._history(acct, t))}
+        events["messages"] = join_events(events["messages"], extra["messages"])
+        self._view_messages(events, now_s)
+        self.incoming_phone_numbers = number_columns(self.numbers, self.number_sids)
         self._bounds = {name: np.searchsorted(self._cols(name)["acct"],
                                               np.arange(len(self._acc) + 1))
                         for name in TABLE_RESOURCES}
 
-    def _numbers_cols(self) -> None:
-        acct = np.array([x.account for x in self.numbers], dtype=np.int16)
-        created = np.array([x.created for x in self.numbers], dtype=np.int64)
-        sid_rank = np.argsort(np.argsort(self.number_sids))
-        order = np.lexsort((-sid_rank, -created, acct))
-        self.incoming_phone_numbers = {
-            "acct": acct[order], "created": created[order], "number": order,
-            "sid": self.number_sids[order],
-            "phone_number": np.array([self.numbers[i].e164 for i in order]),
-            "friendly_name": np.array([self.numbers[i].friendly_name for i in order])}
+    def _call_events(self, world, now_s, calls_per_day, rec_share, shares, tz) -> dict:
+        """Call legs (parents, then children) and recordings, each with its history mask."""
+        streams, acct, t = sample_times(self.seed, _CALLS, calls_per_day /
+                                        (1 + _CHILDREN_PER_PARENT), self.window_start, now_s,
+                                        shares, tz)
+        calls = call_events(streams, world, acct, t, unpriced_hours=self.unpriced_hours)
+        recs = recording_events(streams, calls, len(t), self.prices.recording, share=rec_share)
+        keep = self._history(acct, t)
+        keep_legs = np.concatenate([keep, keep[calls["parent"][len(t):]]])
+        return {"calls": (calls, keep_legs), "recordings": (recs, keep[recs["call"]])}
+
+    def _edge_calls(self, world, now_s) -> tuple[dict, np.ndarray]:
+        """The three live calls at the edge of ``now``, drawn from a stream of that instant."""
+        edge = call_events(DayStreams(self.seed, _EDGE, [now_s], [3]), world,
+                           np.zeros(3, np.int16), now_s + np.array([-150, -20, 3]),
+                           unpriced_hours=self.unpriced_hours, edge=True)
+        return edge, np.ones(3, bool)
+
+    def _view_calls(self, events: dict, now_s: int) -> None:
+        """The calls and recordings lists at ``now``, in served order."""
+        calls, keep = events.pop("calls")
+        self.calls = timeline.served_order(calls, timeline.calls_at(calls, keep, now_s), "CA")
+        del calls
+        rows = np.full(len(keep), -1, np.int64)           # call event -> served row
+        rows[self.calls.pop("leg")] = np.arange(len(self.calls["sid"]))
+        recs, keep = events.pop("recordings")
+        recs = dict(recs, call=rows[recs["call"]])
+        self.recordings = timeline.served_order(recs, timeline.recordings_at(recs, keep, now_s),
+                                                "RE")
+
+    def _view_messages(self, events: dict, now_s: int) -> None:
+        """The messages list at ``now``, in served order."""
+        msgs, keep = events.pop("messages")
+        self.messages = timeline.served_order(msgs, timeline.messages_at(msgs, keep, now_s),
+                                              "SM", alt=("MM", "mms"))
 
     # ------------------------------------------------------------------ access
     def _cols(self, resource: str) -> dict:
@@ -335,7 +283,7 @@ class Dataset:
             return np.full(len(cols["sid"][rows]), "", dtype="U34")
         key = {"start_time": "start", "end_time": "end", "date_created": "created",
                "date_sent": "sent", "phone_number": "phone_number",
-               "friendly_name": "friendly_name"}.get(name)
+               "friendly_name": "friendly_name", "origin": "origin", "beta": "beta"}.get(name)
         if key is None or key not in cols:
             raise KeyError(f"{resource} has no filter column {name!r}")
         return cols[key][rows]

@@ -12,8 +12,8 @@ from .generate_numbers import ACCOUNT_PROFILES, CAPABILITIES, draw_numbers, disp
 from .generate_times import random_hex
 from .text import rfc2822
 
-__all__ = ["AccountInfo", "NumberInfo", "build_accounts", "build_numbers", "account_record",
-           "number_record"]
+__all__ = ["AccountInfo", "NumberInfo", "SUSPENDED_AFTER_DAYS", "build_accounts", "build_numbers", "account_record",
+           "number_columns", "number_record"]
 
 API = "/2010-04-01/Accounts"
 _NAMES = ("Brightline Software", "Acme Dental Group", "Nordwind Logistik GmbH",
@@ -21,6 +21,10 @@ _NAMES = ("Brightline Software", "Acme Dental Group", "Nordwind Logistik GmbH",
           "Harbor View Clinic", "Atlas Fitness", "Blue Fern Realty")
 _TZ = (-5.0, -5.0, 1.0, 10.0, -5.0)            # UTC offset per profile (no DST)
 _SHARES = (0.25, 0.3, 0.2, 0.15, 0.1)
+#: With four or more subaccounts, the last one is suspended this long after ``start``.
+SUSPENDED_AFTER_DAYS = 30
+#: ``active_until`` of an account that is never suspended.
+FOREVER = np.iinfo(np.int64).max
 _ACCOUNT_SUBRESOURCES = (
     ("available_phone_numbers", "AvailablePhoneNumbers"), ("calls", "Calls"),
     ("conferences", "Conferences"), ("incoming_phone_numbers", "IncomingPhoneNumbers"),
@@ -66,22 +70,24 @@ class AccountInfo:
     profile: tuple[tuple[str, str], ...]
 
 
-def build_accounts(rng: np.random.Generator, n_sub: int, window_start: int,
+def build_accounts(rng: np.random.Generator, n_sub: int, start: int,
                    now: int) -> list[AccountInfo]:
-    """The master and ``n_sub`` subaccounts, all created before ``window_start``.
+    """The master and ``n_sub`` subaccounts, all created before ``start`` (the first day of
+    history), as they are at ``now``.
 
-    With four or more subaccounts the last one is suspended a third of the way before
-    ``now``: it has no traffic after that (it still holds its numbers).
+    With four or more subaccounts the last one is suspended ``SUSPENDED_AFTER_DAYS`` after
+    ``start``: it has no traffic after that (it still holds its numbers), and it shows as
+    ``suspended`` from then on. Nothing drawn here depends on ``now``.
     """
-    master_created = window_start - 60 * 86400 + int(rng.integers(0, 86400))
+    master_created = start - 60 * 86400 + int(rng.integers(0, 86400))
     out = []
     for i in range(n_sub + 1):
         created = master_created + i * 4 * 86400 + int(rng.integers(0, 86400)) if i else \
             master_created
         p = 0 if i == 0 else 1 + (i - 1) % (len(ACCOUNT_PROFILES) - 1)
         name = _NAMES[i] if i < len(_NAMES) else f"Customer {i:03d}"
-        suspended = n_sub >= 4 and i == n_sub
-        until = now - (now - window_start) // 3 if suspended else now
+        until = start + SUSPENDED_AFTER_DAYS * 86400 if n_sub >= 4 and i == n_sub else FOREVER
+        suspended = until <= now
         out.append(AccountInfo(
             i, random_hex(rng, "AC"), random_hex(rng), name,
             "suspended" if suspended else "active", created,
@@ -101,14 +107,14 @@ def api_keys(rng: np.random.Generator, accounts: list[AccountInfo]) -> dict:
 
 
 def build_numbers(rng: np.random.Generator, accounts: list[AccountInfo],
-                  window_start: int) -> list[NumberInfo]:
-    """Each account's numbers per its profile, bought between its creation and the window."""
+                  start: int) -> list[NumberInfo]:
+    """Each account's numbers per its profile, bought between its creation and ``start``."""
     taken: set[str] = set()
     out = []
     for acc in accounts:
         for country, ntype in acc.profile:
             e164 = draw_numbers(rng, country, ntype, 1, taken)[0]
-            created = int(rng.integers(acc.created + 600, window_start - 3600))
+            created = int(rng.integers(acc.created + 600, start - 3600))
             name = display(e164)
             extra = {"address_sid": random_hex(rng, "AD"), "bundle_sid": random_hex(rng, "BU"),
                      "emergency_address_sid": random_hex(rng, "AD")}
@@ -164,3 +170,17 @@ def number_record(num: NumberInfo, account_sid: str) -> dict:
         "bundle_sid": num.extra.get("bundle_sid") if regulated else None,
         "status": "in-use", "type": num.ntype,
     }
+
+
+def number_columns(numbers: list[NumberInfo], sids: np.ndarray) -> dict[str, np.ndarray]:
+    """The IncomingPhoneNumbers list as served columns: by account, newest first."""
+    acct = np.array([x.account for x in numbers], dtype=np.int16)
+    created = np.array([x.created for x in numbers], dtype=np.int64)
+    sid_rank = np.argsort(np.argsort(sids))
+    order = np.lexsort((-sid_rank, -created, acct))
+    return {
+        "acct": acct[order], "created": created[order], "number": order, "sid": sids[order],
+        "phone_number": np.array([numbers[i].e164 for i in order]),
+        "friendly_name": np.array([numbers[i].friendly_name for i in order]),
+        # number_record: every simulated number is Twilio's own and none is beta
+        "origin": np.full(len(order), "twilio"), "beta": np.full(len(order), "false")}

@@ -5,6 +5,13 @@ Pricing (billing-rules.md §2): SMS per segment (``num_segments`` from the 160/1
 destination country. ``undelivered`` messages are charged (delivery was attempted);
 ``failed`` messages carry the $0.001 Message Processing Fee per message, except for the
 exempt error codes (21408, 30008, 30450 among those used here), which have a null price.
+
+A message is an *event* with its own times: ``created``, ``sent`` (handed to the carrier;
+outbound messages are ``queued`` for their first second, then ``sending``), ``final_at``
+(the delivery receipt, or the failure) and ``price_at``: the price "may not be immediately
+available" (spec), arriving minutes after the final status, for half the messages up to
+``unpriced_hours`` later, and in rare cases (1%) up to 24 hours later (billing-rules.md
+§2.2, HELP-SMSFEES). :mod:`.timeline` shows a message as it is at a given ``now``.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ import numpy as np
 from .enums import MESSAGE_DIRECTION, MESSAGE_STATUS
 from .pricing import NULL_PRICE
 
-__all__ = ["generate_messages", "LEAF_MESSAGE", "ERRORS", "FEE_EXEMPT"]
+__all__ = ["message_events", "LEAF_MESSAGE", "ERRORS", "FEE_EXEMPT"]
 
 MS = {s: i for i, s in enumerate(MESSAGE_STATUS)}
 MD = {s: i for i, s in enumerate(MESSAGE_DIRECTION)}
@@ -46,50 +53,47 @@ _OUT_STATUS = (np.array([MS["delivered"], MS["sent"], MS["undelivered"], MS["fai
                np.array([0.82, 0.07, 0.05, 0.06]))
 
 
-def _choice(rng, table, n):
+def _choice(rs, table):
     values, p = table
-    return values[rng.choice(len(values), size=n, p=p)]
+    return values[rs.choice(len(values), p)]
 
 
-def _parties(rng, world, acct):
-    n = len(acct)
-    k = (rng.random(n) * world.sms_count[acct]).astype(np.int64)
-    own = world.sms_table[acct, k]
+def _parties(rs, world, acct):
+    own = world.sms_table[acct, rs.below(world.sms_count[acct])]
     home = world.party_country[own]
-    country = np.where(rng.random(n) < 0.85, home, rng.integers(0, world.pools.shape[0], n))
-    remote = world.pools[country, 1, rng.integers(0, world.pools.shape[2], n)]
-    direction = rng.choice([MD["inbound"], MD["outbound-api"], MD["outbound-reply"]], size=n,
-                           p=[0.35, 0.5, 0.15]).astype(np.int8)
+    country = np.where(rs.random() < 0.85, home, rs.integers(0, world.pools.shape[0]))
+    remote = world.pools[country, 1, rs.integers(0, world.pools.shape[2])]
+    direction = np.array([MD["inbound"], MD["outbound-api"], MD["outbound-reply"]],
+                         np.int8)[rs.choice(3, np.array([0.35, 0.5, 0.15]))]
     inbound = direction == MD["inbound"]
     frm, to = np.where(inbound, remote, own), np.where(inbound, own, remote)
     nanp = (world.party_country[remote] <= 1)
-    mms = world.own_mms[own] & nanp & (rng.random(n) < 0.15)
+    mms = world.own_mms[own] & nanp & (rs.random() < 0.15)
     return direction, frm.astype(np.int32), to.astype(np.int32), own, remote, mms
 
 
-def _status_and_times(rng, direction, t, now):
-    n = len(t)
+def _status_and_times(rs, direction, t):
+    """Final status and error, ``sent`` (-1: never) and ``final_at`` of each message."""
     inbound = direction == MD["inbound"]
-    status = np.where(inbound, MS["received"], _choice(rng, _OUT_STATUS, n)).astype(np.int8)
-    error = np.zeros(n, np.int32)
+    status = np.where(inbound, MS["received"], _choice(rs, _OUT_STATUS)).astype(np.int8)
     und, fail = status == MS["undelivered"], status == MS["failed"]
-    error[und] = _choice(rng, _UNDELIVERED, int(und.sum()))
-    error[fail] = _choice(rng, _FAILED, int(fail.sum()))
-    sent = np.where(inbound, t, np.where(fail, -1, t + rng.integers(1, 6, n)))
-    lag = np.where(np.isin(status, (MS["delivered"], MS["undelivered"])),
-                   rng.integers(2, 60, n), rng.integers(0, 3, n))
-    updated = np.where(sent >= 0, sent, t) + lag
-    late = (sent > now)                                # not handed to a carrier yet
-    status[late], sent[late], error[late] = MS["queued"], -1, 0
-    receipt = ~late & (updated > now) & np.isin(status, (MS["delivered"], MS["undelivered"]))
-    status[receipt], error[receipt] = MS["sent"], 0
-    updated = np.minimum(np.where(late, t, updated), now)
-    return status, error, sent, updated
+    error = np.where(und, _choice(rs, _UNDELIVERED),
+                     np.where(fail, _choice(rs, _FAILED), 0)).astype(np.int32)
+    sent = np.where(inbound, t, np.where(fail, -1, t + rs.integers(1, 6)))
+    receipt, quick = rs.integers(2, 60), rs.integers(0, 3)
+    lag = np.where(np.isin(status, (MS["delivered"], MS["undelivered"])), receipt, quick)
+    return status, error, sent, np.where(sent >= 0, sent, t) + lag
 
 
-def _price(rng, world, direction, status, error, own, remote, mms, segments, day_t, updated,
-           now, unpriced_hours):
-    n = len(status)
+def _price_at(rs, final_at, unpriced_s):
+    delay = rs.integers(5, 900)
+    late, rare = rs.random() < 0.5, rs.random() < 0.02
+    late_delay = (rs.random() * np.where(rare, max(unpriced_s, 86400), unpriced_s))
+    return final_at + np.where(late, np.maximum(delay, late_delay.astype(np.int64)), delay)
+
+
+def _price(world, direction, status, error, own, remote, mms, segments):
+    """Final price (micro-units, NULL_PRICE when never billed), usage leaf and units."""
     pr, pc = world.prices, world.party_country
     inbound = direction == MD["inbound"]
     rate_sms = np.where(inbound, pr.sms_in[pc[own]], pr.sms_out[pc[remote]])
@@ -100,34 +104,29 @@ def _price(rng, world, direction, status, error, own, remote, mms, segments, day
     amount = np.where(fee, pr.failed_fee, amount)
     leaf = np.where(fee, 4, np.where(mms, 2, 0) + np.where(inbound, 0, 1))
     billable = charged | fee
-    delay = rng.integers(5, 900, n)
-    recent = day_t >= now - unpriced_hours * 3600
-    unpriced = billable & ((updated + delay > now) | (recent & (rng.random(n) < 0.5)))
-    priced = billable & ~unpriced
-    price = np.where(priced, -amount, NULL_PRICE)
-    units = np.where(priced, np.where(mms | fee, 1, segments), 0)
-    return price, np.where(priced, leaf, -1).astype(np.int8), units
+    price = np.where(billable, -amount, NULL_PRICE)
+    units = np.where(billable, np.where(mms | fee, 1, segments), 0)
+    return price, np.where(billable, leaf, -1).astype(np.int8), units
 
 
-def generate_messages(rng, world, acct, t, *, now: int, unpriced_hours: float
-                      ) -> dict[str, np.ndarray]:
-    """All messages as unsorted columns."""
-    n = len(t)
-    direction, frm, to, own, remote, mms = _parties(rng, world, acct)
-    status, error, sent, updated = _status_and_times(rng, direction, t, now)
-    body = rng.integers(0, len(world.body_segments), n).astype(np.int32)
+def message_events(rs, world, acct, t, *, unpriced_hours: float) -> dict[str, np.ndarray]:
+    """All messages of the events at ``t`` as columns (``rs``: their day streams)."""
+    direction, frm, to, own, remote, mms = _parties(rs, world, acct)
+    status, error, sent, final_at = _status_and_times(rs, direction, t)
+    body = rs.integers(0, len(world.body_segments)).astype(np.int32)
     segments = world.body_segments[body].astype(np.int64)
-    no_text = mms & (rng.random(n) < 0.1)
+    no_text = mms & (rs.random() < 0.1)
     body[no_text] = -1
     segments = np.where(mms, 1, segments)
-    media = np.where(mms, rng.integers(1, 4, n), 0).astype(np.int8)
-    day_t = np.where(sent >= 0, sent, t)
-    price, leaf, units = _price(rng, world, direction, status, error, own, remote, mms,
-                                segments, day_t, updated, now, unpriced_hours)
-    via = (direction == MD["outbound-api"]) & (rng.random(n) < 0.4)
-    service = np.where(via, rng.integers(0, 2, n), -1).astype(np.int8)
+    media = np.where(mms, rs.integers(1, 4), 0).astype(np.int8)
+    price, leaf, units = _price(world, direction, status, error, own, remote, mms, segments)
+    price_at = np.where(price != NULL_PRICE, _price_at(rs, final_at, unpriced_hours * 3600),
+                        np.iinfo(np.int64).max)
+    via = (direction == MD["outbound-api"]) & (rs.random() < 0.4)
+    service = np.where(via, rs.integers(0, 2), -1).astype(np.int8)
+    hi, lo = rs.sid_parts()
     return dict(acct=acct.astype(np.int16), direction=direction, status=status, frm=frm, to=to,
-                created=t, sent=sent, updated=updated, body=body,
+                created=t, sent=sent, final_at=final_at, price_at=price_at, body=body,
                 segments=segments.astype(np.int16), media=media, mms=mms, error=error,
                 price=price, leaf=leaf, units=units.astype(np.int64), service=service,
-                day_t=day_t)
+                day_t=np.where(sent >= 0, sent, t), sid_hi=hi, sid_lo=lo)

@@ -17,6 +17,9 @@ ISO 8601 datetime (``2026-10-01T00:00:00Z`` as twilio-python sends; naive means 
 
 Records whose field is null never match a date filter. Text filters match exactly, except
 IncomingPhoneNumbers ``PhoneNumber``: a substring, ``*`` standing for any one digit.
+IncomingPhoneNumbers ``Beta`` ("whether to include phone numbers new to the Twilio
+platform", default true): ``false`` leaves out beta numbers. Recordings
+``IncludeSoftDeleted`` must be a boolean; no simulated recording is soft-deleted.
 """
 
 from __future__ import annotations
@@ -169,9 +172,11 @@ LIST_FILTERS: dict[str, tuple[tuple[str, str, str], ...]] = {
     "recordings": (("DateCreated", "date=", "date_created"),
                    ("DateCreated<", "date<", "date_created"),
                    ("DateCreated>", "date>", "date_created"), ("CallSid", "eq", "call_sid"),
-                   ("ConferenceSid", "eq", "conference_sid")),
-    "incoming_phone_numbers": (("FriendlyName", "eq", "friendly_name"),
-                               ("PhoneNumber", "partial", "phone_number")),
+                   ("ConferenceSid", "eq", "conference_sid"),
+                   ("IncludeSoftDeleted", "bool", "")),
+    "incoming_phone_numbers": (("Beta", "beta", "beta"), ("FriendlyName", "eq", "friendly_name"),
+                               ("PhoneNumber", "partial", "phone_number"),
+                               ("Origin", "eq", "origin")),
     "accounts": (("FriendlyName", "eq", "friendly_name"), ("Status", "eq", "status")),
     "usage_records": (("Category", "raw", ""), ("StartDate", "raw", ""),
                       ("EndDate", "raw", ""), ("IncludeSubaccounts", "raw", "")),
@@ -194,11 +199,17 @@ def select_rows(table, filters: list[tuple[str, str, str, str]]) -> np.ndarray |
         return slice(0, len(table))
     mask = np.ones(len(table), dtype=bool)
     for param, kind, column, value in filters:
+        if kind == "bool":        # IncludeSoftDeleted: no simulated recording is soft-deleted
+            parse_bool(value, param)
+            continue
         values = table.column(column)
         if kind == "eq":
             mask &= values == value
         elif kind == "partial":
             mask &= _phone_mask(values, value)
+        elif kind == "beta":      # Beta=false leaves out numbers new to Twilio
+            if not parse_bool(value, param):
+                mask &= values == "false"
         else:
             mask &= _date_mask(values, kind[-1], value, param)
     return np.flatnonzero(mask)

@@ -227,12 +227,14 @@ def _add_rentals(cube: UsageCube, ds, today: int) -> None:
 
 
 def _add_storage(cube: UsageCube, ds, today: int) -> None:
-    """Recording storage on the master, on the last day of each closed calendar month."""
+    """Recording storage on the master, on the last day of each closed calendar month: the
+    recordings completed (processed) before the month's end, as stored then."""
     r = ds.recordings
     done = r["status"] == 0
-    days = np.sort(r["created"][done] // 86400)
-    minutes = -(-r["duration"][done] // 60)
-    minutes = minutes[np.argsort(r["created"][done] // 86400, kind="stable")]
+    days = r["done_at"][done] // 86400
+    order = np.argsort(days, kind="stable")
+    days = days[order]
+    minutes = (-(-r["duration"][done] // 60))[order]
     cum_min = np.concatenate([[0], np.cumsum(minutes)])
     leaf = LEAVES.index("recordingstorage")
     for _, last in _months(day_date(cube.first_day), day_date(today), 1):
