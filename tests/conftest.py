@@ -9,6 +9,11 @@
 ``faulty_sim`` the same ``sim``; its faults are switched off and its stats reset after the
              test, whatever the test did with ``sim.set_faults(...)``.
 
+``browser_page`` a function: ``with browser_page(path) as page:`` opens a local HTML file in
+             headless Chromium (Playwright) and yields ``browser.LoadedPage`` (console
+             ``problems``, ``table_rows()``, ``scroll_width()``, ``images()``, ``text()``);
+             skips the test when no Chromium is installed. See tests/browser.py.
+
 ``SIM_OPTIONS`` are the dataset options of ``sim``; build a second simulator with the
 same options to compare bytes.
 """
@@ -17,6 +22,8 @@ from __future__ import annotations
 
 import pytest
 import requests
+
+import browser
 
 from twilio_frames import simulator
 
@@ -44,3 +51,10 @@ def faulty_sim(sim):
     yield sim
     sim.set_faults(simulator.Faults())
     sim.reset_stats()
+
+
+@pytest.fixture
+def browser_page():
+    if browser.find_chromium() is None:
+        pytest.skip("headless Chromium not installed (apt-get install chromium)")
+    return browser.open_html

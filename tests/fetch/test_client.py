@@ -279,15 +279,17 @@ def test_progress_bar_on_request_and_off_when_not_interactive(sim, capsys):
 
 
 def test_progress_bar_counts_pages_and_records(faulty_sim, monkeypatch):
-    import tqdm.auto
+    import tqdm.std
+
+    from twilio_frames.fetch import progress_bars
     closed = []
 
-    class Recorder(tqdm.auto.tqdm):
+    class Recorder(tqdm.std.tqdm):
         def close(self):
             if not self.disable:
                 closed.append((self.desc, self.n, self.postfix))
             super().close()
-    monkeypatch.setattr(tqdm.auto, "tqdm", Recorder)
+    monkeypatch.setattr(progress_bars, "progress_class", lambda: Recorder)
     df = client(faulty_sim, progress=True, page_size=7).recordings()
     pages = faulty_sim.stats.requests
     assert pages > 3 and closed == [("recordings", len(df), f"pages={pages}")]

@@ -69,11 +69,15 @@ def test_file_where_a_folder_is_is_refused(tmp_path):
         check_output(tmp_path, folder=False, overwrite=True)
 
 
-def test_missing_parent_folders_are_created(tmp_path):
+@pytest.mark.parametrize("write", [lambda p: atomic_folder(p), lambda p: atomic_file(p)])
+def test_a_missing_parent_folder_is_named_not_created(tmp_path, write):
+    """Issue 8.12: a typo in --out (``reprots/oct``) made folders; now it is refused."""
     final = tmp_path / "a" / "b" / "report"
-    with atomic_folder(final) as tmp:
-        (tmp / "x").write_text("1")
-    assert (final / "x").read_text() == "1"
+    with pytest.raises(FileNotFoundError, match="folder does not exist") as error:
+        with write(final):
+            pytest.fail("must not start writing")
+    assert error.value.filename == str(tmp_path / "a" / "b")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_outputs_get_the_usual_permissions_not_private_temp_ones(tmp_path):
@@ -151,4 +155,6 @@ def test_a_parent_that_is_a_file_or_a_dangling_link_is_refused_before_any_work(t
     dangling.symlink_to(tmp_path / "nowhere")
     with pytest.raises(FileNotFoundError, match="dangling symbolic link"):
         check_output(dangling, folder=True, overwrite=True)
-    assert check_output(tmp_path / "new" / "sub", folder=True) == tmp_path / "new" / "sub"
+    with pytest.raises(FileNotFoundError, match="folder does not exist"):
+        check_output(tmp_path / "new" / "sub", folder=True)
+    assert check_output(tmp_path / "new", folder=True) == tmp_path / "new"

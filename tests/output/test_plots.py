@@ -92,8 +92,35 @@ def test_subaccounts_countries_and_reconciliation():
     rec = frame("usage_records", [usage("calls", "2024-01-01", "2024-01-31", count="3",
                                         usage_="3", price="0.0255")])   # the master's 3
     ax = tf.plot_reconciliation(tf.reconcile(rec, calls=calls), ax=_ax())
-    assert ax.get_yticklabels()[0].get_text() == "calls\n1 match"
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["calls"]
     assert "USD" in ax.get_title()
+
+
+def _right_labels(ax):
+    right = [c for c in ax.child_axes if c.get_label() != ""] or ax.child_axes
+    return [t.get_text() for t in right[0].get_yticklabels()]
+
+
+def test_reconciliation_shows_what_differs_not_identical_bars():
+    """Issue 8.11: equal totals drew identical pairs of bars; the picture now shows each
+    period's status and the labels count what is not a match and the exact difference."""
+    days = pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"] * 2 + ["2024-01-01"],
+                          utc=True)
+    rec = pd.DataFrame({
+        "category": ["calls"] * 3 + ["sms"] * 3 + ["recordings"],
+        "currency": "USD", "start_date": days,
+        "list_price_micros": pd.array([100, 250, 20_000] + [5, 5, 5] + [7], "Int64"),
+        "record_price_micros": pd.array([100, 200, 0] + [5, 5, 5] + [7], "Int64"),
+        "status": ["match", "mismatch", "pending"] + ["match"] * 2 + ["pending"] + ["match"]})
+    ax = tf.plot_reconciliation(rec, ax=_ax())
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["calls", "sms", "recordings"]
+    assert _right_labels(ax) == ["1 of 3 mismatch, 1 of 3 pending, +0.02005 USD",
+                                 "1 of 3 pending", "all 1 match"]
+    cells = ax.collections[0].get_array()
+    assert cells.reshape(3, 3).tolist()[0] == [0, 2, 1]     # match, mismatch, pending
+    assert cells.mask.reshape(3, 3).tolist()[2] == [False, True, True]   # no data
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["match", "pending",
+                                                                  "mismatch"]
 
 
 def test_mixed_currencies_need_a_choice():

@@ -149,7 +149,7 @@ def test_page_is_self_contained_and_shows_the_key_figures(report):
     assert "Cost, USD (list endpoints)" in page
     assert "The whole bill per account" in page and "total (totalprice)" in page
     assert f">{total.quantize(Decimal('0.01')):,}<" in page
-    assert "2026-10-28 to 2026-11-15 (UTC days)" in page
+    assert "2026-10-28 to 2026-11-15, both included (UTC days)" in page
     assert "account-day-category rows match" in page and "account-days match" not in page
     assert "they may be charged" in page and "will be charged" not in page
 
@@ -275,6 +275,27 @@ def test_render_page_escapes_everything():
                        sections=["<section>ready</section>"], footer=["<f>"])
     assert "<T>" not in page and "&lt;T&gt;" in page and "&lt;y&gt;" in page
     assert "<section>ready</section>" in page and "&lt;f&gt;" in page
+
+
+def test_header_and_footer_say_the_same_period(report):
+    """Issue 8.11: the header named the last day and the footer said 'the end date is not
+    included'; both now name the same first and last day, both included."""
+    page = " ".join(report.index.read_text(encoding="utf-8").split())
+    assert "not included" not in page
+    assert "2026-10-28 to 2026-11-15, both included" in page                 # header
+    assert ("The period runs from 2026-10-28 to 2026-11-15, both days included. It was "
+            "fetched as the half-open range start=2026-10-28, end=2026-11-16") in page
+
+
+def test_reconciliation_summary_counts_pending_days(report):
+    """A category with matching and pending days reads '4 of 60 pending', not 'pending'."""
+    page = report.index.read_text(encoding="utf-8")
+    summary = page.split("Per usage category, all accounts", 1)[1].split("</table>", 1)[0]
+    statuses = re.findall(r'<td class="status-(\w+)">([^<]+)</td>', summary)
+    assert statuses and all(text != "pending" for _, text in statuses)
+    pending = [(cls, text) for cls, text in statuses if "pending" in text]
+    assert pending and all(cls == "warn" and re.fullmatch(r"\d+ of \d+ pending", text)
+                           for cls, text in pending)
 
 
 def test_unrated_csv_lists_only_rows_that_may_still_be_charged(report):

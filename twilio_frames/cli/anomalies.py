@@ -48,7 +48,8 @@ def add_anomalies_command(subparsers) -> None:
                         help="report episodes scoring at least S in [0, 1] (default: 0.4)")
     parser.add_argument("--out", default=None, metavar="CSV",
                         help="also write the episodes to this CSV (exact money)")
-    parser.add_argument("--overwrite", action="store_true")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace the --out file if it exists (default: refuse)")
     _add_source_options(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.set_defaults(func=guarded(run_anomalies))

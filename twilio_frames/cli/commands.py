@@ -19,9 +19,10 @@ import textwrap
 from ..errors import (AuthenticationError, ConfigurationError, TransportError,
                      TwilioFramesError)
 from ..output.outputs import REPORT_MARKER, check_output
+from .options import _add_tz_option, _date, _positive_int, instant, time_zone
 
 __all__ = ["add_demo_command", "add_report_command", "guarded", "instant", "print_summary",
-           "usage_error"]
+           "time_zone", "usage_error"]   # instant, time_zone: from .options
 
 PROG = "twilio-frames"
 NO_CREDENTIALS = (
@@ -69,35 +70,6 @@ def guarded(command):
     return run
 
 
-# ---------------------------------------------------------------- option types
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
-
-
-def instant(text: str) -> str:
-    """An ISO 8601 date or time (``2026-11-27``, ``2026-11-27T12:00Z``); returned as given."""
-    try:
-        dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected an ISO 8601 time such as 2026-11-27T12:00Z, got {text!r}") from None
-    return text
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
-    return value
-
-
 def _parser(subparsers, name: str, *, help: str, description: str, epilog: str):
     parser = subparsers.add_parser(name, help=help,
                                    description=textwrap.fill(description, 79), epilog=epilog,
@@ -121,7 +93,7 @@ def _add_source_options(parser, *, accounts: bool = True) -> None:
                        help="retries after a failed request: connection errors, 429, 5xx "
                             "(default: 6)")
     if accounts:
-        group.add_argument("--accounts", nargs="+", default=["all"], metavar="SID",
+        group.add_argument("--accounts", nargs="+", default=None, metavar="SID",
                            help="'all' (default: the account and every subaccount) or "
                                 "account SIDs")
 
@@ -137,8 +109,8 @@ def _add_output_options(parser, *, what: str, default: str | None) -> None:
     group.add_argument("--quiet", action="store_true", help="no progress output")
 
 
-def _accounts(values: list[str]):
-    return "all" if values == ["all"] else values
+def _accounts(values: list[str] | None):
+    return "all" if values in (None, ["all"]) else values
 
 
 def _client(args, **options):
@@ -230,6 +202,7 @@ examples:
   export TWILIO_ACCOUNT_SID=AC... TWILIO_AUTH_TOKEN=...
   {PROG} report --start 2026-10-01 --end 2026-11-01 --out report-october
   {PROG} report --start 2026-10-01 --end 2026-11-01 --accounts AC123... AC456... --format json
+  {PROG} report --start 2026-10-01 --end 2026-11-01 --tz America/New_York --out report-ny
 
 --end is exclusive: the example covers October (UTC days). Credentials come from
 TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN, or with TWILIO_API_KEY and TWILIO_API_SECRET;
@@ -253,6 +226,7 @@ def add_demo_command(subparsers) -> None:
     parser.add_argument("--attacks", type=int, default=0, metavar="N",
                         help="inject N SMS-pumping and N toll-fraud episodes and an organic "
                              "campaign (needs --days 30 or more; default: 0)")
+    _add_tz_option(parser)
     group = parser.add_argument_group("where the data comes from")
     group.add_argument("--format", choices=("xml", "json"), default="xml",
                        help="wire format of the API pages (default: xml, the API's own default)")
@@ -290,7 +264,8 @@ def run_demo(args: argparse.Namespace) -> int:
             result = write_report(client, args.out, start=start, end=end, accounts="all",
                                   overwrite=args.overwrite, progress=not args.quiet, now=now,
                                   title="Twilio usage and cost report (simulated account)",
-                                  source=f"the local simulator (seed {args.seed})")
+                                  source=f"the local simulator (seed {args.seed})",
+                                  tz=args.tz)
     print_summary(result)
     return 0
 
@@ -305,6 +280,7 @@ def add_report_command(subparsers) -> None:
                         help="first UTC day")
     parser.add_argument("--end", type=_date, required=True, metavar="YYYY-MM-DD",
                         help="UTC day after the last one (exclusive)")
+    _add_tz_option(parser)
     _add_source_options(parser)
     _add_output_options(parser, what="folder", default=None)
     parser.set_defaults(func=guarded(run_report))
@@ -317,6 +293,6 @@ def run_report(args: argparse.Namespace) -> int:
     with _client(args) as client:
         result = write_report(client, args.out, start=start, end=end,
                               accounts=_accounts(args.accounts), overwrite=args.overwrite,
-                              progress=not args.quiet)
+                              progress=not args.quiet, tz=args.tz)
     print_summary(result)
     return 0

@@ -8,19 +8,18 @@ into place, so Ctrl-C or an error never leaves half a file.
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 
+from ..resources import USAGE_SUBRESOURCES
 from .commands import (PROG, _accounts, _add_output_options, _add_source_options,
                            _client, _date, _parser, _range, guarded, usage_error)
-from ..errors import ConfigurationError
-from ..output.outputs import atomic_file, check_output
+from ..output.formats import table_format
+from ..output.outputs import check_output
 
 __all__ = ["add_export_command", "add_fetch_command"]
 
 RESOURCE_NAMES = ("calls", "messages", "recordings", "usage_records", "accounts",
                   "incoming_phone_numbers")
-FETCH_FORMATS = (".csv", ".jsonl", ".parquet")
 
 
 def _resource(text: str) -> str:
@@ -52,7 +51,9 @@ examples:
       --out call-line-items.csv
 
 billing: billed usage and cost per period, account (or --by column) and product.
-line-items: one row per call, message or recording with its billing columns."""
+line-items: one row per call, message or recording with its billing columns.
+The file type follows the extension: .csv, .jsonl or .parquet (money exact in each);
+any other extension is refused before anything is fetched."""
 
 
 def _add_range(parser, *, required: bool) -> None:
@@ -71,8 +72,8 @@ def add_fetch_command(subparsers) -> None:
                         help=", ".join(RESOURCE_NAMES))
     _add_range(parser, required=False)
     parser.add_argument("--subresource", default=None, metavar="NAME",
-                        help="usage_records only: daily, monthly, yearly, all_time, today, "
-                             "yesterday, this_month, last_month")
+                        choices=list(USAGE_SUBRESOURCES),
+                        help="usage_records only: " + ", ".join(USAGE_SUBRESOURCES))
     _add_source_options(parser)
     _add_output_options(parser, what="file", default=None)
     parser.set_defaults(func=guarded(run_fetch))
@@ -86,6 +87,9 @@ def _check_fetch_args(args) -> None:
         usage_error(args, "--subresource applies to usage_records only")
     if name in ("accounts", "incoming_phone_numbers") and (args.start or args.end):
         usage_error(args, f"{name} has no date filter; drop --start/--end")
+    if name == "accounts" and args.accounts is not None:
+        usage_error(args, "accounts lists the account and all its subaccounts; "
+                          "drop --accounts")
 
 
 def _fetch_frame(client, args):
@@ -100,72 +104,63 @@ def _fetch_frame(client, args):
     return getattr(client, name)(start, end, accounts=accounts)
 
 
-def _writer(path: Path):
-    ext = path.suffix.lower()
-    if ext not in FETCH_FORMATS:
-        raise ConfigurationError(f"cannot tell the file type of {path.name!r}: use a "
-                                 f"{', '.join(FETCH_FORMATS)} extension")
-    if ext == ".parquet":
-        try:
-            import pyarrow  # noqa: F401
-        except ImportError:
-            raise ConfigurationError("writing .parquet needs pyarrow: "
-                                     "pip install 'twilio-frames[parquet]'") from None
-        return lambda frame, tmp: frame.to_parquet(tmp, index=False)
-    if ext == ".jsonl":
-        return write_jsonl
-    from ..output.export import write_frame_csv
-    return lambda frame, tmp: write_frame_csv(frame, tmp, overwrite=True)
-
-
-#: pandas (ujson) escapes every "/" as "\/"; an escape is a backslash and the next
-#: character, so a "\/" preceded by an even run of backslashes is an escaped slash.
-_ESCAPED_SLASH = re.compile(r"(?<!\\)((?:\\\\)*)\\/")
-
-
-def write_jsonl(frame, path) -> None:
-    """One plain JSON object per line, UTF-8: JSON field names, times as ISO 8601 UTC
-    (``2026-10-01T12:00:00Z``), missing values as null, slashes unescaped."""
-    text = frame.to_json(orient="records", lines=True, date_format="iso", date_unit="s",
-                         force_ascii=False)
-    Path(path).write_text(_ESCAPED_SLASH.sub(r"\1/", text), encoding="utf-8")
-
-
 def run_fetch(args: argparse.Namespace) -> int:
     _check_fetch_args(args)
+    from ..output.export import write_frame_csv
     out = Path(args.out)
-    write = _writer(out)
+    table_format(out)
     check_output(out, folder=False, overwrite=args.overwrite)
     with _client(args) as client:
         frame = _fetch_frame(client, args)
-    with atomic_file(out, overwrite=args.overwrite) as tmp:
-        write(frame, tmp)
+    write_frame_csv(frame, out, overwrite=args.overwrite)
     print(f"Wrote {len(frame):,} {args.resource} rows ({len(frame.columns)} columns) to {out}")
     return 0
 
 
+def _refuse(parser, options: tuple[str, ...], owner: str) -> None:
+    """Options of a sibling command, given here: a usage error that says where they
+    belong (argparse alone would say only 'unrecognized arguments')."""
+    class NotHere(argparse.Action):
+        def __call__(self, parser, namespace, values, option_string=None):
+            parser.error(f"{option_string} applies to '{PROG} {owner}' only")
+    for option in options:
+        parser.add_argument(option, action=NotHere, nargs="?", help=argparse.SUPPRESS)
+
+
 def add_export_command(subparsers) -> None:
-    """``twilio-frames export``: the billing or line-items CSV for a date range."""
-    parser = _parser(subparsers, "export", help="write the billing or line-items CSV",
-                     description="Fetch calls, messages and recordings for [--start, --end) "
-                     "and write a billing or line-items CSV (exact money, UTC dates).",
-                     epilog=EXPORT_EPILOG)
-    parser.add_argument("kind", choices=("billing", "line-items"), help="which CSV")
-    _add_range(parser, required=True)
-    parser.add_argument("--freq", choices=("D", "W", "M"), default="M",
-                        help="billing: period length, day/week/month (default: M)")
-    parser.add_argument("--by", default="account_sid", metavar="COLUMN",
-                        help="billing: grouping column (default: account_sid; e.g. our_number)")
-    parser.add_argument("--resource", choices=("calls", "messages", "recordings"),
-                        default="calls", help="line-items: which resource (default: calls)")
-    _add_source_options(parser)
-    _add_output_options(parser, what="file", default=None)
-    parser.set_defaults(func=guarded(run_export))
+    """``twilio-frames export billing|line-items``: each kind takes only its own options,
+    so ``export line-items --freq D`` is a usage error, not silently ignored."""
+    parser = _parser(subparsers, "export", help="write the billing or line-items file "
+                     "(.csv, .jsonl, .parquet)", description="Fetch calls, messages and "
+                     "recordings for [--start, --end) and write a billing or line-items "
+                     "file (exact money, UTC dates).", epilog=EXPORT_EPILOG)
+    kinds = parser.add_subparsers(dest="kind", metavar="KIND", required=True)
+    billing = _parser(kinds, "billing", help="billed usage and cost per period, account "
+                      "and product", description="Billed usage and cost per UTC period, "
+                      "account (or --by column) and product.", epilog=EXPORT_EPILOG)
+    _add_range(billing, required=True)
+    billing.add_argument("--freq", choices=("D", "W", "M"), default="M",
+                         help="period length, day/week/month (default: M)")
+    billing.add_argument("--by", default="account_sid", metavar="COLUMN",
+                         help="grouping column (default: account_sid; e.g. our_number)")
+    items = _parser(kinds, "line-items", help="one row per call, message or recording",
+                    description="One row per call, message or recording with its billing "
+                    "columns.", epilog=EXPORT_EPILOG)
+    _add_range(items, required=True)
+    items.add_argument("--resource", choices=("calls", "messages", "recordings"),
+                       default="calls", help="which resource (default: calls)")
+    _refuse(items, ("--freq", "--by"), "export billing")
+    _refuse(billing, ("--resource",), "export line-items")
+    for kind in (billing, items):
+        _add_source_options(kind)
+        _add_output_options(kind, what="file", default=None)
+        kind.set_defaults(func=guarded(run_export))
 
 
 def run_export(args: argparse.Namespace) -> int:
     from ..output.export import write_billing_csv, write_line_items_csv
     start, end = _range(args)
+    table_format(args.out)
     check_output(args.out, folder=False, overwrite=args.overwrite)
     accounts = _accounts(args.accounts)
     with _client(args) as client:

@@ -55,13 +55,16 @@ def _add_fault_options(parser: argparse.ArgumentParser) -> None:
                        help="429 / 20429 when more than N requests are in flight")
     group.add_argument("--retry-after", type=_count, default=None, metavar="SECONDS",
                        help="send Retry-After on 429 and 503 answers")
-    group.add_argument("--rate-500", type=_rate, default=0.0, metavar="P")
-    group.add_argument("--rate-503", type=_rate, default=0.0, metavar="P")
+    group.add_argument("--rate-500", type=_rate, default=0.0, metavar="P",
+                       help="probability of a 500 Internal Server Error answer")
+    group.add_argument("--rate-503", type=_rate, default=0.0, metavar="P",
+                       help="probability of a 503 Service Unavailable answer")
     group.add_argument("--rate-truncate", type=_rate, default=0.0, metavar="P",
                        help="probability of a body cut off half way")
     group.add_argument("--rate-drop", type=_rate, default=0.0, metavar="P",
                        help="probability of a connection closed without an answer")
-    group.add_argument("--fault-seed", type=_int, default=0, metavar="SEED")
+    group.add_argument("--fault-seed", type=_int, default=0, metavar="SEED",
+                       help="seed of the random faults, so a run can be repeated (default: 0)")
 
 
 def _currency(text: str) -> str:
@@ -114,7 +117,8 @@ def add_sim_command(subparsers) -> None:
                     "(throwaway) credentials. Runs until Ctrl-C.", epilog=SIM_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=_port, default=0, help="port (default: a free one)")
-    parser.add_argument("--seed", type=_int, default=0)
+    parser.add_argument("--seed", type=_int, default=0,
+                        help="seed of the simulated account's data (default: 0)")
     history = parser.add_mutually_exclusive_group()
     history.add_argument("--start", type=instant, default=None, metavar="ISO",
                          help="first day of the account's history; with the same --seed "
@@ -123,7 +127,8 @@ def add_sim_command(subparsers) -> None:
     history.add_argument("--days", type=_positive_int, default=None,
                          help="days of history before --now (default 90; --start = now - "
                               "days)")
-    parser.add_argument("--subaccounts", type=_count, default=3)
+    parser.add_argument("--subaccounts", type=_count, default=3,
+                        help="subaccounts under the master account (default: 3)")
     parser.add_argument("--currency", type=_currency, default="USD",
                         help="account currency, e.g. EUR")
     parser.add_argument("--now", type=instant, default=None, metavar="ISO",
@@ -144,9 +149,11 @@ COMMANDS: list[Callable] = [add_demo_command, add_report_command, add_fetch_comm
 
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every subcommand of :data:`COMMANDS` registered."""
+    from .. import __version__
     parser = argparse.ArgumentParser(
         prog="twilio-frames",
         description="Twilio account history as typed pandas DataFrames.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for add_command in COMMANDS:
         add_command(subparsers)

@@ -66,7 +66,8 @@ class Client:
         requests in flight (shared by every request this client makes).
     progress : bool or None
         tqdm progress bars, one per fetch, named after the resource: records received
-        and ``pages=N``; None shows them only in terminals and notebooks.
+        and ``pages=N``; None shows them only in terminals and notebooks (a widget
+        where ipywidgets is installed, else text, never a warning).
     max_body_bytes : int
         Largest decoded response body accepted (default 64 MiB; a 1000-record page is
         2-3 MB): a bigger one, such as a gzip bomb, raises ParseError once the cap is
@@ -334,8 +335,9 @@ class Client:
         show = self.progress if self.progress is not None else _interactive()
         if not show:
             return _NoBar()
-        from tqdm.auto import tqdm
-        return tqdm(desc=resource, unit=" records", leave=False, postfix={"pages": 0})
+        from .progress_bars import progress_class
+        return progress_class()(desc=resource, unit=" records", leave=False,
+                                postfix={"pages": 0})
 
 
 class _Spec(NamedTuple):
@@ -357,7 +359,8 @@ class _NoBar:
 
 def _interactive() -> bool:
     """A terminal on stderr, or a Jupyter kernel."""
-    if "ipykernel" in sys.modules:
+    from .progress_bars import in_kernel
+    if in_kernel():
         return True
     stream = sys.stderr
     return bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())

@@ -4,6 +4,8 @@ A file is written to a hidden temporary name in the same folder and moved into p
 ``os.replace`` only when it is complete; a folder is built as a hidden sibling and renamed
 at the end. If anything fails (or Ctrl-C arrives) the temporary is removed and whatever was
 at the final name before is untouched. An existing output is replaced only when asked.
+Temporaries carry their writer's process id (:mod:`.leftovers`), so what a ``kill -9`` left
+behind is removed by the next write into that folder, once that process is gone.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ import errno
 import os
 import secrets
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from .leftovers import OWNER_FILE, clean_leftovers, owner_tag, write_owner
 
 __all__ = ["MARKER_TEXT", "REPORT_MARKER", "atomic_file", "atomic_folder", "check_output"]
 
@@ -64,8 +67,9 @@ def check_output(path: str | os.PathLike, *, folder: bool, overwrite: bool = Fal
     ``overwrite`` so a file is never swapped for a folder by accident. With ``marker`` (a
     file name), an existing folder is replaced only if it is empty or holds that marker
     file (it was written by us): ``--out ~/Documents --overwrite`` must not delete it.
-    A parent that is not a folder (``afile/sub``) or cannot be written, and a dangling
-    symbolic link at ``path``, raise the matching OSError, before any work is done.
+    A parent folder that does not exist (it is not created), is not a folder
+    (``afile/sub``) or cannot be written, and a dangling symbolic link at ``path``, raise
+    the matching OSError, before any work is done.
     """
     path = Path(path)
     if path.is_symlink() and not path.exists():
@@ -86,11 +90,16 @@ def check_output(path: str | os.PathLike, *, folder: bool, overwrite: bool = Fal
 
 
 def _check_parent(path: Path) -> None:
-    """Raise OSError unless ``path``'s parent is a folder or can be created: its nearest
-    existing ancestor must be a folder we may write in (``afile/sub`` is refused)."""
-    parent = path.absolute().parent
-    while not os.path.lexists(parent) and parent != parent.parent:
-        parent = parent.parent
+    """Raise OSError unless ``path``'s parent is an existing folder we may write in: a
+    missing folder is named, not created (a typo in ``--out`` must not make folders), and
+    ``afile/sub`` is refused."""
+    parent = ancestor = path.absolute().parent
+    while not os.path.lexists(ancestor) and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if ancestor.is_dir() and ancestor != parent:
+        raise FileNotFoundError(errno.ENOENT, "folder does not exist (create it first)",
+                                str(path.parent))
+    parent = ancestor
     if not parent.is_dir():
         raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(parent))
     if not os.access(parent, os.W_OK | os.X_OK):
@@ -109,10 +118,10 @@ def atomic_file(path: str | os.PathLike, *, overwrite: bool = False) -> Iterator
     ...     _ = tmp.write_text("a,b\\n")
     """
     final = check_output(path, folder=False, overwrite=overwrite)
-    final.parent.mkdir(parents=True, exist_ok=True)
+    clean_leftovers(final.parent)
     prefix = f".{final.stem}."
     with _blame_final(final, prefix):
-        tmp = _new_file(final.parent, prefix, f".part{final.suffix}")
+        tmp = _new_file(final.parent, f"{prefix}{owner_tag()}.", f".part{final.suffix}")
         try:
             yield tmp
             check_output(final, folder=False, overwrite=overwrite)
@@ -133,10 +142,11 @@ def atomic_folder(path: str | os.PathLike, *, overwrite: bool = False,
     :func:`check_output`).
     """
     final = check_output(path, folder=True, overwrite=overwrite, marker=marker)
-    final.parent.mkdir(parents=True, exist_ok=True)
+    clean_leftovers(final.parent)
     with _blame_final(final, f".{final.name}."):
-        tmp = _new_folder(final.parent, f".{final.name}.partial-")
+        tmp = _new_folder(final.parent, f".{final.name}.partial-{owner_tag()}-")
         try:
+            write_owner(tmp)
             if marker:
                 (tmp / marker).write_text(MARKER_TEXT, encoding="utf-8")
             yield tmp
@@ -161,15 +171,21 @@ def _blame_final(final: Path, prefix: str) -> Iterator[None]:
 
 
 def _swap_in(new: Path, final: Path) -> None:
+    """Rename ``new`` to ``final``; an existing ``final`` is moved into a marked ``old``
+    folder first (put back by the next run if a kill lands between the renames). The
+    owner marker stays in ``new`` until it has its final name, so a kill at any point
+    leaves only marked temporaries."""
     if not final.exists():
         os.rename(new, final)
-        return
-    old = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.old-"))
-    os.rename(final, old / final.name)
-    try:
-        os.rename(new, final)
-    except BaseException:
-        os.rename(old / final.name, final)
-        raise
-    finally:
-        shutil.rmtree(old, ignore_errors=True)
+    else:
+        old = _new_folder(final.parent, f".{final.name}.old-{owner_tag()}-")
+        write_owner(old)
+        os.rename(final, old / final.name)
+        try:
+            os.rename(new, final)
+        except BaseException:
+            os.rename(old / final.name, final)
+            raise
+        finally:
+            shutil.rmtree(old, ignore_errors=True)
+    (final / OWNER_FILE).unlink(missing_ok=True)

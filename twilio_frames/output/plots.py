@@ -16,14 +16,13 @@ take a calls frame, :func:`plot_message_status` a messages frame.
 
 from __future__ import annotations
 
-import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 
-from ..errors import ConfigurationError
 from ..money import require_columns
-from ..analysis.reconciliation import RECONCILED_CATEGORIES
 from ..analysis.summaries import bucket, check_freq, check_tz
+from .plot_axes import _axes, _currency, _date_axis, _empty
+from .plot_reconciliation import plot_reconciliation
 
 __all__ = ["plot_call_durations", "plot_call_heatmap", "plot_cost_by_subaccount",
            "plot_daily_cost", "plot_message_status", "plot_reconciliation",
@@ -34,37 +33,6 @@ _PRODUCT_COLORS = {"calls": "#1f77b4", "sms": "#ff7f0e", "mms": "#2ca02c",
 _FREQ_NAMES = {"D": "Daily", "W": "Weekly", "M": "Monthly"}
 _FREQ_DAYS = {"D": 1, "W": 7, "M": 30}
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-def _axes(ax, figsize=(10, 4.5)):
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-    _, ax = plt.subplots(figsize=figsize, layout="constrained")
-    return ax
-
-
-def _currency(df: pd.DataFrame, currency: str | None) -> tuple[pd.DataFrame, str]:
-    """Rows of one currency; several currencies without ``currency=`` is an error."""
-    found = sorted(df["currency"].dropna().astype("str").unique())
-    if currency is None:
-        if len(found) > 1:
-            raise ConfigurationError(f"the frame holds {found}; amounts in different "
-                                     "currencies are never drawn together: pass currency=")
-        currency = found[0] if found else "USD"
-    currency = currency.upper()
-    return df[df["currency"].astype("str") == currency], currency
-
-
-def _date_axis(ax) -> None:
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=10)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-
-
-def _empty(ax, message: str) -> None:
-    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes,
-            color="0.4")
 
 
 def _finish_stacked(ax, totals: np.ndarray, title: str, *, ylabel: str, legend: str,
@@ -251,39 +219,5 @@ def plot_top_countries(df: pd.DataFrame, *, ax=None, currency: str | None = None
     ax.set_ylabel("Country (remote party)")
     if not len(rows):
         _empty(ax, "no cost in this range")
-    ax.grid(axis="x", alpha=0.3)
-    return ax
-
-
-def plot_reconciliation(df: pd.DataFrame, *, ax=None, currency: str | None = None, **kw):
-    """List-endpoint cost next to Usage Records price, per category.
-
-    Takes :func:`twilio_frames.reconcile` output (periods are summed per category);
-    each category label counts its periods by status. Extra keywords go to ``ax.barh``.
-    """
-    require_columns(df, ["category", "currency", "list_price_micros",
-                         "record_price_micros", "status"], "reconcile")
-    rows, currency = _currency(df, currency)
-    grouped = rows.groupby("category", observed=True)
-    sums = grouped[["list_price_micros", "record_price_micros"]].sum().astype("float64") / 1e6
-    order = [c for c in RECONCILED_CATEGORIES if c in sums.index]
-    sums = sums.loc[[*order, *sorted(set(sums.index) - set(order))][::-1]]
-    status = rows.groupby(["category", "status"], observed=True).size().unstack(fill_value=0)
-    ax = _axes(ax, figsize=(9, 1.4 + 0.6 * max(1, len(sums))))
-    y = np.arange(len(sums))
-    ax.barh(y + 0.2, sums["list_price_micros"], height=0.4, label="List endpoints",
-            color="#1f77b4", **kw)
-    ax.barh(y - 0.2, sums["record_price_micros"], height=0.4, label="Usage Records",
-            color="#ff7f0e", **kw)
-    labels = [f"{cat}\n" + ", ".join(f"{n} {s}" for s, n in status.loc[cat].items() if n)
-              for cat in sums.index]
-    ax.set_yticks(y, labels, fontsize="small")
-    ax.set_title(f"Reconciliation: list endpoints vs Usage Records ({currency}, UTC)")
-    ax.set_xlabel(f"Cost ({currency})")
-    ax.set_ylabel("Usage category (periods by status)")
-    if len(sums):
-        ax.legend(loc="lower right", fontsize="small")
-    else:
-        _empty(ax, "nothing reconciled")
     ax.grid(axis="x", alpha=0.3)
     return ax

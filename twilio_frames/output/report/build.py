@@ -21,13 +21,13 @@ from ...analysis.reconciliation import reconcile, usage_totals
 from ...analysis.statements import statements
 from ...categories import REMAINDER
 from ...analysis.summaries import cost_by_period, top_countries, top_numbers, unrated
+from .recon_summary import STATUSES, recon_summary
 from .suspicious import compute_suspicious, write_suspicious
 
 __all__ = ["COST_COLUMNS", "USAGE_COLUMNS", "Tables", "account_names", "compute",
            "exact_text", "money_text", "write_files"]
 
 PRODUCTS = ("calls", "sms", "mms", "recordings")
-STATUSES = ("match", "pending", "mismatch")
 #: Rows of the top-countries and top-numbers tables, per currency.
 TOP_N = 10
 
@@ -145,27 +145,6 @@ def _products_table(daily: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _recon_summary(rec: pd.DataFrame) -> pd.DataFrame:
-    """Per category and currency, over every account: days by status and cost totals.
-
-    Accounts are disjoint (their Usage Records were fetched with IncludeSubaccounts=false),
-    so adding accounts within one category is sound; categories are never added up."""
-    flags = pd.get_dummies(rec["status"].astype("str")).reindex(columns=list(STATUSES),
-                                                                fill_value=False)
-    work = pd.concat([rec[["category", "currency", "list_price_micros",
-                           "record_price_micros"]], flags.astype(int)], axis=1)
-    out = work.groupby(["category", "currency"], sort=True).agg(
-        days=("match", "size"), match=("match", "sum"), pending=("pending", "sum"),
-        mismatch=("mismatch", "sum"), list_micros=("list_price_micros", "sum"),
-        record_micros=("record_price_micros", "sum")).reset_index()
-    out["list_cost"] = out["list_micros"].map(_decimal)
-    out["usage_records"] = out["record_micros"].map(_decimal)
-    out["difference"] = out["list_cost"] - out["usage_records"]
-    out["status"] = [("mismatch" if m else "pending" if p else "match")
-                     for m, p in zip(out["mismatch"], out["pending"])]
-    return out.drop(columns=["list_micros", "record_micros"])
-
-
 def _unrated(data, now, *, unbilled: bool = False) -> pd.DataFrame:
     """Rows that may still be charged (default), or with ``unbilled`` the null-priced
     rows that never will be (busy, no-answer, canceled, failed calls)."""
@@ -194,7 +173,7 @@ def compute(data, *, now: pd.Timestamp) -> Tables:
         failed_fees=_failed_fees(data.usage),
         top_countries=top_countries(data.calls, data.messages, n=TOP_N),
         top_numbers=top_numbers(data.calls, data.messages, n=TOP_N),
-        reconciliation=rec, recon_summary=_recon_summary(rec),
+        reconciliation=rec, recon_summary=recon_summary(rec),
         status={s: int(status.get(s, 0)) for s in STATUSES}, unrated=_unrated(data, now),
         unbilled=_unrated(data, now, unbilled=True),
         suspicious=compute_suspicious(data))
@@ -219,7 +198,7 @@ def account_names(accounts: pd.DataFrame) -> dict[str, str]:
             for s, n in zip(accounts["sid"], accounts["friendly_name"])}
 
 
-def _plots(data, tables: Tables, folder: Path, files: list[str]) -> None:
+def _plots(data, tables: Tables, folder: Path, files: list[str], tz: str) -> None:
     """PNG plots sized for a two-column page (6.4 in wide at 150 dpi)."""
     from .. import plots
     by_acct = cost_by_period(**data.lists, freq="D", by="account_sid")
@@ -235,7 +214,7 @@ def _plots(data, tables: Tables, folder: Path, files: list[str]) -> None:
               folder, f"cost_by_account{tag}.png", files)
         if len(rec):
             k = max(1, rec["category"].nunique())
-            _save(plots.plot_reconciliation(rec, currency=cur, ax=_axes(6.4, 1.2 + 0.5 * k)),
+            _save(plots.plot_reconciliation(rec, currency=cur, ax=_axes(6.4, 1.5 + 0.3 * k)),
                   folder, f"reconciliation{tag}.png", files)
     for cur in sorted(tables.top_countries["currency"].astype("str").unique()):
         tag = "" if len(currencies) == 1 else f"_{cur.lower()}"
@@ -243,9 +222,9 @@ def _plots(data, tables: Tables, folder: Path, files: list[str]) -> None:
         _save(plots.plot_top_countries(tables.top_countries, currency=cur,
                                        ax=_axes(6.4, 1.2 + 0.32 * max(1, k))),
               folder, f"top_countries{tag}.png", files)
-    _save(plots.plot_message_status(data.messages, ax=_axes(6.4, 3.6)), folder,
+    _save(plots.plot_message_status(data.messages, tz=tz, ax=_axes(6.4, 3.6)), folder,
           "message_status.png", files)
-    _save(plots.plot_call_heatmap(data.calls, ax=_axes(6.4, 3.2)), folder,
+    _save(plots.plot_call_heatmap(data.calls, tz=tz, ax=_axes(6.4, 3.2)), folder,
           "call_heatmap.png", files)
     _save(plots.plot_call_durations(data.calls, ax=_axes(6.4, 3.4)), folder,
           "call_durations.png", files)
@@ -293,10 +272,11 @@ def _unrated_csv(table: pd.DataFrame, path: Path) -> None:
     write_cells_csv(table, path)
 
 
-def write_files(data, tables: Tables, folder: Path) -> list[str]:
-    """Write the CSV files and PNG plots into ``folder``; return their names."""
+def write_files(data, tables: Tables, folder: Path, *, tz: str = "UTC") -> list[str]:
+    """Write the CSV files and PNG plots into ``folder``; return their names. ``tz`` is
+    the zone of the activity charts; everything about money stays in UTC days."""
     files: list[str] = []
     _csvs(data, tables, folder, files)
-    _plots(data, tables, folder, files)
+    _plots(data, tables, folder, files, tz)
     write_suspicious(data, tables.suspicious, folder, files, _axes)
     return files

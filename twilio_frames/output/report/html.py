@@ -74,6 +74,16 @@ _STATUS_CLASS = {
 }
 
 
+#: A count of days with a status (``4 of 360 pending``): coloured as that status.
+_STATUS_COUNT = re.compile(r"^[0-9][0-9,]* of [0-9][0-9,]* ([a-z ]+)$")
+
+
+def _status_class(text: str) -> str:
+    """The colour class of a status cell (``match``, ``4 of 360 pending``), or ""."""
+    found = _STATUS_COUNT.match(text.lower())
+    return _STATUS_CLASS.get(found[1] if found else text.lower(), "")
+
+
 @dataclass(frozen=True)
 class Card:
     """One key figure at the top of the page. ``tone`` is "", "ok", "warn" or "bad"."""
@@ -151,7 +161,7 @@ def _html_row(values: Iterable[object], classes: Sequence[str], *, digits: int) 
     cells = []
     for value, cls in zip(values, classes):
         text, _ = _format_cell(value, digits=digits)
-        cls = cls or _STATUS_CLASS.get(text.lower(), "")
+        cls = cls or _status_class(text)
         cells.append(f'<td class="{cls}">{_e(text)}</td>' if cls else f"<td>{_e(text)}</td>")
     return "<tr>" + "".join(cells) + "</tr>"
 

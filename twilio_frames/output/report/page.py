@@ -25,7 +25,7 @@ __all__ = ["page"]
 _NOTES = (
     "Days are UTC calendar days, as in Twilio's Usage Records: a call belongs to the day "
     "its start_time falls on in UTC, a message to its date_sent, a recording to its "
-    "date_created. The period is half-open: the end date is not included.",
+    "date_created.",
     "Costs are summed exactly from the prices Twilio sent (in millionths of the currency) "
     "and shown rounded to the currency's minor unit; the CSV files keep every digit. "
     "Call prices cover connectivity only (no text-to-speech, answering machine detection "
@@ -41,7 +41,17 @@ _NOTES = (
 
 def _period_text(data) -> str:
     last = data.end - pd.Timedelta(microseconds=1)
-    return f"{data.start:%Y-%m-%d} to {last:%Y-%m-%d} (UTC days)"
+    return f"{data.start:%Y-%m-%d} to {last:%Y-%m-%d}, both included (UTC days)"
+
+
+def _period_note(data) -> str:
+    """The footer's word on the period, in the header's terms (first and last day shown,
+    both included) and in the client's (the half-open range it was fetched as)."""
+    last = data.end - pd.Timedelta(microseconds=1)
+    return (f"The period runs from {data.start:%Y-%m-%d} to {last:%Y-%m-%d}, both days "
+            f"included. It was fetched as the half-open range start={data.start:%Y-%m-%d}, "
+            f"end={data.end:%Y-%m-%d}: the end given to the client (report --end) is the "
+            "day after the last day reported.")
 
 
 def _products_cards(tables: Tables) -> list[Card]:
@@ -166,7 +176,8 @@ def _recon_section(data, tables: Tables, files: list[str]) -> str:
     return html_section(
         "Reconciliation with Usage Records",
         "<h3>Per usage category, all accounts</h3>", html_table(summary), calls_tie(tables),
-        _figures(files, [(f, "List-endpoint cost next to Usage Records, per category")
+        _figures(files, [(f, "Each category's days by status (the worst account's), "
+                             "with what is not a match and the cost difference it carries")
                          for f in plots]),
         "<h3>Days that do not match (yet)</h3>",
         html_table(odd, digits=4, max_rows=60, wrap=["reason"]) if len(odd) else
@@ -229,7 +240,8 @@ def _unrated_section(data, tables: Tables) -> str:
               "their day pending until Twilio rates them.")
 
 
-def page(data, tables: Tables, files: list[str], *, title: str, now: pd.Timestamp) -> str:
+def page(data, tables: Tables, files: list[str], *, title: str, now: pd.Timestamp,
+         tz: str = "UTC") -> str:
     """The ``index.html`` text."""
     n = len(data.accounts)
     sections = [
@@ -246,8 +258,8 @@ def page(data, tables: Tables, files: list[str], *, title: str, now: pd.Timestam
         _top_section(tables, files),
         suspicious_section(data, tables.suspicious, files, account_names(data.accounts)),
         html_section("Activity", _figures(files, [
-            ("message_status.png", "Messages per day by status"),
-            ("call_heatmap.png", "Calls by weekday and hour (UTC)"),
+            ("message_status.png", f"Messages per day by status ({tz})"),
+            ("call_heatmap.png", f"Calls by weekday and hour ({tz})"),
             ("call_durations.png", "Duration of completed calls")]), anchor="activity"),
         _unrated_section(data, tables),
         html_section("Files", html_list([(f, f) for f in sorted(files)], css_class="files"),
@@ -256,7 +268,10 @@ def page(data, tables: Tables, files: list[str], *, title: str, now: pd.Timestam
     ]
     accounts = f"{n} (master + {n - 1} subaccounts)" if n > 1 else "1"
     meta = [("Period", _period_text(data)), ("Accounts", accounts),
+            ("Time zone", "UTC" if tz == "UTC" else f"{tz} for the activity charts; "
+             "costs, billing and reconciliation in UTC days, as Twilio bills"),
             ("Source", data.source), ("Format", data.format.upper()),
             ("Generated", f"{now:%Y-%m-%d %H:%M} UTC by twilio-frames {__version__}")]
     return render_page(title=title, meta=meta, cards=_cards(data, tables),
-                       sections=sections, footer=_NOTES)
+                       sections=sections,
+                       footer=(_NOTES[0], _period_note(data), *_NOTES[1:]))

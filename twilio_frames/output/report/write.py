@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ...analysis.summaries import check_tz
 from ...errors import ConfigurationError
 from ..outputs import REPORT_MARKER, atomic_folder, check_output
 from ...fetch.paging import to_utc
@@ -140,7 +141,7 @@ def fetch_report_data(client, *, start, end, accounts="all", progress=None) -> R
 def write_report(client, out: str | os.PathLike, *, start, end, accounts="all",
                  overwrite: bool = False, progress=None, now=None,
                  title: str = "Twilio usage and cost report",
-                 source: str | None = None) -> ReportResult:
+                 source: str | None = None, tz: str | None = None) -> ReportResult:
     """Fetch, summarise and reconcile ``[start, end)`` and write a report folder.
 
     Parameters
@@ -167,6 +168,9 @@ def write_report(client, out: str | os.PathLike, *, start, end, accounts="all",
         The page title.
     source : str, optional
         How the page names where the data came from (default: the client's base URL).
+    tz : str, optional
+        IANA time zone of the activity charts (calls by hour, messages per day); default
+        UTC. Costs, billing and reconciliation stay in UTC days, as Twilio bills them.
 
     Returns
     -------
@@ -179,27 +183,29 @@ def write_report(client, out: str | os.PathLike, *, start, end, accounts="all",
     ...     client = tf.Client(sim.account_sid, sim.auth_token, base_url=sim.base_url)
     ...     result = tf.write_report(client, "report", start="2026-10-01", end="2026-10-15")
     """
+    tz = check_tz(tz)
     check_output(out, folder=True, overwrite=overwrite, marker=REPORT_MARKER)
     data = fetch_report_data(client, start=start, end=end, accounts=accounts,
                              progress=progress)
     if source:
         data.source = source
     return render_report(data, out, overwrite=overwrite, progress=progress, now=now,
-                         title=title)
+                         title=title, tz=tz)
 
 
 def render_report(data: ReportData, out: str | os.PathLike, *, overwrite: bool = False,
-                  progress=None, now=None,
-                  title: str = "Twilio usage and cost report") -> ReportResult:
+                  progress=None, now=None, title: str = "Twilio usage and cost report",
+                  tz: str | None = None) -> ReportResult:
     """Write the report folder for already-fetched ``data`` (see :func:`write_report`)."""
+    tz = check_tz(tz)
     from . import build as report_build, page as report_page
     say = _progress_printer(progress)
     now = pd.Timestamp.now(tz="UTC") if now is None else to_utc(now)
     tables = report_build.compute(data, now=now)
     with atomic_folder(out, overwrite=overwrite, marker=REPORT_MARKER) as tmp:
         say("Writing the report")
-        files = report_build.write_files(data, tables, tmp)
-        page = report_page.page(data, tables, files, title=title, now=now)
+        files = report_build.write_files(data, tables, tmp, tz=tz)
+        page = report_page.page(data, tables, files, title=title, now=now, tz=tz)
         (tmp / "index.html").write_text(page, encoding="utf-8")
         files.append("index.html")
     return ReportResult(Path(out), files, data, tables.costs, tables.reconciliation,
