@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/anomalies.py            # 8 seeds, 1M-message speed run
     .venv/bin/python bench/anomalies.py --quick    # 3 seeds, 200k messages
+    .venv/bin/python bench/anomalies.py --accuracy # 8 seeds, no speed run
 
 Recall: the share of injected episodes found (an episode of the same kind and account
 overlapping the injected span), over the simulator's attacks (Dataset(attacks=2)) and over
@@ -218,10 +219,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--speed", action="store_true", help="only the speed table")
+    parser.add_argument("--accuracy", action="store_true",
+                        help="only the recall and false-alarm tables")
     args = parser.parse_args()
     seeds = range(3) if args.quick else range(8)
     if not args.speed:
         tables(seeds)
+    if args.accuracy:
+        return
     n = 200_000 if args.quick else 1_000_000
     rows, calls, cold, warm, cold_cpu, warm_cpu, ref, ref_cpu, pumps = speed(n)
     print("\n| messages | calls | | traffic_anomalies, first run | again (best of 2) |"

@@ -135,7 +135,7 @@ def add_sim_command(subparsers) -> None:
                         help="the simulated present, ISO 8601 (default: now, to the minute)")
     parser.add_argument("--attacks", type=_count, default=0, metavar="N",
                         help="inject N SMS-pumping and N toll-fraud episodes and an organic "
-                             "campaign (needs --days 30 or more)")
+                             "campaign, 15-27 days after the start (needs 30 days or more)")
     _add_fault_options(parser)
     parser.set_defaults(func=guarded(_run_sim))
 

@@ -4,7 +4,7 @@
 organic campaign, each on a random account active through them, as events joined to the
 honest ones before the lists are viewed at ``now`` (:mod:`.timeline`), so they move on in
 time like the rest: the honest traffic is unchanged, and with ``seed`` and ``start`` fixed
-a later ``now`` shows the same episodes. Their days (days 15 to 26 after the UTC day of
+a later ``now`` shows the same episodes. Their days (days 15 to 27 after the UTC day of
 ``start``: two weeks of history before each, every record final and priced by day 30)
 come from a plan seeded by (seed, start day); each episode is drawn from its own day
 stream (:class:`~.generate_times.DayStreams`). The ground truth is ``Dataset.attacks``, a
@@ -57,8 +57,9 @@ _NEVER = np.iinfo(np.int64).max
 #: i (0 pump, 1 toll, 2 campaign) on its own day: ``_STREAM + 3 * k + i``.
 _PLAN, _STREAM = 1300, 1301
 #: Episodes start on these UTC days after the day of ``start``: 14+ days of history before
-#: each, and every record final and priced by day 30.
-_FIRST, _LAST = 15, 26
+#: each, and every record final and priced by day 30; one account's episodes are at least
+#: ``_GAP`` days apart (while there is room), so that no two of them run together.
+_FIRST, _LAST, _GAP = 15, 27, 3
 
 
 def attack_prices(currency: str) -> dict[tuple[str, str], int]:
@@ -174,8 +175,7 @@ def _when(rng, ds, day: int, account: int, night: bool | None) -> int:
     return int(day * _DAY + (hour % 24) * 3600)
 
 
-def _pump(rng, ds, day, prices) -> tuple[dict, dict]:
-    acct = int(rng.choice(_eligible(ds, 1)))
+def _pump(rng, ds, acct, day, prices) -> tuple[dict, dict]:
     country = str(rng.choice(sorted(PUMP_PLANS)))
     n, hours = int(rng.integers(150, 1501)), float(rng.uniform(0.5, 8))
     head, digits = PUMP_PLANS[country]
@@ -186,8 +186,7 @@ def _pump(rng, ds, day, prices) -> tuple[dict, dict]:
     return cols, _truth("sms_pumping", ds, acct, t, t, country, head, cols)
 
 
-def _toll(rng, ds, day, prices) -> tuple[dict, dict]:
-    acct = int(rng.choice(_eligible(ds, 0)))
+def _toll(rng, ds, acct, day, prices) -> tuple[dict, dict]:
     head, digits = TOLL_PLANS[str(rng.choice(sorted(TOLL_PLANS)))]
     n, hours = int(rng.integers(30, 301)), float(rng.uniform(1, 10))
     numbers = _run(rng, head, digits, n, 1)
@@ -197,8 +196,7 @@ def _toll(rng, ds, day, prices) -> tuple[dict, dict]:
     return cols, _truth("toll_fraud", ds, acct, t, cols["end"], "001", head, cols)
 
 
-def _campaign(rng, ds, day, prices) -> tuple[dict, dict]:
-    acct = int(rng.choice(_eligible(ds, 1)))
+def _campaign(rng, ds, acct, day, prices) -> tuple[dict, dict]:
     own = _own(ds, acct, 1)
     ci = int(ds.parties.country[own])
     n, hours = int(rng.integers(1000, 4001)), float(rng.uniform(2, 6))
@@ -207,6 +205,14 @@ def _campaign(rng, ds, day, prices) -> tuple[dict, dict]:
     cols = _messages(rng, ds, acct, own, _add_parties(ds, numbers), t, 0.93,
                      int(ds.prices.sms_out[ci]))
     return cols, _truth("organic_campaign", ds, acct, t, t, COUNTRIES[ci], "", cols)
+
+
+def _plan_day(plan, taken: list[int]) -> int:
+    """An episode day (after the start day), ``_GAP`` days from the account's others."""
+    days = [d for d in range(_FIRST, _LAST + 1) if all(abs(d - e) >= _GAP for e in taken)]
+    day = int(plan.choice(days or range(_FIRST, _LAST + 1)))
+    taken.append(day)
+    return day
 
 
 def _events(ds, parts: list[dict]) -> tuple[dict, np.ndarray] | None:
@@ -221,9 +227,9 @@ def attack_events(ds, attacks: int) -> tuple[dict, pd.DataFrame]:
 
     Returns ``{"calls": events or None, "messages": events or None}`` (each ``(columns,
     history mask)``, to :func:`join_events` before the view at ``now``) and the ground
-    truth (the empty frame when ``attacks`` is 0). Nothing depends on ``now``: the days
-    come from a plan seeded by (seed, the day of ``start``), each episode from its own day
-    stream, so a later ``now`` shows the same episodes.
+    truth (the empty frame when ``attacks`` is 0). Nothing depends on ``now``: accounts
+    and days come from a plan seeded by (seed, the day of ``start``), each episode from its
+    own day stream, so a later ``now`` shows the same episodes.
     """
     if attacks < 0 or int(attacks) != attacks:
         raise ValueError(f"attacks must be a whole number >= 0, got {attacks!r}")
@@ -235,12 +241,15 @@ def attack_events(ds, attacks: int) -> tuple[dict, pd.DataFrame]:
         first = ds.window_start // _DAY
         plan = _day_generator(ds.seed, _PLAN, first)
         prices = attack_prices(ds.currency)
-        kinds = [(0, _pump, "messages"), (1, _toll, "calls"), (2, _campaign, "messages")]
+        kinds = [(0, _pump, "messages", 1), (1, _toll, "calls", 0),
+                 (2, _campaign, "messages", 1)]        # (stream offset, maker, list, capability)
+        taken: dict[int, list[int]] = {}
         for k in range(int(attacks)):
-            for i, make, into in kinds[:2] + (kinds[2:] if k == 0 else []):
-                day = first + int(plan.integers(_FIRST, _LAST + 1))
+            for i, make, into, cap in kinds[:2] + (kinds[2:] if k == 0 else []):
+                acct = int(plan.choice(_eligible(ds, cap)))
+                day = first + _plan_day(plan, taken.setdefault(acct, []))
                 cols, truth = make(_day_generator(ds.seed, _STREAM + 3 * k + i, day), ds,
-                                   day, prices)
+                                   acct, day, prices)
                 out[into].append(cols)
                 rows.append(truth)
     truth = pd.DataFrame(rows, columns=list(ATTACK_COLUMNS))
