@@ -59,7 +59,7 @@ _PLAN, _STREAM = 1300, 1301
 #: Episodes start on these UTC days after the day of ``start``: 14+ days of history before
 #: each, and every record final and priced by day 30; one account's episodes are at least
 #: ``_GAP`` days apart (while there is room), so that no two of them run together.
-_FIRST, _LAST, _GAP = 15, 27, 3
+_FIRST, _LAST, _GAP = 15, 27, 4
 
 
 def attack_prices(currency: str) -> dict[tuple[str, str], int]:
@@ -207,12 +207,18 @@ def _campaign(rng, ds, acct, day, prices) -> tuple[dict, dict]:
     return cols, _truth("organic_campaign", ds, acct, t, t, COUNTRIES[ci], "", cols)
 
 
-def _plan_day(plan, taken: list[int]) -> int:
-    """An episode day (after the start day), ``_GAP`` days from the account's others."""
-    days = [d for d in range(_FIRST, _LAST + 1) if all(abs(d - e) >= _GAP for e in taken)]
-    day = int(plan.choice(days or range(_FIRST, _LAST + 1)))
-    taken.append(day)
-    return day
+def _place(plan, eligible: list[int], taken: dict[int, list[int]]) -> tuple[int, int]:
+    """(account, day after the start day) of an episode, drawn among the pairs at least
+    ``_GAP`` days from that account's other episodes (or, with no such pair, as far as
+    any pair gets)."""
+    days = np.arange(_FIRST, _LAST + 1)
+    room = {a: np.min([np.abs(days - e) for e in taken.get(a, [])] or [days * 0 + _GAP],
+                      axis=0) for a in eligible}
+    best = min(_GAP, max(int(r.max()) for r in room.values()))
+    pairs = [(a, int(d)) for a in eligible for d in days[room[a] >= best]]
+    acct, day = pairs[int(plan.integers(len(pairs)))]
+    taken.setdefault(acct, []).append(day)
+    return acct, day
 
 
 def _events(ds, parts: list[dict]) -> tuple[dict, np.ndarray] | None:
@@ -246,8 +252,8 @@ def attack_events(ds, attacks: int) -> tuple[dict, pd.DataFrame]:
         taken: dict[int, list[int]] = {}
         for k in range(int(attacks)):
             for i, make, into, cap in kinds[:2] + (kinds[2:] if k == 0 else []):
-                acct = int(plan.choice(_eligible(ds, cap)))
-                day = first + _plan_day(plan, taken.setdefault(acct, []))
+                acct, day = _place(plan, _eligible(ds, cap), taken)
+                day += first
                 cols, truth = make(_day_generator(ds.seed, _STREAM + 3 * k + i, day), ds,
                                    acct, day, prices)
                 out[into].append(cols)
