@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 import twilio_frames as tf
+from twilio_frames.simulator.generate_attacks import attack_prices
 
 NOW = "2026-11-15T12:00:00Z"
 
@@ -36,10 +37,15 @@ def test_section_lists_the_injected_fraud_with_exact_costs(attacked_report):
         ep = truth[truth["kind"] == r["kind"]].iloc[0]
         assert r["account_sid"] == ep["account_sid"]
         # a failed message has no date_sent, so the date-bounded list leaves it (and its
-        # $0.001 fee) out: the episode's cost is the truth less at most one fee a message
+        # $0.001 fee) out; and a run of numbers that crosses a prefix block (+234803808999x
+        # to +234803809000x) leaves its few numbers in the other block out of the episode
+        # (fewer than min_count): the episode's cost is the truth less at most one fee a
+        # message and the SMS price of the few (at most 1 in 20) it left out
         truth_cost = Decimal(int(ep["cost_micros"])).scaleb(-6)
         gap = truth_cost - Decimal(r["cost"])
-        assert Decimal(0) <= gap <= Decimal("0.001") * int(ep["count"])
+        rate = Decimal(attack_prices("USD").get(("sms-outbound", r["country"]), 0)).scaleb(-6)
+        assert Decimal(0) <= gap <= (Decimal("0.001") * int(ep["count"])
+                                     + rate * (int(ep["count"]) // 20))
         assert gap == 0 or r["kind"] == "sms_pumping"
         assert r["evidence"] in page.replace("&#x27;", "'")
     assert "Usage Trigger values from this history" in page

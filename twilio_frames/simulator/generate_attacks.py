@@ -4,10 +4,11 @@
 organic campaign, each on a random account active through them, as events joined to the
 honest ones before the lists are viewed at ``now`` (:mod:`.timeline`), so they move on in
 time like the rest: the honest traffic is unchanged, and with ``seed`` and ``start`` fixed
-a later ``now`` shows the same episodes. Their days (days 15 to 27 after the UTC day of
-``start``: two weeks of history before each, every record final and priced by day 30)
-come from a plan seeded by (seed, start day); each episode is drawn from its own day
-stream (:class:`~.generate_times.DayStreams`). The ground truth is ``Dataset.attacks``, a
+a later ``now`` shows the same episodes. Their accounts and days (15 to 27 days after the
+UTC day of ``start``: two weeks of history before each, every record final and priced by
+day 30; one account's episodes 4 or more days apart) come from a plan seeded by (seed,
+start day); each episode is drawn from its own day stream
+(:class:`~.generate_times.DayStreams`). The ground truth is ``Dataset.attacks``, a
 DataFrame with one row per injected episode.
 
 Shapes are drawn from ranges, following reference/fraud-and-rebilling.md §1-§2:
