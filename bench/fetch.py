@@ -38,8 +38,8 @@ import twilio_frames as tf
 NOW = "2026-11-15T00:00:00Z"
 
 
-def sim_options(calls: int, days: int) -> dict:
-    return dict(seed=7, now=NOW, days=days, subaccounts=0, calls_per_day=calls / days,
+def sim_options(calls: int, days: int, subaccounts: int = 0) -> dict:
+    return dict(seed=7, now=NOW, days=days, subaccounts=subaccounts, calls_per_day=calls / days,
                 messages_per_day=1.0)
 
 
@@ -47,12 +47,13 @@ class RemoteSim:
     """The simulator in a child process (its own interpreter and GIL, like a remote API),
     driven over stdin/stdout: ``latency <s>``, ``stats``, ``quit``."""
 
-    def __init__(self, calls: int, days: int) -> None:
-        self.proc = subprocess.Popen([sys.executable, __file__, "--serve", str(calls), str(days)],
+    def __init__(self, calls: int, days: int, subaccounts: int = 0) -> None:
+        self.proc = subprocess.Popen([sys.executable, __file__, "--serve", str(calls), str(days),
+                                      str(subaccounts)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         info = json.loads(self.proc.stdout.readline())
         self.base_url, self.account_sid, self.auth_token = info["base_url"], info["sid"], info["token"]
-        self.days = days
+        self.days, self.now = days, NOW
 
     def _ask(self, line: str) -> dict:
         self.proc.stdin.write(line + "\n")
@@ -62,6 +63,10 @@ class RemoteSim:
     def set_latency(self, seconds: float) -> None:
         self._ask(f"latency {seconds}")
 
+    def set_faults(self, **faults) -> None:
+        """Replace every fault (latency, concurrency_limit, retry_after...); reset stats."""
+        self._ask("faults " + json.dumps(faults))
+
     def stats(self) -> dict:
         return self._ask("stats")
 
@@ -70,8 +75,8 @@ class RemoteSim:
         self.proc.wait(timeout=30)
 
 
-def serve(calls: int, days: int) -> None:
-    with tf.simulator.running(**sim_options(calls, days)) as sim:
+def serve(calls: int, days: int, subaccounts: int = 0) -> None:
+    with tf.simulator.running(**sim_options(calls, days, subaccounts)) as sim:
         print(json.dumps({"base_url": sim.base_url, "sid": sim.account_sid,
                           "token": sim.auth_token}), flush=True)
         for line in sys.stdin:
@@ -80,10 +85,14 @@ def serve(calls: int, days: int) -> None:
                 sim.set_faults(tf.simulator.Faults(latency=float(arg[0])))
                 sim.reset_stats()
                 print("{}", flush=True)
+            elif cmd == "faults":
+                sim.set_faults(tf.simulator.Faults(**json.loads(line.split(" ", 1)[1])))
+                sim.reset_stats()
+                print("{}", flush=True)
             elif cmd == "stats":
                 st = sim.stats
-                print(json.dumps({"requests": st.requests, "max_in_flight": st.max_in_flight}),
-                      flush=True)
+                print(json.dumps({"requests": st.requests, "max_in_flight": st.max_in_flight,
+                                  "429": st.statuses[429]}), flush=True)
             else:
                 print("{}", flush=True)
                 return
@@ -224,12 +233,19 @@ def main(argv=None):
     ap.add_argument("--workers", type=int, default=8)
     ap.add_argument("--memory-calls", type=int, default=1_000_000)
     ap.add_argument("--memory-days", type=int, default=50)
-    ap.add_argument("--sections", default="throughput,latency,memory")
+    ap.add_argument("--sections", default="throughput,latency,memory",
+                    help="also: adaptive, limits, small, memory-all (issue 9, bench/fetch_adaptive.py)")
+    ap.add_argument("--small-calls", type=int, default=1000)
+    ap.add_argument("--large-calls", type=int, default=54_000)
+    ap.add_argument("--large-days", type=int, default=60)
+    ap.add_argument("--adaptive-workers", type=int, default=16)
+    ap.add_argument("--small-repeat", type=int, default=30)
+    ap.add_argument("--memory-all-subaccounts", type=int, default=3)
     args = ap.parse_args(argv)
     sections = args.sections.split(",")
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"pandas {pd.__version__}; command: python bench/fetch.py {' '.join(argv or sys.argv[1:])}")
-    sim = RemoteSim(args.calls, args.days)
+    sim = RemoteSim(args.calls, args.days) if {"throughput", "latency"} & set(sections) else None
     try:
         if "throughput" in sections:
             print("\n### Throughput\n\n" + throughput(sim, args.repeat), flush=True)
@@ -237,13 +253,41 @@ def main(argv=None):
             print(f"\n### {args.latency * 1000:.0f} ms latency per request\n\n"
                   + latency(sim, args.latency, args.workers), flush=True)
     finally:
-        sim.close()
+        if sim is not None:
+            sim.close()
     if "memory" in sections:
         print("\n### Memory\n\n" + memory(args.memory_calls, args.memory_days))
+    adaptive_sections(args, sections)
+
+
+def adaptive_sections(args, sections) -> None:
+    """The issue-9 rows (bench/fetch_adaptive.py), on their own simulators."""
+    import fetch_adaptive as fa
+    me = sys.modules[__name__]
+    if {"adaptive", "limits", "small"} & set(sections):
+        small, large = RemoteSim(args.small_calls, 20), RemoteSim(args.large_calls, args.large_days)
+        try:
+            reference = None
+            if "adaptive" in sections or "limits" in sections:
+                table, frames = fa.adaptive(me, small, large, args.latency, args.adaptive_workers)
+                reference = frames["large"]
+                print(f"\n### No window, {args.latency * 1000:.0f} ms latency\n\n" + table, flush=True)
+            if "limits" in sections:
+                print(f"\n### Server concurrency limits, {args.latency * 1000:.0f} ms latency\n\n"
+                      + fa.limits(me, large, reference, args.latency), flush=True)
+            if "small" in sections:
+                print("\n### A small fetch on loopback\n\n" + fa.small_fetch(me, small, args.small_repeat),
+                      flush=True)
+        finally:
+            small.close()
+            large.close()
+    if "memory-all" in sections:
+        print("\n### Memory, accounts=\"all\" with automatic windows\n\n"
+              + fa.memory_all(me, args.memory_calls, args.memory_days, args.memory_all_subaccounts))
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--serve"]:
-        serve(int(sys.argv[2]), int(sys.argv[3]))
+        serve(*map(int, sys.argv[2:5]))
     else:
         main()

@@ -314,6 +314,93 @@ sorted(p.name for p in paths)[:3]'''),
     ]
 
 
+def store() -> list:
+    return [
+        md("""
+# A local store: sync, come back two days later, sync again
+
+`tf.Store` keeps the account's history on disk as Parquet, one partition per resource,
+account and UTC day. A sync fetches what is missing and what is still *open* (the day
+ended less than 48 hours ago, or a row can still change: a call in progress, a price not
+yet set); settled days are never fetched again. Here the simulator plays the account on
+two dates: the same seed and the same first day of history, a `now` two days apart."""),
+        md("""
+## 1. Setup
+The store is a folder; the simulated account starts on `START` and is visited at `FIRST`
+and again at `LATER`."""),
+        code('''\
+import contextlib
+from pathlib import Path
+
+import pandas as pd
+import twilio_frames as tf
+
+SEED, START = 7, "2026-10-15T00:00:00Z"      # the simulated account: seed and first day
+FIRST, LATER = "2026-11-13T12:00:00Z", "2026-11-15T12:00:00Z"
+store = tf.Store(Path("history"))
+store'''),
+        md("""
+## 2. The first sync
+Every (resource, account, day) since `2026-11-01` is one unit of work; each partition is
+written whole and atomically as soon as its last page arrives."""),
+        code('''\
+with tf.simulator.running(seed=SEED, start=START, now=FIRST, subaccounts=3) as sim:
+    client = tf.Client(sim.account_sid, sim.auth_token, base_url=sim.base_url, progress=False)
+    first = store.sync(client, start="2026-11-01")
+print(first)'''),
+        md("""
+## 3. What the store holds, and why some days are still open
+`store.status()` reads each partition's own metadata: rows, when it was fetched, settled
+or open and why."""),
+        code('''\
+status = store.status()
+status.groupby(["resource", "settled"]).size().unstack(fill_value=0)'''),
+        code('''\
+status.loc[~status["settled"], "why"].value_counts()'''),
+        code('''\
+calls_then = store.frame("calls")
+unpriced = calls_then[calls_then["status"].eq("completed") & calls_then["price_micros"].isna()]
+print(f"{len(calls_then):,} calls stored; {len(unpriced)} completed ones have no price yet")'''),
+        md("""
+## 4. Two days later
+The account has moved on: new calls and messages, and the open ones have settled. The
+second sync skips every settled partition and fetches only the open ones and the new
+days."""),
+        code('''\
+with tf.simulator.running(seed=SEED, start=START, now=LATER, subaccounts=3) as sim:
+    client = tf.Client(sim.account_sid, sim.auth_token, base_url=sim.base_url, progress=False)
+    again = store.sync(client)
+    fresh = client.calls(start="2026-11-01", end=LATER, accounts="all")
+print(again)
+print(f"requests: {again.requests} now against {first.requests} for the first sync")'''),
+        md("""
+## 5. What changed
+The calls that had no price now have one; and the store's frame is exactly what a fresh
+fetch of the whole range gives (same rows, order and dtypes)."""),
+        code('''\
+calls_now = store.frame("calls")
+late = calls_now.set_index("sid").loc[unpriced["sid"], ["status", "duration", "price", "price_unit"]]
+print(f"{late['price'].notna().sum()} of {len(late)} late prices arrived")
+late.head()'''),
+        code('''\
+pd.testing.assert_frame_equal(store.frame("calls", "2026-11-01", LATER), fresh)
+print(f"{len(calls_now) - len(calls_then):,} new calls; the store equals a fresh fetch")'''),
+        md("""
+## 6. Analysis straight from the store
+No network needed: the frames come from the Parquet files."""),
+        code('''\
+daily = tf.cost_by_period(calls=store.frame("calls"), messages=store.frame("messages"), freq="D")
+ax = tf.plot_daily_cost(daily)'''),
+        md("""
+## 7. Any Parquet reader
+Each resource folder is a hive-partitioned dataset (`account_sid=.../day=...`), readable
+by pandas, pyarrow, DuckDB, Dask or Polars without twilio-frames (docs/store.md)."""),
+        code('''\
+plain = pd.read_parquet(store.path / "messages")
+plain.groupby("day", observed=True)["price_micros"].sum().tail()'''),
+    ]
+
+
 def suspicious() -> list:
     return [
         md("""
@@ -386,6 +473,7 @@ NOTEBOOKS = {
     "01-quickstart.ipynb": quickstart,
     "02-usage-and-cost-report.ipynb": usage_report,
     "03-billing-export-and-reconciliation.ipynb": billing,
+    "04-local-store.ipynb": store,
     "05-suspicious-traffic.ipynb": suspicious,
 }
 

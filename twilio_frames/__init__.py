@@ -18,7 +18,8 @@ __version__ = "0.1.0"
 # module (under twilio_frames) -> the public names it provides. One line per module; keep each tuple sorted.
 _EXPORTS: dict[str, tuple[str, ...]] = {
     "errors": ("APIError", "AuthenticationError", "ConfigurationError", "NotFoundError",
-               "ParseError", "RateLimitError", "TransportError", "TwilioFramesError"),
+               "ParseError", "RateLimitError", "StoreError", "TransportError",
+               "TwilioFramesError"),
     "resources": ("RESOURCES",),
     "money": ("cost_total", "cost_totals", "format_micros", "micros_to_decimal", "minor_unit"),
     "analysis.billing": ("country_of", "estimate_segments", "line_items", "message_encoding"),
@@ -41,6 +42,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "fetch.client": ("Client",),
     "fetch.parse": ("Page", "parse_page"),
     "fetch.frames": ("to_frame",),
+    "store.store": ("Store",),
     "output.report.write": ("REPORT_MARKER", "ReportResult", "write_report"),
 }
 

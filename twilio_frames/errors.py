@@ -14,6 +14,7 @@ __all__ = [
     "NotFoundError",
     "ParseError",
     "RateLimitError",
+    "StoreError",
     "TransportError",
     "TwilioFramesError",
 ]
@@ -91,3 +92,13 @@ class ParseError(TwilioFramesError, ValueError):
     def __init__(self, message: str, *, url: str | None = None) -> None:
         self.url = url
         super().__init__(f"{message} (from {url})" if url else message)
+
+
+class StoreError(TwilioFramesError):
+    """A store folder that cannot be used as it is: not a store, a newer layout, another
+    account's store, a partition that is truncated or of an unexpected schema, or a
+    store another sync holds. ``path`` names the folder or file."""
+
+    def __init__(self, message: str, *, path=None) -> None:
+        self.path = None if path is None else str(path)
+        super().__init__(f"{message} ({self.path})" if path is not None else message)

@@ -391,3 +391,18 @@ def test_demo_with_a_file_as_parent_fails_in_one_line_before_fetching(capsys, tm
                          "--out", str(tmp_path / "afile" / "sub"))
     assert code == 1 and out == ""
     assert one_error_line(err).endswith(f"error: Not a directory: {tmp_path / 'afile'}")
+
+
+def test_cli_and_client_share_one_default_wire_format():
+    """Issue 8.14: the CLI said XML while tf.Client said JSON. Every command that fetches
+    uses the Client's default, so a frame from either is fetched the same way."""
+    import inspect
+
+    from twilio_frames.cli.main import build_parser
+    import twilio_frames as tf
+    default = inspect.signature(tf.Client).parameters["format"].default
+    parser = build_parser()
+    for argv in (["demo"], ["report", "--start", "2026-10-01", "--end", "2026-11-01", "--out", "r"],
+                 ["fetch", "calls", "--start", "2026-10-01", "--end", "2026-11-01",
+                  "--out", "c.csv"]):
+        assert parser.parse_args(argv).format == default, argv

@@ -205,14 +205,30 @@ def test_50000_records_each_exactly_once_under_10pc_429_and_5pc_503(big_faulty_s
     assert stats.statuses[200] == stats.requests - len(sleeps)
 
 
-def test_retry_after_is_waited_for(faulty_sim):
+class FakeClock:
+    """A clock that moves only when someone sleeps (shared by every thread)."""
+
+    def __init__(self):
+        self.t, self.sleeps = 1000.0, []
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.t += seconds
+
+    def now(self):
+        return self.t
+
+
+def test_retry_after_is_waited_for_jittered(faulty_sim):
     faulty_sim.set_faults(rate_429=0.3, retry_after=2, seed=1)
     c = client(faulty_sim, page_size=20)
-    sleeps = []
-    c.retry.sleep = sleeps.append
-    c.messages()
-    assert sleeps and set(sleeps) == {2.0}
-    assert len(sleeps) == faulty_sim.stats.statuses[429]
+    clock = FakeClock()
+    c.retry.sleep, c.retry.clock = clock.sleep, clock.now
+    pd.testing.assert_frame_equal(c.messages(), truth(faulty_sim, "messages"))
+    refused, waits = faulty_sim.stats.statuses[429], clock.sleeps
+    assert refused > 3 and all(0 < w <= 2 * 1.25 for w in waits)
+    # every refused request waited at least the Retry-After, not all the same time
+    assert sum(w >= 2.0 for w in waits) >= refused and len(set(waits)) > 1
 
 
 def test_bad_token_fails_at_once_with_one_request(faulty_sim):

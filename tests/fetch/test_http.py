@@ -101,8 +101,9 @@ def test_retry_after_seconds_and_http_date_are_honoured(scripted):
                    (200, {}, b"{}"))
     sleeps = []
     transport(sleeps).get(srv.url + "/x")
-    assert sleeps[0] == 3.0
-    assert 25 <= sleeps[1] <= 31
+    # jittered upwards by up to a quarter (random() = 0.5 here): never sooner than asked
+    assert sleeps[0] == 3.0 * 1.125
+    assert 25 * 1.125 <= sleeps[1] <= 31 * 1.125
 
 
 def test_final_error_names_attempts_and_last_status(scripted):

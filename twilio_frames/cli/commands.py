@@ -10,11 +10,14 @@ into place at the end (:mod:`twilio_frames.output.outputs`). Credentials are nev
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import functools
 import os
 import sys
+import tempfile
 import textwrap
+from pathlib import Path
 
 from ..errors import (AuthenticationError, ConfigurationError, TransportError,
                      TwilioFramesError)
@@ -83,15 +86,20 @@ def usage_error(args, text: str):
     args.parser.error(text)
 
 
-def _add_source_options(parser, *, accounts: bool = True) -> None:
+def _add_source_options(parser, *, accounts: bool = True, store: bool = True) -> None:
     group = parser.add_argument_group("where the data comes from")
-    group.add_argument("--format", choices=("xml", "json"), default="xml",
-                       help="wire format of the API pages (default: xml, the API's own default)")
+    group.add_argument("--format", choices=("json", "xml"), default="json",
+                       help="wire format of the API pages (default: json, as tf.Client; xml, "
+                            "the API's own default, gives identical frames)")
     group.add_argument("--base-url", metavar="URL", default=None,
                        help="API root (default: $TWILIO_API_BASE or https://api.twilio.com)")
     group.add_argument("--max-retries", type=int, default=6, metavar="N",
                        help="retries after a failed request: connection errors, 429, 5xx "
                             "(default: 6)")
+    if store:
+        group.add_argument("--store", metavar="DIR", default=None,
+                           help="read from a store made by 'twilio-frames sync' instead of "
+                                "the API: no network, no credentials")
     if accounts:
         group.add_argument("--accounts", nargs="+", default=None, metavar="SID",
                            help="'all' (default: the account and every subaccount) or "
@@ -114,7 +122,11 @@ def _accounts(values: list[str] | None):
 
 
 def _client(args, **options):
-    """A Client from the environment; missing credentials give the one-line hint."""
+    """A Client from the environment (missing credentials give the one-line hint), or
+    with ``--store DIR`` the store standing in for one."""
+    if getattr(args, "store", None):
+        from ..store.source import StoreSource
+        return StoreSource(args.store)
     from ..fetch.client import Client
     env = os.environ
     has_secret = env.get("TWILIO_AUTH_TOKEN") or (env.get("TWILIO_API_KEY")
@@ -191,7 +203,7 @@ def print_summary(result) -> None:
 
 DEMO_EPILOG = f"""\
 examples:
-  {PROG} demo                          # 90 days, XML, report in ./twilio-frames-demo
+  {PROG} demo                          # 90 days, JSON, report in ./twilio-frames-demo
   {PROG} demo --out /tmp/demo-report --format json --days 30
 
 No credentials and no network: a simulated account (a master and 3 subaccounts) is
@@ -228,8 +240,12 @@ def add_demo_command(subparsers) -> None:
                              "campaign (needs --days 30 or more; default: 0)")
     _add_tz_option(parser)
     group = parser.add_argument_group("where the data comes from")
-    group.add_argument("--format", choices=("xml", "json"), default="xml",
-                       help="wire format of the API pages (default: xml, the API's own default)")
+    group.add_argument("--format", choices=("json", "xml"), default="json",
+                       help="wire format of the API pages (default: json, as tf.Client; xml, "
+                            "the API's own default, gives identical frames)")
+    group.add_argument("--store", metavar="DIR", default=None,
+                       help="keep the store the report is read from in DIR (default: a "
+                            "temporary folder, removed at the end)")
     _add_output_options(parser, what="folder", default="twilio-frames-demo")
     parser.set_defaults(func=guarded(run_demo))
 
@@ -257,17 +273,33 @@ def run_demo(args: argparse.Namespace) -> int:
                                     attacks=args.attacks)
     except ValueError as exc:
         usage_error(args, str(exc))
-    with simulator.running(dataset=dataset) as sim:
+    with simulator.running(dataset=dataset) as sim, _demo_store(args.store) as store:
         client = Client(sim.account_sid, sim.auth_token, base_url=sim.base_url,
                         format=args.format, progress=False if args.quiet else None)
         with client:
-            result = write_report(client, args.out, start=start, end=end, accounts="all",
-                                  overwrite=args.overwrite, progress=not args.quiet, now=now,
-                                  title="Twilio usage and cost report (simulated account)",
-                                  source=f"the local simulator (seed {args.seed})",
-                                  tz=args.tz)
+            if not args.quiet:
+                _say(f"Syncing the simulated account into the store {store.path}")
+            synced = store.sync(client, start=start, end=end)
+            if not args.quiet:
+                _say(f"  {synced}")
+        result = write_report(store.source(), args.out, start=start, end=end, accounts="all",
+                              overwrite=args.overwrite, progress=not args.quiet, now=now,
+                              title="Twilio usage and cost report (simulated account)",
+                              source=f"the local simulator (seed {args.seed}), through a store",
+                              tz=args.tz)
     print_summary(result)
     return 0
+
+
+@contextlib.contextmanager
+def _demo_store(path):
+    """The demo's store: ``--store DIR`` (kept), else a temporary folder (removed)."""
+    from ..store.store import Store
+    if path:
+        yield Store(path)
+        return
+    with tempfile.TemporaryDirectory(prefix="twilio-frames-demo-store-") as tmp:
+        yield Store(Path(tmp) / "store")
 
 
 def add_report_command(subparsers) -> None:

@@ -16,6 +16,7 @@ from .commands import (_positive_int, add_demo_command, add_report_command, guar
                            instant)
 from .fetch import add_export_command, add_fetch_command
 from .anomalies import add_anomalies_command
+from .sync import add_sync_command
 from .statements import add_statements_command
 from ..errors import ConfigurationError, TwilioFramesError
 
@@ -144,7 +145,7 @@ def add_sim_command(subparsers) -> None:
 #: One registration function per subcommand, in the order ``--help`` lists them.
 COMMANDS: list[Callable] = [add_demo_command, add_report_command, add_fetch_command,
                             add_export_command, add_statements_command,
-                            add_anomalies_command, add_sim_command]
+                            add_anomalies_command, add_sync_command, add_sim_command]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -60,7 +60,7 @@ def add_statements_command(subparsers) -> None:
                         help="round half-up per line (default) or once per statement")
     parser.add_argument("--show-cost", action="store_true",
                         help="also show Twilio's cost on the customers' statements")
-    _add_source_options(parser)
+    _add_source_options(parser, store=False)     # statements need monthly records; a store keeps daily
     _add_output_options(parser, what="folder", default=None)
     parser.set_defaults(func=guarded(run_statements))
 

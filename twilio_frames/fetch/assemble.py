@@ -85,14 +85,51 @@ class FrameBuilder:
         the partial frames are released as they are combined."""
         if self.records or not self.parts:
             self._flush()
-        parts, self.parts = self.parts, []      # let the parts go once combined
-        keys = np.concatenate([k for _, k in parts])
-        frame = combine_frames(self.resource, [f for f, _ in parts])
-        del parts
+        keys = np.concatenate([k for _, k in self.parts])
+        frames = [f for f, _ in self.parts]
+        self.parts = []                         # the parts go column by column
+        frame = combine_frames(self.resource, [_concat_columns(frames)])
         arrived_in_order = bool(np.all(keys[1:] >= keys[:-1]))
-        if not arrived_in_order and not (sort and frame["sid"].is_unique):
-            frame = frame.take(np.argsort(keys, kind="stable")).reset_index(drop=True)
-        return sort_frame(frame) if sort else frame
+        if sort:       # one take: dedupe in fetch order and sort on positions, not frames
+            return _take_columns(frame, _sorted_positions(frame, None if arrived_in_order else keys))
+        if not arrived_in_order:
+            frame = _take_columns(frame, np.argsort(keys, kind="stable"))
+        return frame
+
+
+def _concat_columns(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The partial frames end to end, one column at a time, each column dropped from the
+    parts once copied: peak memory is the parts plus one column, not twice the frame.
+    Empties ``frames``. Parts whose columns differ (a field only some pages had) go
+    through ``pd.concat``, which aligns them."""
+    if len(frames) == 1:
+        return frames.pop().reset_index(drop=True)
+    names = list(frames[0].columns)
+    if any(list(f.columns) != names for f in frames):
+        out = pd.concat(frames, ignore_index=True)
+        frames.clear()
+        return out
+    data = {}
+    for name in names:
+        data[name] = pd.concat([f[name] for f in frames], ignore_index=True)
+        for f in frames:
+            del f[name]
+    frames.clear()
+    return pd.DataFrame(data, copy=False)
+
+
+def _take_columns(frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
+    """``frame.take(positions)`` with a fresh index, built one column at a time and each
+    source column let go once taken (the caller must hold no other reference)."""
+    if len(positions) == len(frame) and bool(np.all(positions == np.arange(len(frame)))):
+        return frame.reset_index(drop=True)
+    data, attrs = {}, frame.attrs
+    for name in list(frame.columns):
+        data[name] = frame[name].take(positions).reset_index(drop=True)
+        del frame[name]
+    out = pd.DataFrame(data, copy=False)
+    out.attrs = attrs
+    return out
 
 
 def _inside(times: pd.Series, lo, hi) -> np.ndarray:
@@ -125,6 +162,23 @@ def _bound_us(ts: pd.Timestamp | None, side: int) -> int:
     if ts is None:
         return np.iinfo(np.int64).min if side < 0 else np.iinfo(np.int64).max
     return -(-pd.Timestamp(ts).as_unit("ns").value // 1000)
+
+
+def _sorted_positions(frame: pd.DataFrame, keys: np.ndarray | None) -> np.ndarray:
+    """Row positions of :func:`sort_frame`'s result, as if the rows were first put in
+    ``keys`` order (fetch order; None: already in it): the first of each sid in that
+    order is kept. Only positions and two key columns are copied, never the frame."""
+    order = np.argsort(keys, kind="stable") if keys is not None else None
+    sid = frame["sid"]
+    if order is None:
+        keep = np.flatnonzero(~sid.duplicated().to_numpy())
+    else:
+        first = ~pd.Series(sid.array.take(order)).duplicated().to_numpy()
+        keep = np.sort(order[first])
+    if len(keep) == len(frame) and _in_served_order(frame):
+        return keep
+    kept = frame[["date_created", "sid"]].take(keep)
+    return keep if _in_served_order(kept) else keep[_served_order(kept)]
 
 
 def sort_frame(frame: pd.DataFrame) -> pd.DataFrame:

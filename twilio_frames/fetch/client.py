@@ -28,6 +28,8 @@ from ..errors import ConfigurationError, TwilioFramesError
 from .assemble import FrameBuilder, kept_sids
 from .filters import wire_filters
 from .http import RetryPolicy, Transport
+from .plan_build import plan_chains
+from .plan_chains import parse_account, record_time
 from .paging import (PageChain, date_filters, fetch_page, iter_chains, iter_pages, list_url,
                      split_windows, to_utc)
 from ..resources import USAGE_SUBRESOURCES, get_resource
@@ -110,6 +112,8 @@ class Client:
         self.transport = Transport(self._credentials, timeout=timeout, retry=self.retry,
                                    max_in_flight=max_workers, max_body_bytes=max_body_bytes,
                                    deadline=deadline)
+        #: Account creation times seen in the Accounts list (they bound automatic windows).
+        self._created: dict[str, pd.Timestamp | None] = {}
 
     @property
     def account_sid(self) -> str:
@@ -137,9 +141,14 @@ class Client:
 
         ``start``/``end``: str, date, datetime or Timestamp, naive = UTC. ``accounts``:
         None (this account), ``"all"`` (every account the Accounts list shows) or a list
-        of SIDs. ``window`` ("1D", "7D", a Timedelta) splits the range into windows
-        fetched concurrently. ``limit`` keeps the first ``limit`` rows (in the frame's
-        order) of those inside ``[start, end)``. ``filters`` are the list's query
+        of SIDs. With ``start`` or ``end`` and no ``window``, the range is split
+        automatically into whole-day windows fetched concurrently, sized from the
+        account's density as it is learnt (a list of one page costs one request);
+        ``window`` ("1D", "7D", a Timedelta) fixes the windows instead. With neither
+        ``start`` nor ``end`` the list is followed page by page: it also holds records
+        without a date (a call never started), which no date filter returns. ``limit``
+        keeps the first ``limit`` rows (in the frame's order) of those inside
+        ``[start, end)``. ``filters`` are the list's query
         parameters, in twilio-python's names or the API's (``status="busy"`` or
         ``Status="busy"``, ``to=``, ``from_=``, ``parent_call_sid=``,
         ``end_time_before=``...); an unknown one is refused with the valid ones listed
@@ -242,13 +251,39 @@ class Client:
         if start is not None and end is not None and not start < end:
             raise ConfigurationError(f"start {start} must be before end {end}")
         limit = _check_limit(limit)
-        spans = split_windows(start, end, window) if window is not None else [(start, end)]
         base = self._params(resource, filters)
+        sids = self._account_sids(accounts)
+        if window is None and limit is None and self.max_workers > 1 and (
+                start is not None or end is not None):
+            return self._run(resource, *self._auto(resource, sids, start, end, base),
+                             limit=None, sort=True)
+        spans = split_windows(start, end, window) if window is not None else [(start, end)]
         specs = [_Spec(sid, {**base, **date_filters(resource, s, e)}, (s, e))
-                 for sid in self._account_sids(accounts) for s, e in spans]
+                 for sid in sids for s, e in spans]
         return self._run(resource, specs, limit=limit, sort=True)
 
-    def _run(self, resource: str, specs: list[_Spec], *, limit, sort: bool) -> pd.DataFrame:
+    def _auto(self, resource, sids, start, end, base):
+        """Automatic windows (:mod:`twilio_frames.fetch.plan`): per account, one chain
+        over the range that a plan splits once it proves to hold more than a page.
+
+        Only for a range with a start or an end: an open range also holds the records
+        without a date (a message never sent has no ``date_sent``), which no date
+        filter returns, so it stays one list followed page by page."""
+        specs = [_Spec(sid, {**base, **date_filters(resource, start, end)}, (start, end))
+                 for sid in sids]
+        chains, source = plan_chains(
+            specs, start, end, base_url=self.base_url, page_size=self.page_size,
+            max_workers=self.max_workers, created=self._created,
+            first_url=partial(self._first_url, resource),
+            window_url=lambda spec, span: self._first_url(resource, spec._replace(
+                params={**base, **date_filters(resource, *span)})),
+            fetch=partial(self._fetch_page, resource),
+            fetch_account=lambda url: parse_account(self._get(url), self.format),
+            ext=".json" if self.format == "json" else ".xml")
+        return specs, chains, source
+
+    def _run(self, resource: str, specs: list[_Spec], chains=None, source=None, *, limit,
+             sort: bool) -> pd.DataFrame:
         """Fetch every (account, window) list page by page on one pool; build the frame.
 
         Records are converted in batches on this thread while the workers fetch; the
@@ -258,19 +293,29 @@ class Client:
         the frame's order, so the first ``limit`` rows of the sorted frame are among
         them, whatever the windows, workers or page size.
         """
-        chains = [PageChain(self.base_url, self._first_url(resource, spec), limit=limit,
-                            counted=partial(kept_sids, resource, span=spec.span))
-                  for spec in specs]
+        if chains is None:
+            chains = [PageChain(self.base_url, self._first_url(resource, spec), limit=limit,
+                                counted=partial(kept_sids, resource, span=spec.span))
+                      for spec in specs]
         builder = FrameBuilder(resource, [spec.span for spec in specs], batch=BATCH_RECORDS)
         fetch = partial(self._fetch_page, resource)
+        pages = 0
         with self._progress_bar(resource) as bar, self._redacting():
-            stream = iter_chains(fetch, chains, max_workers=self.max_workers)
-            for pages, (index, page) in enumerate(stream, 1):
-                builder.add(index, page.records, url=page.url)
+            for index, page in iter_chains(fetch, chains, max_workers=self.max_workers,
+                                           source=source):
+                chain = chains[index]
+                if getattr(chain, "skipped", False):
+                    continue                  # a window the plan no longer needed
+                pages += 1
+                into = getattr(chain, "list_index", index)
+                if into is not None:          # None: a planning request (the account)
+                    builder.add(into, page.records, url=page.url)
                 if bar is not None:
-                    bar.set_postfix(pages=pages, refresh=False)
-                    bar.update(len(page.records))
+                    _advance(bar, pages, len(page.records) if into is not None else 0, source)
             frame = builder.frame(sort=sort)
+            if bar is not None:               # records seen twice (a plan's overlaps) once
+                bar.total = bar.n = len(frame)
+                bar.set_postfix(pages=pages)
         return frame.head(limit).copy() if limit is not None else frame
 
     def _redacted(self, pages: Iterator) -> Iterator:
@@ -310,7 +355,9 @@ class Client:
             if accounts != "all":
                 accounts = [accounts]
             else:
-                return [r["sid"] for r in self.iter_records("accounts")]
+                records = list(self.iter_records("accounts"))
+                self._created.update((r["sid"], record_time(r)) for r in records)
+                return [r["sid"] for r in records]
         sids = list(dict.fromkeys(accounts))
         bad = [s for s in sids if not isinstance(s, str) or not _SID.match(s)]
         if bad or not sids:
@@ -355,6 +402,16 @@ class _NoBar:
 
     def __exit__(self, *exc) -> None:
         return None
+
+
+def _advance(bar, pages: int, records: int, source) -> None:
+    """One page more on the bar; with a plan, its estimate is the bar's total (so
+    tqdm shows the time left)."""
+    bar.set_postfix(pages=pages, refresh=False)
+    estimate = int(getattr(source, "estimate", 0) or 0)
+    if estimate > bar.n + records and estimate != bar.total:
+        bar.total = estimate
+    bar.update(records)
 
 
 def _interactive() -> bool:

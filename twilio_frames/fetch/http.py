@@ -4,8 +4,11 @@ The retry policy (DESIGN §6.6): GET only; connection errors (a dropped connecti
 truncated body included), 429, 500, 502, 503 and 504 are retried with exponential
 backoff and full jitter, ``Retry-After`` honoured (seconds or an HTTP date), bounded by
 attempts and by total time. 400, 401, 403 and 404 are never retried. Every request holds
-a slot of one shared semaphore, so the number of requests in flight never exceeds
-``max_in_flight`` whatever the number of threads.
+a slot of the account's :class:`~twilio_frames.fetch.limiter.AdaptiveLimiter`, so the
+number of requests in flight never exceeds ``max_in_flight`` whatever the number of
+threads, and falls when the server answers 429 (slow start, then AIMD; a ``Retry-After``
+pauses every request, jittered). A 429 that outlasts the retries ends in a
+:class:`RateLimitError` saying how long it waited and why it stopped.
 
 Proxies and CA bundles come from the environment as in any requests program
 (``HTTPS_PROXY``, ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``), except that loopback hosts are
@@ -29,7 +32,6 @@ from __future__ import annotations
 import json
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,6 +46,7 @@ from .. import __version__
 from .body import ACCEPT_ENCODING, DeadlineExceeded, read_body
 from .failures import describe_failure
 from .config import DEFAULT_DEADLINE, DEFAULT_MAX_BODY_BYTES, Credentials, is_loopback
+from .limiter import PAUSE_JITTER, AdaptiveLimiter
 from .redact import Redactor
 from .watchdog import DeadlineAdapter, deadline as head_deadline
 from ..errors import (APIError, AuthenticationError, NotFoundError, ParseError,
@@ -83,9 +86,11 @@ class RetryPolicy:
     clock: Callable[[], float] = time.monotonic
 
     def backoff(self, retry: int, retry_after: float | None) -> float:
-        """Seconds to wait before retry number ``retry`` (1-based)."""
+        """Seconds to wait before retry number ``retry`` (1-based). A ``Retry-After``
+        is waited plus up to a quarter of it at random, so that requests told the same
+        second do not all come back in it."""
         if retry_after is not None:
-            return max(0.0, retry_after)
+            return max(0.0, retry_after) * (1 + PAUSE_JITTER * self.random())
         return min(self.cap, self.base * 2 ** (retry - 1)) * self.random()
 
 
@@ -197,7 +202,8 @@ class Transport:
         #: Scrubs this client's secrets from any text quoting a server.
         self.redact = Redactor(credentials.username, credentials.password)
         self.max_in_flight = max_in_flight
-        self._slots = threading.BoundedSemaphore(max_in_flight)
+        #: Requests in flight, adapted to the account's 429s (fetch/limiter.py).
+        self.limiter = AdaptiveLimiter(max_in_flight, policy=retry)
         self.session = session or self._new_session(credentials, max_in_flight)
 
     @staticmethod
@@ -220,30 +226,47 @@ class Transport:
 
     def get(self, url: str) -> Response:
         """GET ``url`` with the retry policy; raise APIError / TransportError on failure."""
-        policy, started, attempt = self.retry, self.retry.clock(), 0
+        policy, started, attempt, waited = self.retry, self.retry.clock(), 0, 0.0
         while True:
             attempt += 1
-            result = self._attempt(url, attempt)
+            result = self._attempt(url, attempt, paused=waited > 0)
             if isinstance(result, Response):
                 return result
             if not result.retryable:
                 raise self.redact.scrub(result.error)
             wait = policy.backoff(attempt, result.retry_after)
             if attempt > policy.max_retries or policy.clock() - started + wait > policy.max_total:
-                raise self.redact.scrub(result.give_up(url, attempt))
+                raise self.redact.scrub(self._give_up(result, url, attempt,
+                                                      policy.clock() - started, waited, wait))
             log.debug("retrying GET %s in %.3fs (attempt %d: %s)", self._path(url), wait,
                       attempt, result.last)
             policy.sleep(wait)
+            waited += wait
 
-    def _attempt(self, url: str, attempt: int) -> Response | _Failure:
+    def _give_up(self, result: _Failure, url: str, attempts: int, elapsed: float,
+                 waited: float, wait: float) -> Exception:
+        """The final error; a 429 says how long it waited and why it stopped."""
+        if not isinstance(result.error, RateLimitError):
+            return result.give_up(url, attempts)
+        policy, err = self.retry, result.error
+        why = (f"max_retries={policy.max_retries} retries were used" if attempts > policy.max_retries
+               else f"the next wait ({wait:.1f}s) would pass the {policy.max_total:.0f}s retry budget")
+        message = (f"{err.message}; still refused after {elapsed:.1f}s, {waited:.1f}s of it "
+                   f"waiting; stopped because {why} ({self.limiter.describe()})")
+        return RateLimitError(message, retry_after=err.retry_after, status=err.status,
+                              code=err.code, more_info=err.more_info, url=err.url,
+                              attempts=attempts)
+
+    def _attempt(self, url: str, attempt: int, *, paused: bool = False) -> Response | _Failure:
         t0 = time.perf_counter()
+        ticket, outcome = self.limiter.acquire(paused=paused), {}
         try:
-            with self._slots:        # waiting for a slot does not count against the deadline
-                deadline = time.monotonic() + self.deadline
-                with head_deadline(deadline):
-                    r = self.session.get(url, timeout=self.timeout, allow_redirects=False,
-                                         stream=True, proxies=_proxies(url))
-                body = self._read_body(r, url, deadline)
+            deadline = time.monotonic() + self.deadline   # after the slot, as before
+            with head_deadline(deadline):
+                r = self.session.get(url, timeout=self.timeout, allow_redirects=False,
+                                     stream=True, proxies=_proxies(url))
+            body = self._read_body(r, url, deadline)
+            outcome = _outcome(r)
         except (*_CONNECTION_ERRORS, DeadlineExceeded) as exc:
             late = isinstance(exc, DeadlineExceeded) or time.monotonic() >= deadline
             what = (f"no complete response within the {self.deadline:g} s deadline "
@@ -251,6 +274,8 @@ class Transport:
             log.debug("GET %s -> %s %.3fs attempt %d", self._path(url), what,
                       time.perf_counter() - t0, attempt)
             return _Failure(True, None, what)
+        finally:
+            self.limiter.release(ticket, **outcome)
         log.debug("GET %s -> %d %.3fs attempt %d", self._path(url), r.status_code,
                   time.perf_counter() - t0, attempt)
         if r.status_code == 200:
@@ -275,6 +300,18 @@ class Transport:
     def _path(self, url: str) -> str:
         """``url``'s path and query for a log line, secrets a server echoed removed."""
         return self.redact(_path(url))
+
+
+def _outcome(r: requests.Response) -> dict[str, Any]:
+    """What the limiter learns from a response: ok, 429, the server's concurrency count
+    (``Twilio-Concurrent-Requests``) and ``Retry-After``."""
+    try:
+        concurrent = int(r.headers.get("Twilio-Concurrent-Requests", ""))
+    except ValueError:
+        concurrent = None
+    after = retry_after_seconds(r.headers.get("Retry-After")) if r.status_code != 200 else None
+    return {"ok": r.status_code == 200, "limited": r.status_code == 429,
+            "concurrent": concurrent, "retry_after": after}
 
 
 #: Per-request proxies for loopback URLs: None removes the environment's proxy for

@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit
 
 import pandas as pd
@@ -31,7 +31,7 @@ from .parse import Page, parse_page
 from .progress import ProgressGuard
 from ..resources import get_resource
 
-__all__ = ["iter_pages", "iter_chains", "PageChain", "fetch_page", "to_utc", "date_filters",
+__all__ = ["iter_pages", "iter_chains", "ChainSource", "PageChain", "fetch_page", "to_utc", "date_filters",
            "split_windows", "list_url"]
 
 #: Per resource: (greater-or-equal key, less-than key) of its day-granular date filter.
@@ -129,7 +129,14 @@ class PageChain:
     exact interval), only distinct counted keys count and no page is cut: the chain
     stops once ``limit`` of them have arrived, and the caller keeps the first ``limit``
     rows in its own order.
+
+    ``fetch``, when a subclass sets it, fetches this chain's pages instead of the
+    scheduler's ``fetch`` (a planning request of :mod:`twilio_frames.fetch.plan`).
     """
+
+    fetch: Callable[[str], Page] | None = None
+    #: The next page of an eager chain goes before the first pages of new chains.
+    eager = False
 
     def __init__(self, base_url: str, first_url: str, *, limit: int | None = None,
                  counted: Callable[[list[dict[str, Any]]], Iterable[Any]] | None = None,
@@ -197,7 +204,8 @@ def iter_pages(get: Callable[[str], bytes], base_url: str, first_url: str, *, fo
 
 
 def iter_chains(fetch: Callable[[str], Page], chains: Sequence[PageChain], *,
-                max_workers: int, backlog: int | None = None) -> Iterator[tuple[int, Page]]:
+                max_workers: int, backlog: int | None = None,
+                source: ChainSource | None = None) -> Iterator[tuple[int, Page]]:
     """Fetch the pages of every chain on one pool of ``max_workers`` threads.
 
     Yields ``(chain index, page)`` as pages arrive; the pages of one chain arrive in
@@ -208,21 +216,40 @@ def iter_chains(fetch: Callable[[str], Page], chains: Sequence[PageChain], *,
     at the end). ``fetch(url)`` runs on the workers; at most ``backlog`` (default
     ``2 * max_workers``) fetched pages wait for the consumer. The first error stops the
     scheduling and is raised here.
+
+    With ``source`` (a :class:`ChainSource`, such as an automatic plan), more chains
+    are asked for whenever a worker is free and no chain is waiting to start; they are
+    appended to ``chains`` (which must then be a list), so a yielded index always
+    names ``chains[index]``.
     """
-    if not chains:
+    if not chains and source is None:
         return
-    sched = _Scheduler(fetch, chains, max_workers, backlog or 2 * max_workers)
+    sched = _Scheduler(fetch, chains, max_workers, backlog or 2 * max_workers, source)
     try:
         yield from sched.results()
     finally:
         sched.stop()
 
 
+class ChainSource(Protocol):
+    """Chains that become known while others are fetched (see :func:`iter_chains`).
+
+    ``take(n)`` returns up to ``n`` chains to start now (none while it waits for a page
+    in flight); ``exhausted`` is True once it will never return another. Both are
+    called under the scheduler's lock: quick, and never calling back into it.
+    """
+
+    exhausted: bool
+
+    def take(self, n: int) -> list[PageChain]: ...
+
+
 class _Scheduler:
     """The state behind :func:`iter_chains`; every field is guarded by ``_lock``."""
 
-    def __init__(self, fetch, chains, max_workers: int, backlog: int) -> None:
+    def __init__(self, fetch, chains, max_workers: int, backlog: int, source=None) -> None:
         self.fetch, self.chains, self.backlog = fetch, chains, backlog
+        self.source = source
         self.max_workers = max_workers
         self.pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="twilio-frames")
         self.out: queue.SimpleQueue = queue.SimpleQueue()
@@ -239,7 +266,7 @@ class _Scheduler:
         Futures are submitted outside the lock: a callback may run at once."""
         for index, url in self._take():
             try:
-                future = self.pool.submit(self.fetch, url)
+                future = self.pool.submit(self.chains[index].fetch or self.fetch, url)
             except RuntimeError:       # the pool was shut down: the consumer has gone
                 return
             future.add_done_callback(partial(self._done, index))
@@ -247,16 +274,33 @@ class _Scheduler:
     def _take(self) -> list[tuple[int, str]]:
         taken = []
         with self._lock:
+            try:
+                self._grow()
+            except Exception as exc:   # a broken source must not leave the consumer waiting
+                self.stopped = True
+                self.out.put((None, exc))
+                return taken
             while (not self.stopped and self.running < self.max_workers
                    and self.running + self.waiting < self.backlog
                    and (self.continuing or self.unstarted)):
-                if self.unstarted:
+                if self.unstarted and not (self.continuing
+                                           and self.chains[self.continuing[0][0]].eager):
                     index = self.unstarted.popleft()
                     taken.append((index, self.chains[index].first_url))
                 else:
                     taken.append(self.continuing.popleft())
                 self.running += 1
         return taken
+
+    def _grow(self) -> None:
+        """Ask the source for chains to fill the free workers (under the lock)."""
+        room = self.max_workers - self.running - len(self.unstarted)
+        if self.source is None or self.stopped or room <= 0 or self.source.exhausted:
+            return
+        for chain in self.source.take(room):
+            self.unstarted.append(len(self.chains))
+            self.chains.append(chain)
+            self.open += 1
 
     def _done(self, index: int, future) -> None:
         try:
@@ -270,13 +314,15 @@ class _Scheduler:
         with self._lock:
             self.running -= 1
             self.waiting += 1
-            if url is not None:
+            if url is not None and self.chains[index].eager:
+                self.continuing.appendleft((index, url))
+            elif url is not None:
                 self.continuing.append((index, url))
         self.out.put((index, page, url is None))
         self._submit()
 
     def results(self) -> Iterator[tuple[int, Page]]:
-        while self.open:
+        while self._more():
             item = self.out.get()
             if item[0] is None:
                 raise item[1]
@@ -286,6 +332,19 @@ class _Scheduler:
                 self.open -= last
             self._submit()
             yield index, page
+
+    def _more(self) -> bool:
+        """Pages are still to come. A source that is not exhausted while nothing is in
+        flight or waiting is asked once more; one that still gives nothing is a bug
+        (it would wait for ever), raised rather than hung on."""
+        with self._lock:
+            if self.open or self.source is None or self.source.exhausted:
+                return bool(self.open)
+        self._submit()
+        with self._lock:
+            if self.open or self.source.exhausted:
+                return bool(self.open)
+        raise RuntimeError("automatic plan stalled: no chain running and none to start")
 
     def stop(self) -> None:
         with self._lock:

@@ -34,8 +34,8 @@ import numpy as np
 
 from . import render
 from .faults import Decision, FaultInjector, Faults
-from .query import (BadRequest, active_filters, page_envelope, parse_bool, parse_paging,
-                    parse_usage_date, select_rows)
+from .query import (BadRequest, active_filters, check_retention, page_envelope, parse_bool,
+                    parse_paging, parse_usage_date, select_rows)
 
 __all__ = ["SimulatorApp", "TRANSPORT_FAULT"]
 
@@ -237,6 +237,7 @@ class SimulatorApp:
             raise _not_found(raw_path)
         table = self.dataset.table(resource, account)
         if n == 1:
+            check_retention(resource, request.params, self.dataset.now)
             return self._list(request, resource, table)
         if resource == "incoming_phone_numbers" and n == 2 and rest[1] in NUMBER_TYPES:
             return self._list(request, resource, table, self._type_mask(table, rest[1]))

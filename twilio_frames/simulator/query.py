@@ -34,7 +34,7 @@ import numpy as np
 
 __all__ = ["BadRequest", "Paging", "parse_paging", "decode_token", "encode_token",
            "LIST_FILTERS", "active_filters", "select_rows", "parse_usage_date", "parse_bool",
-           "page_envelope"]
+           "page_envelope", "check_retention", "RETENTION_DAYS"]
 
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 50
@@ -213,6 +213,24 @@ def select_rows(table, filters: list[tuple[str, str, str, str]]) -> np.ndarray |
         else:
             mask &= _date_mask(values, kind[-1], value, param)
     return np.flatnonzero(mask)
+
+
+#: Per resource: how far back (days) its list still serves records. Messages: 400 days;
+#: beyond it the API answers 400 / 20004 "outside of retention window of 400 days"
+#: (reference/sync-and-scale.md §1; older messages are only in BulkExport).
+RETENTION_DAYS = {"messages": 400}
+
+
+def check_retention(resource: str, params: dict[str, str], now: datetime) -> None:
+    """Refuse a date filter of ``resource`` that reaches back past its retention."""
+    days = RETENTION_DAYS.get(resource)
+    if days is None:
+        return
+    cutoff = _day_start(int(now.timestamp())) - days * 86400
+    for param, kind, _column, value in active_filters(resource, params):
+        if kind.startswith("date") and _parse_instant(value, param)[0] < cutoff:
+            raise BadRequest(400, 20004, f"{param} {value} is outside of retention window "
+                                         f"of {days} days")
 
 
 # ---------------------------------------------------------------- page URIs

@@ -77,7 +77,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         head = [f"HTTP/1.1 {result['status']}", f"Server: {self.server_version}",
-                f"Date: {formatdate(usegmt=True)}",
+                f"Date: {_server_date(self.server.app)}",
                 *(f"{name}: {value}" for name, value in result["headers"]), "", ""]
         head_bytes = "\r\n".join(head).encode("latin-1")
         if fault == "truncate":
@@ -85,6 +85,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         else:    # one write: headers then body in two writes would meet Nagle + delayed ACK
             self.wfile.write(head_bytes + body if send_body else head_bytes)
+
+
+def _server_date(app) -> str:
+    """The HTTP ``Date``: the simulated present (the dataset's ``now``), as a real
+    server's Date is its present; a client judging how recent a day is reads it."""
+    now = getattr(getattr(app, "dataset", None), "now", None)
+    return formatdate(now.timestamp() if now is not None else None, usegmt=True)
 
 
 class LoopbackServer(ThreadingHTTPServer):

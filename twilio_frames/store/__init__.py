@@ -1,0 +1,1 @@
+"""The local store: a ledger of (resource, account, day) partitions in Parquet."""

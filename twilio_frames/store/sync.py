@@ -1,0 +1,260 @@
+"""Sync: fetch what a store is missing and what is still open, one partition at a time.
+
+Every (resource, account, period) is a unit of work on the client's one page scheduler
+(:func:`twilio_frames.fetch.units.fetch_units`); each unit's frame is written as soon
+as its last page arrives, replacing its partition whole and atomically
+(:func:`~twilio_frames.store.layout.write_partition`). A sync killed at any moment
+leaves every partition old or new, and the next sync fetches only what is missing or
+open. A lock file (``<root>/twilio-frames-store.lock``, ``flock``) keeps two syncs of one store from
+interleaving: the second is refused with a message naming the holder.
+
+A unit the API no longer serves (Messages older than 400 days: 400 / 20004; an account
+deleted after closure: 404 / 20404) never touches what the store holds; the result
+lists it. Credentials never reach the store: only frames and the facts of the fetch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Sequence
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import ConfigurationError, StoreError
+from ..fetch.paging import to_utc
+from ..fetch.units import Unit, fetch_units
+from ..resources import RESOURCES
+from . import ledger
+from .lock import clean_leftovers, store_lock
+from .layout import (PERIOD, create_store, iter_partitions, partition_path, read_meta,
+                     write_partition)
+
+__all__ = ["SyncResult", "sync", "RESOURCE_ORDER"]
+
+#: Resources a sync covers by default, in the order they are planned.
+RESOURCE_ORDER = ("accounts", "incoming_phone_numbers", "calls", "messages", "recordings",
+                  "usage_records")
+
+
+@dataclass
+class SyncResult:
+    """What a sync did. ``refused`` lists ``(resource, account_sid, period, message)``
+    of units the API would not serve (what the store held for them is kept)."""
+
+    fetched: int = 0
+    skipped: int = 0
+    records: int = 0
+    requests: int = 0
+    repaired: int = 0
+    kept: int = 0
+    refused: list = field(default_factory=list)
+    seconds: float = 0.0
+    now: pd.Timestamp | None = None
+    open: int = 0
+
+    def __str__(self) -> str:
+        text = (f"fetched {self.fetched} partitions ({self.records} records, {self.requests} "
+                f"requests, {self.open} still open), skipped {self.skipped} settled, "
+                f"{self.seconds:.1f}s")
+        if self.repaired:
+            text += f"; refetched {self.repaired} unreadable"
+        if self.refused:
+            text += (f"; {len(self.refused)} not served by the API any more "
+                     f"({self.kept} kept as stored)")
+        return text
+
+
+def sync(root, client, start=None, end=None, *, resources: Sequence[str] | None = None,
+         accounts="all", settle="48h", refresh: bool = False, progress=None) -> SyncResult:
+    """Bring the store at ``root`` up to date from ``client``; see :meth:`Store.sync`."""
+    started = time.perf_counter()
+    names = _resources(resources)
+    settle = ledger.parse_settle(settle)
+    start, end = to_utc(start), to_utc(end)
+    create_store(root, account_sid=client.account_sid)
+    with store_lock(root):
+        clean_leftovers(Path(root))
+        result = SyncResult()
+        frame, now = _accounts(client, result)
+        result.now = now
+        sids = _account_sids(frame, accounts)
+        if "accounts" in names:
+            settled, rows = _write(root, Unit("accounts", None), None, frame, now, settle,
+                                   client, 1)
+            result.fetched, result.open, result.records = 1, int(not settled), rows
+        start, end = _range(root, names, start, end, now)
+        units = _plan(root, names, sids, start, end, refresh, result)
+        with _progress(client, len(units), progress) as bar, _Writers(result) as writers:
+            for got in fetch_units(client, [u for u, _ in units],
+                                   on_page=lambda unit, page: _count(result, bar)):
+                if got.refused is not None:
+                    _refused(root, got, result)
+                else:
+                    writers.submit(_write, root, got.unit, _period(got.unit), got.frame, now,
+                                   settle, client, got.pages)
+                if bar is not None:
+                    bar.update(1)
+    result.refused.sort(key=lambda r: (r[0], r[1] or "", str(r[2])))
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+class _Writers:
+    """Partitions written on two threads while the next pages are fetched (the fsyncs
+    wait on the disk, not the CPU); at most ``limit`` frames wait; the first error is
+    raised here, after the writes already started have finished whole."""
+
+    def __init__(self, result: SyncResult, limit: int = 8) -> None:
+        self.result, self.limit, self.pending = result, limit, set()
+        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="twilio-frames-store")
+
+    def submit(self, fn, *args) -> None:
+        self.pending.add(self.pool.submit(fn, *args))
+        if len(self.pending) >= self.limit:
+            done, self.pending = wait(self.pending, return_when=FIRST_COMPLETED)
+            self._collect(done)
+
+    def _collect(self, done) -> None:
+        for future in done:
+            settled, rows = future.result()
+            self.result.fetched += 1
+            self.result.open += not settled
+            self.result.records += rows
+
+    def __enter__(self) -> _Writers:
+        return self
+
+    def __exit__(self, exc_type, *exc) -> None:
+        self.pool.shutdown(wait=True)
+        if exc_type is None:
+            self._collect(self.pending)
+
+
+def _resources(resources) -> list[str]:
+    if resources is None:
+        return list(RESOURCE_ORDER)
+    names = [resources] if isinstance(resources, str) else list(resources)
+    bad = [r for r in names if r not in RESOURCES]
+    if bad or not names:
+        raise ConfigurationError(f"unknown resources {bad or names}; expected some of: "
+                                 f"{', '.join(RESOURCE_ORDER)}")
+    return [r for r in RESOURCE_ORDER if r in names]
+
+
+def _accounts(client, result: SyncResult) -> tuple[pd.DataFrame, pd.Timestamp]:
+    """The Accounts list (first: it names the accounts) and the server's now."""
+    [got] = fetch_units(client, [Unit("accounts", None)])
+    result.requests += got.pages
+    if got.refused is not None:
+        raise got.refused
+    now = got.server_date or pd.Timestamp.now(tz="UTC")
+    return got.frame, now.floor("s")
+
+
+def _account_sids(frame: pd.DataFrame, accounts) -> list[str]:
+    known = frame["sid"].dropna().tolist()
+    if accounts is None or accounts == "all":
+        return known
+    sids = [accounts] if isinstance(accounts, str) else list(dict.fromkeys(accounts))
+    bad = [s for s in sids if s not in known]
+    if bad or not sids:
+        raise ConfigurationError(f"accounts must be 'all' or SIDs the Accounts list shows "
+                                 f"({', '.join(known)}); got {bad or sids}")
+    return sids
+
+
+def _range(root, names, start, end, now) -> tuple[pd.Timestamp, pd.Timestamp]:
+    end = end if end is not None else now
+    if start is None:
+        stored = _first_stored(root, names, "day") or _first_stored(root, names, "month")
+        if not stored:
+            raise ConfigurationError("the first sync of a store needs start= (the first "
+                                     "day of history to keep)")
+        start = pd.Timestamp(stored, tz="UTC")
+    if not start < end:
+        raise ConfigurationError(f"start {start} must be before end {end}")
+    return start, end
+
+
+def _first_stored(root, names, kind: str) -> dt.date | None:
+    """The first period stored of the resources of ``kind`` (days before months: a
+    month partition starts before the first day synced)."""
+    stored = [p.period for r in names if PERIOD[r] == kind for p in iter_partitions(root, r)]
+    return min(stored, default=None)
+
+
+def _plan(root, names, sids, start, end, refresh, result) -> list[tuple[Unit, dt.date]]:
+    """Units to fetch: every partition missing, open, unreadable, or all with refresh."""
+    units = []
+    for resource in names:
+        if resource == "accounts":
+            continue
+        for sid in sids:
+            for period in ledger.periods(resource, start, end):
+                if not refresh and _settled(root, resource, sid, period, result):
+                    result.skipped += 1
+                    continue
+                lo, hi = ledger.period_span(resource, period)
+                units.append((Unit(resource, sid, lo, hi), period))
+    return units
+
+
+def _settled(root, resource, sid, period, result) -> bool:
+    path = partition_path(root, resource, sid, period)
+    if not path.exists():
+        return False
+    try:
+        return bool(read_meta(path).get("settled"))
+    except StoreError:
+        result.repaired += 1          # unreadable: fetched again, replaced whole
+        return False
+
+
+def _period(unit: Unit) -> dt.date | None:
+    return None if unit.start is None else unit.start.date()
+
+
+def _refused(root, got, result: SyncResult) -> None:
+    """A unit the API no longer serves: keep what the store holds, say so."""
+    period = _period(got.unit)
+    exists = partition_path(root, got.unit.resource, got.unit.account_sid, period).exists()
+    result.kept += exists
+    result.refused.append((got.unit.resource, got.unit.account_sid, period, str(got.refused)))
+
+
+def _write(root, unit, period, frame, now, settle, client, pages) -> tuple[bool, int]:
+    settled, why = ledger.judge(unit.resource, period, frame, now=now, settle=settle)
+    meta = {"fetched_at": pd.Timestamp.now(tz="UTC").isoformat(), "server_now": now.isoformat(),
+            "settled": settled, "why": why, "settle": str(settle), "format": client.format,
+            "page_size": client.page_size, "pages": pages}
+    write_partition(root, unit.resource, unit.account_sid, period, frame, meta=meta)
+    return settled, len(frame)
+
+
+def _count(result: SyncResult, bar) -> None:
+    result.requests += 1
+    if bar is not None:
+        bar.set_postfix(requests=result.requests, refresh=False)
+
+
+@contextmanager
+def _progress(client, total: int, progress):
+    show = progress if progress is not None else client.progress
+    show = show if show is not None else _interactive()
+    if not show or not total:
+        yield None
+        return
+    from tqdm.auto import tqdm
+    with tqdm(total=total, desc="sync", unit=" partitions", leave=False) as bar:
+        yield bar
+
+
+def _interactive() -> bool:
+    import sys
+    stream = sys.stderr
+    return "ipykernel" in sys.modules or bool(stream is not None and stream.isatty())
