@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 import twilio_frames as tf
-from twilio_frames.categories import ancestors, parent_of, usage_lines
+from twilio_frames.bill_lines import usage_lines
+from twilio_frames.categories import ancestors, parent_of
 
 from billing_fixtures import ACCOUNT, SUB_A, frame, usage
 
@@ -116,3 +117,21 @@ def test_cost_totals_keep_accounts_apart_and_exact():
                      ignore_index=True)
     assert tf.cost_totals(both) == {"USD": Decimal("3.305")}
     assert np.dtype(usage_lines(both)["cost_micros"].dtype.numpy_dtype) == np.int64
+
+
+def test_children_above_their_parent_warn_and_still_add_up():
+    usage_frame = _month(("calls", "1.00"), ("calls-inbound", "1.30"), ("totalprice", "1.30"))
+    with pytest.warns(tf.OverlappingCategoriesWarning, match=r"more than their parent.*calls"):
+        lines = usage_lines(usage_frame)
+    assert lines.set_index("category").loc["calls (other)", "cost_micros"] == -300_000
+    assert lines["cost_micros"].sum() == 1_300_000
+
+
+def test_the_same_records_twice_are_refused_by_every_total():
+    """statements and cost_total summed a frame concatenated with itself (2x the bill)."""
+    once = _month(("sms", "1.00"), ("totalprice", "1.00"))
+    twice = pd.concat([once, once], ignore_index=True)
+    for total in (tf.cost_total, tf.statements):
+        with pytest.raises(tf.ConfigurationError, match="'sms' twice"):
+            total(twice)
+    assert tf.cost_total(once) == Decimal("1.000000")

@@ -184,7 +184,9 @@ def _usage_total_rows(usage: pd.DataFrame) -> pd.DataFrame:
 
 def _check_periods(usage: pd.DataFrame) -> None:
     """Refuse records of one account whose periods overlap without being the same (daily
-    and monthly records concatenated): their sum counts the same days twice."""
+    and monthly records concatenated), or the same record twice (a frame concatenated
+    with itself): their sum counts the same days twice."""
+    _check_twice(usage)
     spans = usage[["account_sid", "start_date", "end_date"]].drop_duplicates().sort_values(
         ["account_sid", "start_date", "end_date"], kind="stable")
     prev_end = spans.groupby("account_sid", sort=False)["end_date"].shift()
@@ -195,6 +197,21 @@ def _check_periods(usage: pd.DataFrame) -> None:
             f"usage records of account {row['account_sid']} cover overlapping periods "
             f"(one starts {_day(row['start_date'])} inside an earlier one): daily and "
             "monthly records mixed? Total one subresource at a time")
+
+
+def _check_twice(usage: pd.DataFrame) -> None:
+    """Refuse a usage frame holding one account's category for one period twice."""
+    codes, names = pd.factorize(usage["category"], use_na_sentinel=False)
+    lower = pd.factorize(pd.Index([str(n).lower() for n in names]))[0]    # once per name
+    twice = pd.DataFrame({"category": lower[codes] if len(names) else codes, **{
+        k: pd.factorize(usage[k])[0] for k in ("account_sid", "start_date", "end_date")}}
+    ).duplicated()
+    if twice.any():
+        row = usage[twice.to_numpy()].iloc[0]
+        raise ConfigurationError(
+            f"usage records hold category {str(row['category']).lower()!r} twice for account "
+            f"{row['account_sid']} and {_day(row['start_date'])}..{_day(row['end_date'])}; "
+            "the same records were fetched twice (concatenated frames?)")
 
 
 def _day(value) -> str:

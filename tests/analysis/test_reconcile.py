@@ -191,3 +191,12 @@ def test_every_category_the_lists_price_is_reconciled_calls_client_included(sim)
     listed = tf.cost_by_period(calls=calls, freq="M")["cost_micros"].sum()
     assert per_cat["calls"] + per_cat["calls-client"] == listed
     assert per_cat["calls"] < listed
+
+
+def test_the_same_usage_records_twice_are_refused():
+    """Each record was compared twice, doubling the report's match/mismatch counts."""
+    once = frame("usage_records", [usage("calls-client", "2024-01-05", price="0.50")])
+    twice = pd.concat([once, once], ignore_index=True)
+    with pytest.raises(tf.ConfigurationError, match="'calls-client' twice"):
+        tf.reconcile(twice, calls=frame("calls", []))
+    assert len(tf.reconcile(once, calls=frame("calls", []))) == 1

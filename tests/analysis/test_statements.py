@@ -4,6 +4,7 @@ unknown category is kept, markup and rounding exact against Decimal, the master 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -188,3 +189,83 @@ def test_a_month_without_totalprice_or_a_multi_month_record_is_refused():
                                              price="1.00", count=None)])
     with pytest.raises(tf.ConfigurationError, match="more than one month"):
         tf.statements(spanning)
+
+
+def test_no_usage_rows_give_no_statements_not_a_traceback():
+    st = tf.statements(frame("usage_records", []))
+    assert len(st) == 0 and list(st.columns) == tf.analysis.statements.STATEMENT_COLUMNS
+    assert str(st["charge_micros"].dtype) == "Int64"
+
+
+def test_daily_beside_monthly_records_are_refused_not_added():
+    """Both subresources in one frame would bill January's days twice."""
+    daily = frame("usage_records", [usage(c, "2024-01-31", price=p, count=n)
+                                    for c, p, n in (("sms", "0.10", "1"),
+                                                    ("totalprice", "0.10", None))])
+    both = pd.concat([_month(("sms", "3.10", "31"), ("totalprice", "3.10", None)), daily],
+                     ignore_index=True)
+    with pytest.raises(tf.ConfigurationError, match="overlapping periods"):
+        tf.statements(both)
+    with pytest.raises(tf.ConfigurationError, match="overlapping periods"):
+        tf.bill_by_account(both)
+
+
+@pytest.mark.parametrize("column", ["category", "account_sid", "price_unit"])
+def test_a_record_without_account_category_or_currency_is_refused(column):
+    """It used to vanish from the statement (its cost moved into 'no-category')."""
+    usage_frame = _month(("sms", "1.00", "1"), ("totalprice", "1.00", None))
+    usage_frame[column] = usage_frame[column].astype("object")
+    usage_frame.loc[0, column] = None
+    with pytest.raises(tf.ConfigurationError, match=f"have no {column}"):
+        tf.statements(usage_frame)
+    with pytest.raises(tf.ConfigurationError, match=f"have no {column}"):
+        tf.usage_lines(usage_frame)
+
+
+@pytest.mark.parametrize("rules", [{"default": {"per_unit": "-5"}}, {"minimum": "-5"},
+                                   {"monthly_fee": {"USD": "-1"}}])
+def test_negative_amounts_are_refused_naming_the_key(rules):
+    """A negative per_unit made negative charges; a negative minimum was ignored."""
+    with pytest.raises(tf.ConfigurationError, match="is negative"):
+        tf.load_rules(rules)
+
+
+def test_a_charge_too_large_to_hold_is_a_clear_error():
+    with pytest.raises(tf.ConfigurationError, match="sms.*check the rules"):
+        tf.statements(_month(("sms", "1.00", "1"), ("totalprice", "1.00", None)),
+                      rules={"default": {"percent": "1e30"}})
+
+
+def test_the_minimum_line_names_the_amount_charged():
+    usage_frame = _month(("sms", "1", "1"), ("totalprice", "1", None))
+    usage_frame["price_unit"] = pd.Categorical(["JPY", "JPY"])
+    st = tf.statements(usage_frame, rules={"minimum": "25.5"})
+    line = st.set_index("category").loc["minimum"]
+    assert line["charge_micros"] == 25_000_000 and st["charge_micros"].sum() == 26_000_000
+    assert line["description"] == "Monthly minimum of JPY 26"
+
+
+def test_an_account_without_a_name_keeps_its_rows_when_grouped_by_name(capsys):
+    """friendly_name was NaN without accounts=, and the CLI's per-customer summary
+    (grouped by name) dropped such a customer."""
+    from twilio_frames.cli.statements import _print_summary
+    st = tf.statements(_month(("sms", "1.00", "1"), ("totalprice", "1.00", None)))
+    assert st["friendly_name"].tolist() == [""]
+    check = pd.DataFrame({"status": pd.Series([], dtype="str")})
+    _print_summary(st, check, Path("st"), pd.Timestamp("2024-01-01"))
+    assert st["account_sid"].iloc[0] in capsys.readouterr().out
+
+
+def test_now_without_an_offset_is_utc_and_a_bad_now_is_a_clear_error():
+    usage_frame = _month(("sms", "1.00", "1"), ("totalprice", "1.00", None))
+    usage_frame["as_of"] = pd.NaT
+    assert tf.statements(usage_frame, now="2024-01-20")["provisional"].tolist() == [True]
+    assert tf.statements(usage_frame, now="2024-02-15")["provisional"].tolist() == [False]
+    with pytest.raises(tf.ConfigurationError, match="now='soon'"):
+        tf.statements(usage_frame, now="soon")
+
+
+def test_a_currency_given_twice_in_an_amount_table_is_refused():
+    """{usd = "25", USD = "30"} silently kept one of them."""
+    with pytest.raises(tf.ConfigurationError, match="minimum: a currency is given twice"):
+        tf.load_rules({"minimum": {"usd": "25", "USD": "30"}})

@@ -57,3 +57,17 @@ def test_bad_rules_fail_before_fetching_and_write_nothing(capsys, tmp_path, sim_
     with pytest.raises(SystemExit) as exc:
         main(["statements", "--month", "Nov", "--out", str(tmp_path / "x")])
     assert exc.value.code == 2 and "expected a month YYYY-MM" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("month", ["2026-13", "2026-1", "9999-12", "26-10"])
+def test_a_month_that_is_not_yyyy_mm_is_a_usage_error(capsys, tmp_path, month):
+    with pytest.raises(SystemExit) as exc:
+        main(["statements", "--month", month, "--out", str(tmp_path / "x")])
+    assert exc.value.code == 2 and "expected a month YYYY-MM" in capsys.readouterr().err
+
+
+def test_a_month_without_usage_says_so_and_writes_nothing(capsys, tmp_path, sim_env):
+    code, _, err = run(capsys, "statements", "--month", "2099-01", "--out",
+                       str(tmp_path / "st"), "--quiet")
+    assert code == 1 and "no Usage Records for 2099-01" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "st").exists()

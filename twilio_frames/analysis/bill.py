@@ -22,8 +22,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..categories import REMAINDER, REST_SUFFIX, ancestors, usage_lines
+from ..bill_lines import REMAINDER, REST_SUFFIX, usage_lines
+from ..categories import ancestors
 from ..errors import ConfigurationError
+from ..money import _check_periods
 from .summaries import bucket, check_freq, cost_by_period
 
 __all__ = ["LIST_FAMILIES", "DIFFERENCE", "bill_by_account", "list_priced"]
@@ -52,6 +54,7 @@ def _periods(when: pd.Series, freq: str | None) -> pd.Series:
 
 def _usage_part(usage: pd.DataFrame, freq: str | None) -> pd.DataFrame:
     lines = usage_lines(usage)
+    _check_periods(usage)               # daily beside monthly records: the same days twice
     if freq is not None and len(lines):
         split = bucket(lines["start_date"], freq) != bucket(lines["end_date"], freq)
         if split.any():
@@ -84,7 +87,8 @@ def bill_by_account(usage: pd.DataFrame, calls: pd.DataFrame | None = None,
         (``accounts=...``, i.e. ``IncludeSubaccounts=false``); daily records for
         ``freq="D"``/``"W"``.
     calls, messages, recordings : DataFrame, optional
-        The list frames.
+        The list frames. Without any, every line is a ``usage_records`` row (there is no
+        list cost to set beside them) and there is no difference row.
     freq : {None, "D", "W", "M"}
         None: one period over everything given (``period`` is NaT); else UTC periods.
 
@@ -105,7 +109,10 @@ def bill_by_account(usage: pd.DataFrame, calls: pd.DataFrame | None = None,
     keys = ["period", "account_sid", "currency"]
     lines = _usage_part(usage, freq)
     parts = []
-    if any(f is not None for f in (calls, messages, recordings)):
+    have_lists = any(f is not None for f in (calls, messages, recordings))
+    if not have_lists:          # nothing to set beside them: every line is Usage Records'
+        lines["listed"] = False
+    if have_lists:
         listed = cost_by_period(calls, messages, recordings, freq=freq or "M",
                                 by="account_sid")
         listed["period"] = listed["period"].dt.as_unit("us") if freq else pd.NaT
@@ -122,8 +129,9 @@ def bill_by_account(usage: pd.DataFrame, calls: pd.DataFrame | None = None,
     parts.append(only.drop(columns="n").rename(columns={"category": "item"}).assign(
         source="usage_records"))
     parts.append(_difference(lines, listed, keys))
-    out = pd.concat([p for p in parts if len(p)], ignore_index=True)
-    return _finish(out, keys)
+    parts = [p for p in parts if len(p)]
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
+    return _finish(out.reindex(columns=[*COLUMNS, *out.columns.difference(COLUMNS)]), keys)
 
 
 def _difference(lines: pd.DataFrame, listed: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -147,8 +155,10 @@ def _finish(out: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     out["count"] = pd.array(out["count"], dtype="Float64").round().astype("Int64")
     out["usage"] = pd.to_numeric(out["usage"], errors="coerce").astype("float64")
     out["item"] = out["item"].astype("str")
-    out["n_unrated"] = pd.array(out.get("n_unrated", pd.NA), dtype="Int64")
+    out["n_unrated"] = pd.array(out["n_unrated"], dtype="Int64")
     out = out.sort_values([*keys, "rank", "item"], kind="stable", ignore_index=True,
                           na_position="first")
-    out["usage_unit"] = out["usage_unit"].astype("str").replace({"nan": "", "<NA>": ""})
+    unit = out["usage_unit"].astype("object")
+    out["usage_unit"] = unit.where(unit.notna(), "").astype("str").replace(
+        {"nan": "", "<NA>": ""})
     return out[COLUMNS].assign(period=out["period"].astype("datetime64[us, UTC]"))

@@ -41,7 +41,7 @@ import pandas as pd
 from .billing import CATEGORIES, arrays
 from ..categories import CATEGORY_TREE, OverlappingCategoriesWarning, check_no_overlap
 from ..errors import ConfigurationError
-from ..money import exact_group_sums, require_columns, tolerance_micros
+from ..money import _check_twice, exact_group_sums, require_columns, tolerance_micros
 from .summaries import frames_given
 
 __all__ = ["CATEGORY_ROLLUPS", "OverlappingCategoriesWarning", "RECONCILED_CATEGORIES",
@@ -153,6 +153,7 @@ def _prepare_usage(usage: pd.DataFrame) -> pd.DataFrame:
     rec = usage.loc[:, list(_USAGE_COLUMNS)].copy()
     rec["category"] = rec["category"].astype("str").str.lower()
     rec = rec[rec["category"].isin(list(RECONCILED_CATEGORIES))].reset_index(drop=True)
+    _check_twice(rec)                   # each record compared twice: counts double
     rec["currency"] = rec["price_unit"].astype("str").str.upper()
     rec["first"] = _days(rec["start_date"])
     rec["last"] = _days(rec["end_date"])

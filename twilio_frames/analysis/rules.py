@@ -21,8 +21,8 @@ Per line: ``charge = cost * (1 + percent / 100) + per_unit * count`` (``pass_thr
 exactly, else the longest matching glob (ties: the first given), else ``default`` (which
 itself defaults to pass-through). Amounts (``per_unit``, ``monthly_fee``, ``minimum``)
 are decimal strings or numbers in the statement's currency, or a table by currency
-(``minimum = {USD = "25.00", JPY = "3000"}``). ``percent`` may be negative (a discount)
-down to -100.
+(``minimum = {USD = "25.00", JPY = "3000"}``), never negative. ``percent`` may be
+negative (a discount) down to -100.
 """
 
 from __future__ import annotations
@@ -110,12 +110,20 @@ def _decimal(value, where: str) -> Decimal:
 
 def _amount(value, where: str):
     if isinstance(value, dict):
-        table = {str(c).upper(): _decimal(v, f"{where}.{c}") for c, v in value.items()}
+        table = {str(c).upper(): _amount(v, f"{where}.{c}") if not isinstance(v, dict)
+                 else _decimal(v, f"{where}.{c}") for c, v in value.items()}
+        if len(table) < len(value):
+            raise ConfigurationError(f"{where}: a currency is given twice (codes are read "
+                                     f"in upper case): {sorted(value)}")
         bad = [c for c in table if not re.fullmatch(r"[A-Z]{3}", c)]
         if bad:
             raise ConfigurationError(f"{where}: {bad[0]!r} is not an ISO 4217 currency code")
         return table
-    return _decimal(value, where)
+    amount = _decimal(value, where)
+    if amount < 0:
+        raise ConfigurationError(f"{where}: {value!r} is negative; a discount is a "
+                                 "negative percent")
+    return amount
 
 
 def _rule(pattern: str, body, where: str) -> Rule:

@@ -28,9 +28,10 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ..categories import TOTAL, usage_lines
+from ..bill_lines import check_keys, usage_lines
+from ..categories import TOTAL
 from ..errors import ConfigurationError
-from ..money import minor_unit, require_columns
+from ..money import _check_periods, format_micros, minor_unit, require_columns
 from .rules import amount_in, load_rules
 
 __all__ = ["STATEMENT_COLUMNS", "RuleWarning", "round_half_up", "statements"]
@@ -84,6 +85,8 @@ def _check_scope(usage: pd.DataFrame, accounts: pd.DataFrame | None) -> None:
 def _months(usage: pd.DataFrame) -> pd.DataFrame:
     """Records summed per account, currency, UTC month and category."""
     require_columns(usage, _NEEDED, "usage_records")
+    check_keys(usage)
+    _check_periods(usage)                 # daily and monthly records together: refused
     first = usage["start_date"].dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("M")
     last = usage["end_date"].dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("M")
     if (first != last).any():
@@ -124,9 +127,20 @@ def _provisional(monthly: pd.DataFrame, now) -> pd.Series:
                           .normalize(), index=g.size().index).dt.tz_localize("UTC")
     as_of = g["as_of"].max()
     covered = g["end_date"].max() >= month_end
-    now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now).tz_convert("UTC")
+    now = pd.Timestamp.now(tz="UTC") if now is None else _utc(now)
     seen = as_of.where(as_of.notna(), now)
     return ~(covered & (seen >= month_end + pd.Timedelta(days=1)))
+
+
+def _utc(now) -> pd.Timestamp:
+    """``now`` as a UTC Timestamp; a time without an offset is read as UTC."""
+    try:
+        ts = pd.Timestamp(now)
+    except (ValueError, TypeError):
+        raise ConfigurationError(f"now={now!r} is not a date or time") from None
+    if pd.isna(ts):
+        raise ConfigurationError(f"now={now!r} is not a date or time")
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 def _charges(lines: pd.DataFrame, rules, step: np.ndarray, per_line: bool) -> np.ndarray:
@@ -142,7 +156,14 @@ def _charges(lines: pd.DataFrame, rules, step: np.ndarray, per_line: bool) -> np
     count = np.array([0 if pd.isna(v) else int(v) for v in lines["count"]], object)
     num = np.where(passing, cost * den, cost * factor + per_unit * count * den)
     lines["rule"] = [r.describe() for r in chosen]
-    return round_half_up(num, den, step if per_line else np.ones(len(lines), object))
+    out = round_half_up(num, den, step if per_line else np.ones(len(lines), object))
+    huge = (np.abs(out) >= 2 ** 62).astype(bool)      # headroom for fees and totals
+    if huge.any():
+        i = int(np.flatnonzero(huge)[0])
+        raise ConfigurationError(
+            f"the charge of {lines['category'].iloc[i]!r} by rule {lines['rule'].iloc[i]!r} "
+            "is beyond what a statement can hold (4.6e12 currency units): check the rules")
+    return out
 
 
 def _extra_lines(lines: pd.DataFrame, rules, rounding: str) -> pd.DataFrame:
@@ -166,7 +187,8 @@ def _extra_lines(lines: pd.DataFrame, rules, rounding: str) -> pd.DataFrame:
         floor = _micros(amount_in(rules.minimum, cur), step)
         reached = total + sum(e[2] for e in extra)
         if floor and reached < floor:
-            extra.append(("minimum", f"Monthly minimum of {cur} {amount_in(rules.minimum, cur)}",
+            shown = format_micros(floor, places=minor_unit(cur))     # as charged: JPY 26
+            extra.append(("minimum", f"Monthly minimum of {cur} {shown}",
                           floor - reached, "minimum", "minimum"))
         rows += [{**{k: base[k] for k in (*_KEYS, "account_sid", "start_date", "end_date",
                                           "provisional")},
@@ -214,8 +236,8 @@ def statements(usage: pd.DataFrame, *, accounts: pd.DataFrame | None = None, rul
     rounding : {"line", "statement"}
         Round each line half-up to the currency's minor unit (default), or keep lines to
         the micro-unit and round each statement's total once (a ``rounding`` line).
-    now : Timestamp, optional
-        The present, for records without ``as_of``.
+    now : Timestamp or str, optional
+        The present, for records without ``as_of`` (no offset: UTC).
 
     Returns
     -------
@@ -228,6 +250,8 @@ def statements(usage: pd.DataFrame, *, accounts: pd.DataFrame | None = None, rul
         raise ConfigurationError(f"rounding must be 'line' or 'statement', got {rounding!r}")
     rules = load_rules(rules)
     _check_scope(usage, accounts)
+    if not len(usage):
+        return _empty()
     monthly = _months(usage)
     _require_totals(monthly)
     provisional = _provisional(monthly, now)
@@ -248,9 +272,20 @@ def statements(usage: pd.DataFrame, *, accounts: pd.DataFrame | None = None, rul
     return out
 
 
+def _empty() -> pd.DataFrame:
+    """The statements of no usage: the columns, no rows."""
+    out = pd.DataFrame(columns=STATEMENT_COLUMNS)
+    for col in ("cost_micros", "charge_micros", "count"):
+        out[col] = pd.array([], "Int64")
+    for col in ("start_date", "end_date"):
+        out[col] = pd.Series([], dtype="datetime64[us, UTC]")
+    return out.astype({"cost": "float64", "charge": "float64", "provisional": bool})
+
+
 def _finish(out: pd.DataFrame, accounts: pd.DataFrame | None) -> pd.DataFrame:
     names = {} if accounts is None else dict(zip(accounts["sid"], accounts["friendly_name"]))
-    out["friendly_name"] = out["account_sid"].map(names).astype("str")
+    named = out["account_sid"].map(names).astype("object")
+    out["friendly_name"] = named.where(named.notna(), "").astype("str")   # NaN: dropped by groupby
     for col in ("cost_micros", "charge_micros", "count"):
         out[col] = pd.array([pd.NA if pd.isna(v) else int(v) for v in out[col]], "Int64")
     out["cost"] = out["cost_micros"].astype("float64") / 1e6

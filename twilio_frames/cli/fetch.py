@@ -50,7 +50,11 @@ examples:
   {PROG} export line-items --resource calls --start 2026-10-01 --end 2026-11-01 \\
       --out call-line-items.csv
 
-billing: billed usage and cost per period, account (or --by column) and product.
+billing: per period and account the whole bill, adding up to the account's totalprice:
+  the products the lists price (source "lists"), then what only daily Usage Records see,
+  asked per account with IncludeSubaccounts=false (source "usage_records": phone numbers,
+  recording storage, other categories) and any "difference" between the two. With --by
+  another column (our_number), the lists' products only.
 line-items: one row per call, message or recording with its billing columns.
 The file type follows the extension: .csv, .jsonl or .parquet (money exact in each);
 any other extension is refused before anything is fetched."""
@@ -132,12 +136,15 @@ def add_export_command(subparsers) -> None:
     so ``export line-items --freq D`` is a usage error, not silently ignored."""
     parser = _parser(subparsers, "export", help="write the billing or line-items file "
                      "(.csv, .jsonl, .parquet)", description="Fetch calls, messages and "
-                     "recordings for [--start, --end) and write a billing or line-items "
-                     "file (exact money, UTC dates).", epilog=EXPORT_EPILOG)
+                     "recordings (and for billing per account daily Usage Records) for "
+                     "[--start, --end) and write a billing or line-items file (exact "
+                     "money, UTC dates).", epilog=EXPORT_EPILOG)
     kinds = parser.add_subparsers(dest="kind", metavar="KIND", required=True)
-    billing = _parser(kinds, "billing", help="billed usage and cost per period, account "
-                      "and product", description="Billed usage and cost per UTC period, "
-                      "account (or --by column) and product.", epilog=EXPORT_EPILOG)
+    billing = _parser(kinds, "billing", help="each account's whole bill per period "
+                      "(lists and Usage Records)", description="Each account's whole bill "
+                      "per UTC period, adding up to its totalprice: the lists' products, "
+                      "then what only Usage Records see (with --by another column: the "
+                      "lists' products only).", epilog=EXPORT_EPILOG)
     _add_range(billing, required=True)
     billing.add_argument("--freq", choices=("D", "W", "M"), default="M",
                          help="period length, day/week/month (default: M)")
@@ -169,10 +176,26 @@ def run_export(args: argparse.Namespace) -> int:
             write_line_items_csv(frame, args.out, overwrite=args.overwrite)
             what = f"{len(frame):,} {args.resource} line items"
         else:
-            frames = {name: getattr(client, name)(start, end, accounts=accounts)
-                      for name in ("calls", "messages", "recordings")}
-            write_billing_csv(args.out, **frames, freq=args.freq, by=args.by, start=start,
-                              end=end, overwrite=args.overwrite)
-            what = "billing for " + ", ".join(f"{len(f):,} {n}" for n, f in frames.items())
+            what = _export_billing(client, args, start, end, accounts, write_billing_csv)
     print(f"Wrote {what} to {args.out}")
     return 0
+
+
+def _export_billing(client, args, start, end, accounts, write_billing_csv) -> str:
+    """billing.csv: per account the whole bill (the lists' products, then what only
+    Usage Records see, asked per account with IncludeSubaccounts=false, so each account
+    and period adds up to its totalprice); per --by other than account_sid, the lists'
+    products only (Usage Records know accounts, not numbers)."""
+    frames = {name: getattr(client, name)(start, end, accounts=accounts)
+              for name in ("calls", "messages", "recordings")}
+    whole = args.by == "account_sid"
+    if whole:
+        frames["usage"] = client.usage_records("daily", start=start, end=end,
+                                               accounts=accounts)
+    write_billing_csv(args.out, **frames, freq=args.freq, by=args.by, start=start, end=end,
+                      overwrite=args.overwrite)
+    counts = ", ".join(f"{len(f):,} {'usage records' if n == 'usage' else n}"
+                       for n, f in frames.items())
+    return (f"the whole bill per account ({counts}; source says lists or Usage Records)"
+            if whole else f"list products per {args.by} ({counts}; Usage Records are per "
+            "account, so phone numbers and other categories are not in it)")

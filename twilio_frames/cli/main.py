@@ -12,8 +12,8 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from .commands import (_positive_int, add_demo_command, add_report_command, guarded,
-                           instant)
+from .commands import _positive_int, guarded, instant
+from .report import add_demo_command, add_report_command
 from .fetch import add_export_command, add_fetch_command
 from .anomalies import add_anomalies_command
 from .sync import add_sync_command

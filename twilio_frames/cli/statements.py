@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import re
 import textwrap
 
+from ..errors import ConfigurationError
 from .commands import (PROG, _accounts, _add_output_options, _add_source_options, _client,
                        _parser, guarded, text_table)
 
@@ -37,10 +39,19 @@ PROVISIONAL on every statement."""
 
 
 def _month(text: str) -> dt.date:
+    """``2026-10`` -> 2026-10-01; exactly four and two digits, a month that has a next."""
     try:
-        return dt.datetime.strptime(text, "%Y-%m").date()
-    except ValueError:
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}", text):
+            raise ValueError(text)
+        start = dt.datetime.strptime(text, "%Y-%m").date()
+        _next_month(start)
+    except (ValueError, OverflowError):
         raise argparse.ArgumentTypeError(f"expected a month YYYY-MM, got {text!r}") from None
+    return start
+
+
+def _next_month(start: dt.date) -> dt.date:
+    return (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
 def add_statements_command(subparsers) -> None:
@@ -74,12 +85,15 @@ def run_statements(args: argparse.Namespace) -> int:
     rules = load_rules(args.rules)                        # bad rules: before any fetch
     check_output(args.out, folder=True, overwrite=args.overwrite, marker=STATEMENTS_MARKER)
     start = args.month
-    end = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    end = _next_month(start)
     with _client(args) as client:
         accounts = client.accounts()
         sids = accounts["sid"].tolist() if _accounts(args.accounts) == "all" else \
             args.accounts
         usage = client.usage_records("monthly", start=start, end=end, accounts=sids)
+        if not len(usage):
+            raise ConfigurationError(f"no Usage Records for {start:%Y-%m} in the "
+                                     f"{len(sids)} account(s): no statements to write")
         master = client.usage_records("monthly", start=start, end=end,
                                       include_subaccounts=True)
         lists = {name: getattr(client, name)(start, end, accounts=sids)

@@ -110,7 +110,8 @@ def write_billing_csv(path: str | os.PathLike, *, calls: pd.DataFrame | None = N
             "M": starts + pd.offsets.MonthEnd(0)}[freq]
     if start is not None or end is not None:
         starts, ends = _clip_periods(starts, ends, start, end,
-                                     calls=calls, messages=messages, recordings=recordings)
+                                     calls=calls, messages=messages, recordings=recordings,
+                                     usage_records=usage)
     out = pd.DataFrame({"period_start": starts.dt.tz_localize("UTC"),
                         "period_end": ends.dt.tz_localize("UTC")})
     for col in by:
@@ -143,6 +144,9 @@ def _clip_periods(starts: pd.Series, ends: pd.Series, start, end, **frames):
     for resource, frame in frames.items():
         if frame is None or not len(frame):
             continue
+        if resource == "usage_records":
+            _usage_inside(frame, first, stop, start, end)
+            continue
         when = arrays(frame, resource, category=False)["when"]
         when = when[when != np.iinfo(np.int64).min].astype("datetime64[us]")
         if len(when) and ((first is not None and when.min() < first.to_datetime64())
@@ -155,6 +159,18 @@ def _clip_periods(starts: pd.Series, ends: pd.Series, start, end, **frames):
         last = (stop - pd.Timedelta(microseconds=1)).normalize()
         ends = ends.where(ends <= last, last)
     return starts, ends
+
+
+def _usage_inside(usage: pd.DataFrame, first, stop, start, end) -> None:
+    """Usage Records cover [start_date, end_date] (inclusive days): a month's record
+    given with a mid-month ``start`` would be labelled as that half month."""
+    days = [usage[c].dt.tz_convert("UTC").dt.tz_localize(None) for c in ("start_date",
+                                                                         "end_date")]
+    if (first is not None and (days[0] < first.normalize()).any()) or (
+            stop is not None and (days[1] >= stop).any()):
+        raise ConfigurationError(f"usage records cover days outside [{start}, {end}); the "
+                                 "billing periods would be mislabelled: fetch them for the "
+                                 "same range (daily records for a part of a month)")
 
 
 def write_line_items_csv(frame: pd.DataFrame, path: str | os.PathLike, *,

@@ -19,7 +19,7 @@ from ...money import micros_to_decimal, minor_unit
 from ...analysis.bill import bill_by_account
 from ...analysis.reconciliation import reconcile, usage_totals
 from ...analysis.statements import statements
-from ...categories import REMAINDER
+from ...bill_lines import REMAINDER
 from ...analysis.summaries import cost_by_period, top_countries, top_numbers, unrated
 from .recon_summary import STATUSES, recon_summary
 from .suspicious import compute_suspicious, write_suspicious

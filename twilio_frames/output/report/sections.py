@@ -54,7 +54,7 @@ def statements_section(tables: Tables, files: list[str]) -> str:
         stem = f"statements/{sid}-{month}"
         page = f"{stem}.html" if f"{stem}.html" in files else f"{stem}-{cur}.html"
         period = f"{part['start_date'].min():%Y-%m-%d} to {part['end_date'].max():%Y-%m-%d}"
-        rows.append({"customer": part["friendly_name"].iloc[0], "month": month,
+        rows.append({"customer": part["friendly_name"].iloc[0] or sid, "month": month,
                      "days": period, "currency": cur, "lines": int((part["line"] != "fee").sum()),
                      "Twilio cost": money_text(Decimal(int(part["cost_micros"].sum()))
                                                .scaleb(-6), cur),
