@@ -29,7 +29,7 @@ from .frames import combine_frames, partial_frame
 from .parse import Page
 from .paging import PageChain, date_filters, fetch_page, iter_chains, list_url
 
-__all__ = ["Unit", "UnitFrame", "fetch_units", "REFUSED_CODES"]
+__all__ = ["Unit", "UnitFrame", "fetch_units", "split_unit", "REFUSED_CODES"]
 
 #: One-page units with fewer records than this are converted together, many at a time.
 SMALL = 1000
@@ -78,7 +78,7 @@ def fetch_units(client, units: Sequence[Unit], *,
 
 def _fetch_wave(client, units, on_page) -> Iterator[UnitFrame]:
     specs = [_spec(client, u) for u in units]
-    paths = {urlsplit(url).path: u.resource for u, (url, _, _) in zip(units, specs)}
+    paths = {_list_path(url): u.resource for u, (url, _, _) in zip(units, specs)}
     dates: dict[str, pd.Timestamp | None] = dict.fromkeys(url for url, _, _ in specs)
     fetch = _fetcher(client, paths, dates)
     builders: dict[int, FrameBuilder] = {}
@@ -154,6 +154,21 @@ def _build_small(resource: str, done: list[_Done]) -> Iterator[UnitFrame]:
         yield UnitFrame(d.unit, _attrs(d.unit, frame), None, 1, d.date)
 
 
+def split_unit(unit: Unit, frame: pd.DataFrame,
+               spans: Sequence[tuple[pd.Timestamp, pd.Timestamp]]) -> list[pd.DataFrame]:
+    """The frames of ``unit``'s sub-intervals ``spans``, cut from the frame of the
+    whole unit: each is what a unit of that one interval gives (its rows by the date
+    field the API filters on, in the served order, categories from its own values)."""
+    res = get_resource(unit.resource)
+    times = frame[res.date_field]
+    parts = []
+    for lo, hi in spans:
+        part = frame[_inside(times, _bound_us(lo, -1), _bound_us(hi, 1))]
+        part = combine_frames(unit.resource, [part.reset_index(drop=True)])
+        parts.append(_attrs(unit, part))
+    return parts
+
+
 def _attrs(unit: Unit, frame: pd.DataFrame) -> pd.DataFrame:
     if unit.resource == "usage_records":
         frame.attrs["include_subaccounts"] = False
@@ -180,7 +195,7 @@ def _fetcher(client, paths: dict[str, str], dates: dict) -> Callable[[str], Page
     """``fetch(url) -> Page`` for the scheduler: the resource from the URL's list path,
     the server's Date header kept, a refused unit turned into an empty marked page."""
     def fetch(url: str) -> Page:
-        resource = paths.get(urlsplit(url).path)
+        resource = paths.get(_list_path(url))
         if resource is None:
             raise ParseError("next_page_uri leaves the list it belongs to", url=url)
         try:
@@ -196,6 +211,12 @@ def _fetcher(client, paths: dict[str, str], dates: dict) -> Callable[[str], Page
         return fetch_page(lambda _: response.body, url, format=client.format,
                           resource=resource)
     return fetch
+
+
+def _list_path(url: str) -> str:
+    """A list's path without its format suffix (an XML list's ``NextPageUri`` has none)."""
+    path = urlsplit(url).path
+    return path.removesuffix(".json").removesuffix(".xml")
 
 
 def _http_date(value: str | None) -> pd.Timestamp | None:

@@ -1,8 +1,12 @@
 """Sync: fetch what a store is missing and what is still open, one partition at a time.
 
-Every (resource, account, period) is a unit of work on the client's one page scheduler
-(:func:`twilio_frames.fetch.units.fetch_units`); each unit's frame is written as soon
-as its last page arrives, replacing its partition whole and atomically
+Every (resource, account, period) is a partition. Consecutive missing days of one
+(resource, account) are fetched as one date-filtered list (at most :data:`SPAN_DAYS`
+days: a sparse account's days share a page; a dense one's list follows its pages) on
+the client's one page scheduler (:func:`twilio_frames.fetch.units.fetch_units`), then
+cut by UTC day into exactly what each day's own list gives
+(:func:`~twilio_frames.fetch.units.split_unit`). Each day's frame is written as soon
+as its list's last page arrives, replacing its partition whole and atomically
 (:func:`~twilio_frames.store.layout.write_partition`). A sync killed at any moment
 leaves every partition old or new, and the next sync fetches only what is missing or
 open. A lock file (``<root>/twilio-frames-store.lock``, ``flock``) keeps two syncs of one store from
@@ -27,7 +31,7 @@ import pandas as pd
 
 from ..errors import ConfigurationError, StoreError
 from ..fetch.paging import to_utc
-from ..fetch.units import Unit, fetch_units
+from ..fetch.units import Unit, fetch_units, split_unit
 from ..resources import RESOURCES
 from . import ledger
 from .lock import clean_leftovers, store_lock
@@ -35,6 +39,9 @@ from .layout import (PERIOD, create_store, iter_partitions, partition_path, read
                      write_partition)
 
 __all__ = ["SyncResult", "sync", "RESOURCE_ORDER"]
+
+#: Most consecutive days of one (resource, account) one list request covers.
+SPAN_DAYS = 31
 
 #: Resources a sync covers by default, in the order they are planned.
 RESOURCE_ORDER = ("accounts", "incoming_phone_numbers", "calls", "messages", "recordings",
@@ -88,20 +95,40 @@ def sync(root, client, start=None, end=None, *, resources: Sequence[str] | None 
                                    client, 1)
             result.fetched, result.open, result.records = 1, int(not settled), rows
         start, end = _range(root, names, start, end, now)
-        units = _plan(root, names, sids, start, end, refresh, result)
-        with _progress(client, len(units), progress) as bar, _Writers(result) as writers:
-            for got in fetch_units(client, [u for u, _ in units],
-                                   on_page=lambda unit, page: _count(result, bar)):
-                if got.refused is not None:
-                    _refused(root, got, result)
-                else:
-                    writers.submit(_write, root, got.unit, _period(got.unit), got.frame, now,
-                                   settle, client, got.pages)
-                if bar is not None:
-                    bar.update(1)
+        plan = dict(_plan(root, names, sids, start, end, refresh, result))
+        total = sum(len(days) for days in plan.values())
+        with _progress(client, total, progress) as bar, _Writers(result) as writers:
+            retry = _fetch(root, client, plan, now, settle, result, writers, bar)
+            # a list of several days the API refuses (e.g. partly outside retention):
+            # each day asked alone, as a one-day partition always was
+            _fetch(root, client, retry, now, settle, result, writers, bar)
     result.refused.sort(key=lambda r: (r[0], r[1] or "", str(r[2])))
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _fetch(root, client, plan, now, settle, result, writers, bar) -> dict:
+    """Fetch every unit of ``plan`` (unit -> its periods), write each period's frame;
+    the refused units of several periods come back as one-period units."""
+    retry = {}
+    for got in fetch_units(client, list(plan), on_page=lambda unit, page: _count(result, bar)):
+        periods = plan[got.unit]
+        if got.refused is not None and len(periods) > 1:
+            retry.update(_units(got.unit.resource, got.unit.account_sid, periods, 1))
+            continue
+        if got.refused is not None:
+            _refused(root, got, result)
+        else:
+            spans = [ledger.period_span(got.unit.resource, p) for p in periods]
+            frames = ([got.frame] if len(periods) == 1
+                      else split_unit(got.unit, got.frame, spans))
+            for (lo, hi), period, frame in zip(spans, periods, frames):
+                writers.submit(_write, root, Unit(got.unit.resource, got.unit.account_sid,
+                                                  lo, hi), period, frame, now, settle,
+                               client, got.pages)
+        if bar is not None:
+            bar.update(len(periods))
+    return retry
 
 
 class _Writers:
@@ -188,19 +215,35 @@ def _first_stored(root, names, kind: str) -> dt.date | None:
     return min(stored, default=None)
 
 
-def _plan(root, names, sids, start, end, refresh, result) -> list[tuple[Unit, dt.date]]:
-    """Units to fetch: every partition missing, open, unreadable, or all with refresh."""
+def _plan(root, names, sids, start, end, refresh, result) -> list[tuple[Unit, list]]:
+    """Units to fetch, each with the periods it covers: every partition missing, open,
+    unreadable, or all with refresh; consecutive days of one list share a unit."""
     units = []
     for resource in names:
         if resource == "accounts":
             continue
+        step = SPAN_DAYS if PERIOD[resource] == "day" else 1
         for sid in sids:
+            run = []
             for period in ledger.periods(resource, start, end):
                 if not refresh and _settled(root, resource, sid, period, result):
                     result.skipped += 1
-                    continue
-                lo, hi = ledger.period_span(resource, period)
-                units.append((Unit(resource, sid, lo, hi), period))
+                    units += _units(resource, sid, run, step)
+                    run = []
+                else:
+                    run.append(period)
+            units += _units(resource, sid, run, step)
+    return units
+
+
+def _units(resource, sid, run, step) -> list[tuple[Unit, list]]:
+    """Consecutive ``run`` of periods as units of at most ``step`` periods."""
+    units = []
+    for at in range(0, len(run), step):
+        periods = run[at:at + step]
+        lo, hi = ledger.period_span(resource, periods[0])[0], ledger.period_span(
+            resource, periods[-1])[1]
+        units.append((Unit(resource, sid, lo, hi), periods))
     return units
 
 
