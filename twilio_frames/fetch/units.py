@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+import numpy as np
 import pandas as pd
 
 from ..errors import APIError, ParseError
@@ -156,16 +157,27 @@ def _build_small(resource: str, done: list[_Done]) -> Iterator[UnitFrame]:
 
 def split_unit(unit: Unit, frame: pd.DataFrame,
                spans: Sequence[tuple[pd.Timestamp, pd.Timestamp]]) -> list[pd.DataFrame]:
-    """The frames of ``unit``'s sub-intervals ``spans``, cut from the frame of the
-    whole unit: each is what a unit of that one interval gives (its rows by the date
-    field the API filters on, in the served order, categories from its own values)."""
+    """The frames of ``unit``'s consecutive sub-intervals ``spans``, cut from the frame
+    of the whole unit: each is what a unit of that one interval gives (its rows by the
+    date field the API filters on, in the served order, categories from its own values).
+    One stable reorder by interval, then each interval is a slice of it."""
     res = get_resource(unit.resource)
-    times = frame[res.date_field]
+    times = frame[res.date_field].to_numpy(dtype="datetime64[us]").view(np.int64)
+    edges = np.array([_bound_us(lo, -1) for lo, _ in spans] + [_bound_us(spans[-1][1], 1)])
+    where = np.searchsorted(edges, times, side="right") - 1     # interval of each row
+    inside = _inside(frame[res.date_field], edges[0], edges[-1])
+    where = np.where(inside, where, len(spans))                # outside every span: dropped
+    order = np.argsort(where, kind="stable")
+    ordered = frame.take(order).reset_index(drop=True)
+    cuts = np.searchsorted(where[order], np.arange(len(spans) + 1))
+    # categories of a part are the known ones unless the whole has unknown values
+    exact = len(ordered.columns) == len(res.columns) and all(
+        len(ordered[c.name].cat.categories) == len(c.values)
+        for c in res.columns if c.kind == "category")
     parts = []
-    for lo, hi in spans:
-        part = frame[_inside(times, _bound_us(lo, -1), _bound_us(hi, 1))]
-        part = combine_frames(unit.resource, [part.reset_index(drop=True)])
-        parts.append(_attrs(unit, part))
+    for at in range(len(spans)):
+        part = ordered.iloc[cuts[at]:cuts[at + 1]].reset_index(drop=True)
+        parts.append(_attrs(unit, part if exact else combine_frames(unit.resource, [part])))
     return parts
 
 
