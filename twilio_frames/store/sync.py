@@ -1,13 +1,14 @@
 """Sync: fetch what a store is missing and what is still open, one partition at a time.
 
 Every (resource, account, period) is a partition. Consecutive missing days of one
-(resource, account) are fetched as one date-filtered list (at most :data:`SPAN_DAYS`
-days: a sparse account's days share a page; a dense one's list follows its pages) on
-the client's one page scheduler (:func:`twilio_frames.fetch.units.fetch_units`), then
-cut by UTC day into exactly what each day's own list gives
-(:func:`~twilio_frames.fetch.units.split_unit`). Each day's frame is written as soon
-as its list's last page arrives, replacing its partition whole and atomically
-(:func:`~twilio_frames.store.layout.write_partition`). A sync killed at any moment
+(resource, account) are fetched as one date-filtered list on the client's one page
+scheduler (:func:`twilio_frames.fetch.units.fetch_units`) and cut by UTC day into
+exactly what each day's own list gives (:func:`~twilio_frames.fetch.units.split_unit`).
+The first day of each run is fetched alone: its rows size the lists of the rest (about
+one page each, at most :data:`SPAN_DAYS` days; a list that proves denser follows its
+pages). Each day's frame is written as soon as its list's last page arrives, replacing
+its partition whole and atomically (:func:`~twilio_frames.store.layout.write_partition`).
+A sync killed at any moment
 leaves every partition old or new, and the next sync fetches only what is missing or
 open. A lock file (``<root>/twilio-frames-store.lock``, ``flock``) keeps two syncs of one store from
 interleaving: the second is refused with a message naming the holder.
@@ -95,21 +96,41 @@ def sync(root, client, start=None, end=None, *, resources: Sequence[str] | None 
                                    client, 1)
             result.fetched, result.open, result.records = 1, int(not settled), rows
         start, end = _range(root, names, start, end, now)
-        plan = dict(_plan(root, names, sids, start, end, refresh, result))
-        total = sum(len(days) for days in plan.values())
+        runs = _plan(root, names, sids, start, end, refresh, result)
+        total = sum(len(periods) for *_, periods in runs)
         with _progress(client, total, progress) as bar, _Writers(result) as writers:
-            retry = _fetch(root, client, plan, now, settle, result, writers, bar)
+            # the first day of each run alone says how many rows a day holds; the rest
+            # of the run then goes in lists of about one page
+            day = {r: PERIOD[r] == "day" for r, *_ in runs}
+            probes, sizes = {}, {}
+            for resource, sid, periods in runs:
+                probes.update(_units(resource, sid, periods[:1] if day[resource] else periods, 1))
+            retry = _fetch(root, client, probes, now, settle, result, writers, bar, sizes)
+            rest = {}
+            for resource, sid, periods in runs:
+                if day[resource]:
+                    step = _span_days(client.page_size, sizes.get((resource, sid)))
+                    rest.update(_units(resource, sid, periods[1:], step))
+            retry.update(_fetch(root, client, rest, now, settle, result, writers, bar, sizes))
             # a list of several days the API refuses (e.g. partly outside retention):
             # each day asked alone, as a one-day partition always was
-            _fetch(root, client, retry, now, settle, result, writers, bar)
+            _fetch(root, client, retry, now, settle, result, writers, bar, sizes)
     result.refused.sort(key=lambda r: (r[0], r[1] or "", str(r[2])))
     result.seconds = time.perf_counter() - started
     return result
 
 
-def _fetch(root, client, plan, now, settle, result, writers, bar) -> dict:
-    """Fetch every unit of ``plan`` (unit -> its periods), write each period's frame;
-    the refused units of several periods come back as one-period units."""
+def _span_days(page_size: int, rows: int | None) -> int:
+    """Days one list covers when a day held ``rows`` (None: unknown, one day)."""
+    if rows is None:
+        return 1
+    return max(1, min(SPAN_DAYS, page_size // max(2 * rows, 1)))
+
+
+def _fetch(root, client, plan, now, settle, result, writers, bar, sizes) -> dict:
+    """Fetch every unit of ``plan`` (unit -> its periods), write each period's frame,
+    note each one-period unit's rows in ``sizes``; the refused units of several periods
+    come back as one-period units."""
     retry = {}
     for got in fetch_units(client, list(plan), on_page=lambda unit, page: _count(result, bar)):
         periods = plan[got.unit]
@@ -119,6 +140,8 @@ def _fetch(root, client, plan, now, settle, result, writers, bar) -> dict:
         if got.refused is not None:
             _refused(root, got, result)
         else:
+            if len(periods) == 1:
+                sizes[got.unit.resource, got.unit.account_sid] = len(got.frame)
             spans = [ledger.period_span(got.unit.resource, p) for p in periods]
             frames = ([got.frame] if len(periods) == 1
                       else split_unit(got.unit, got.frame, spans))
@@ -215,24 +238,23 @@ def _first_stored(root, names, kind: str) -> dt.date | None:
     return min(stored, default=None)
 
 
-def _plan(root, names, sids, start, end, refresh, result) -> list[tuple[Unit, list]]:
-    """Units to fetch, each with the periods it covers: every partition missing, open,
-    unreadable, or all with refresh; consecutive days of one list share a unit."""
+def _plan(root, names, sids, start, end, refresh, result) -> list[tuple[str, str, list]]:
+    """Runs of consecutive periods to fetch, ``(resource, sid, periods)``: every
+    partition missing, open, unreadable, or all with refresh."""
     units = []
     for resource in names:
         if resource == "accounts":
             continue
-        step = SPAN_DAYS if PERIOD[resource] == "day" else 1
         for sid in sids:
             run = []
             for period in ledger.periods(resource, start, end):
                 if not refresh and _settled(root, resource, sid, period, result):
                     result.skipped += 1
-                    units += _units(resource, sid, run, step)
+                    units += [(resource, sid, run)] if run else []
                     run = []
                 else:
                     run.append(period)
-            units += _units(resource, sid, run, step)
+            units += [(resource, sid, run)] if run else []
     return units
 
 
