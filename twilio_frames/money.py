@@ -94,7 +94,7 @@ def format_micros(micros, *, places: int = 6) -> str:
 def infer_resource(frame: pd.DataFrame, resource: str | None = None) -> str:
     """Name the resource a frame holds: ``resource`` if given, else ``frame.attrs``,
     else its columns. Raises ConfigurationError when none of these tells."""
-    name = resource or frame.attrs.get("resource")
+    name = resource or (getattr(frame, "attrs", None) or {}).get("resource")
     if name:
         return str(name)
     for name, markers in _RESOURCE_MARKERS:

@@ -26,6 +26,7 @@ from ..bill_lines import REMAINDER, REST_SUFFIX, usage_lines
 from ..categories import ancestors
 from ..errors import ConfigurationError
 from ..money import _check_periods
+from . import engine
 from .summaries import bucket, check_freq, cost_by_period
 
 __all__ = ["LIST_FAMILIES", "DIFFERENCE", "bill_by_account", "list_priced"]
@@ -101,13 +102,14 @@ def bill_by_account(usage: pd.DataFrame, calls: pd.DataFrame | None = None,
         ``difference`` (see the module notes). Where the usage has a totalprice record,
         the rows of an account, period and currency add up exactly to it.
     """
-    if usage.attrs.get("include_subaccounts") is True:
+    engine.check_frame("usage", usage)
+    if engine.attrs_of(usage).get("include_subaccounts") is True:
         raise ConfigurationError(
             "usage fetched with include_subaccounts=True holds every subaccount in the "
             "master's figures and would count them twice: fetch with accounts='all'")
     freq = None if freq is None else check_freq(freq)
     keys = ["period", "account_sid", "currency"]
-    lines = _usage_part(usage, freq)
+    lines = _usage_part(engine.to_pandas(usage), freq)     # small; lists may be Dask
     parts = []
     have_lists = any(f is not None for f in (calls, messages, recordings))
     if not have_lists:          # nothing to set beside them: every line is Usage Records'

@@ -271,7 +271,7 @@ def arrays(frame: pd.DataFrame, resource: str, *, category: bool = True) -> dict
     missing), ``priced`` (bool), ``currency`` (codes, -1 none), ``currencies`` (names),
     ``unrated``.
     """
-    require_columns(frame, _NEEDED[resource], resource)
+    require_columns(frame, needed_columns(resource, numbers=category), resource)
     parts = _PARTS[resource](frame, category)
     cost = cost_micros(frame, resource=resource)
     parts["priced"] = cost.notna().to_numpy(bool)
@@ -281,7 +281,13 @@ def arrays(frame: pd.DataFrame, resource: str, *, category: bool = True) -> dict
     return parts
 
 
-PRODUCTS, CATEGORIES, UNITS = _PRODUCTS, _CATEGORIES, _UNITS
+PRODUCTS, CATEGORIES, UNITS, NEEDED = _PRODUCTS, _CATEGORIES, _UNITS, _NEEDED
+
+
+def needed_columns(resource: str, *, numbers: bool = True) -> tuple[str, ...]:
+    """The columns :func:`arrays` reads; without ``to``/``from`` unless ``numbers``
+    (categories, our/remote number and country need them; totals per account do not)."""
+    return tuple(c for c in _NEEDED[resource] if numbers or c not in ("to", "from"))
 
 
 def derive(frame: pd.DataFrame, resource: str, *, country: bool = False) -> pd.DataFrame:

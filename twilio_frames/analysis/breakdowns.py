@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .billing import derive, message_encoding
+from . import engine
+from .billing import NEEDED, derive, message_encoding
 from ..errors import ConfigurationError
 from ..money import require_columns
 from .summaries import as_list, bucket, check_freq, check_tz, finish_money
@@ -20,6 +21,23 @@ from .summaries import as_list, bucket, check_freq, check_tz, finish_money
 __all__ = ["call_summary", "conversations", "message_summary", "recording_summary"]
 
 _MSG_ALIASES = {"segments": "num_segments", "media": "num_media"}
+_DERIVED = {"product", "category", "when", "billable", "usage", "usage_unit", "cost_micros",
+            "cost", "currency", "unrated"}
+_NUMBERS = {"our_number", "remote_number", "country", "country_approx"}
+
+
+def _partials(frame, resource: str, fn, by: list[str], extra=(), **options) -> list:
+    """Check ``by`` against the frame (pandas or Dask) before anything runs, then the
+    partials of ``fn`` over its partitions, reading only the columns needed."""
+    engine.check_frame(resource, frame)
+    derived = _DERIVED | (_NUMBERS if resource != "recordings" else set())
+    for col in by:
+        if not (col in derived or col in frame.columns
+                or (col == "encoding" and resource == "messages")):
+            raise ConfigurationError(f"by={col!r}: no such column in the {resource} frame")
+    columns = [*by, *extra, *(["body"] if "encoding" in by else [])]
+    return engine.partials(frame, fn, columns=columns, needed=NEEDED[resource],
+                           what=resource, by=by, **options)
 
 
 def _with_by(frame: pd.DataFrame, resource: str, by: list[str]) -> pd.DataFrame:
@@ -52,26 +70,37 @@ def call_summary(calls: pd.DataFrame, *, by: str | list[str] | None = "direction
     cost_micros, n_unrated``; duration statistics are over completed legs, in seconds.
     """
     by = as_list(by)
-    items = _with_by(calls, "calls", by)
-    items["completed_s"] = calls["duration"].astype("Float64").where(items["billable"])
     keys = [*by, "currency"]
-    grouped = items.groupby(keys, observed=True, dropna=False, sort=True)
-    out = grouped.agg(calls=("usage", "size"), completed=("billable", "sum"),
-                      billed_minutes=("usage", "sum"), duration_s=("completed_s", "sum"),
-                      mean_duration_s=("completed_s", "mean"),
-                      median_duration_s=("completed_s", "median"),
-                      max_duration_s=("completed_s", "max"),
-                      cost_micros=("cost_micros", "sum"), n_unrated=("unrated", "sum"))
-    out.insert(out.columns.get_loc("max_duration_s"), "p90_duration_s",
-               grouped["completed_s"].quantile(0.9))
-    out = finish_money(out.reset_index())
-    for col in ("duration_s", "mean_duration_s", "median_duration_s", "p90_duration_s",
-                "max_duration_s"):
-        out[col] = out[col].astype("float64")
-    out["duration_s"] = out["duration_s"].astype("Int64")
+    parts = _partials(calls, "calls", _call_partial, by)
+    out = engine.regroup([p for p, _ in parts], keys)
+    hist = engine.regroup([h for _, h in parts], [*keys, "duration"])
+    stats = engine.histogram_stats(
+        engine.group_rows(out, hist, keys), hist["duration"].to_numpy(np.float64),
+        hist["n"].to_numpy(np.int64), len(out), 0.9)
+    out["duration_s"] = pd.array(np.rint(stats["sum"]), dtype="Int64")
+    for name in ("mean", "median", "max"):
+        out[f"{name}_duration_s"] = stats[name]
+    out["p90_duration_s"] = stats["quantile"]
+    out = finish_money(out)
     return out[[*by, "currency", "calls", "completed", "billed_minutes", "duration_s",
                 "mean_duration_s", "median_duration_s", "p90_duration_s", "max_duration_s",
                 "cost", "cost_micros", "n_unrated"]]
+
+
+def _call_partial(calls: pd.DataFrame, *, by: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Sums per group, and the histogram of completed legs' durations per group (exact
+    medians and quantiles combine from histograms, not from partial medians)."""
+    items = _with_by(calls, "calls", by)
+    keys = [*by, "currency"]
+    grouped = items.groupby(keys, observed=True, dropna=False, sort=True)
+    sums = grouped.agg(calls=("usage", "size"), completed=("billable", "sum"),
+                       billed_minutes=("usage", "sum"), cost_micros=("cost_micros", "sum"),
+                       n_unrated=("unrated", "sum")).reset_index()
+    items["duration"] = calls["duration"].astype("Int64")
+    done = items[items["billable"] & items["duration"].notna().to_numpy(bool)]
+    hist = done.groupby([*keys, "duration"], observed=True, dropna=False, sort=True
+                        ).size().rename("n").reset_index()
+    return sums, hist
 
 
 def conversations(calls: pd.DataFrame) -> pd.DataFrame:
@@ -85,22 +114,23 @@ def conversations(calls: pd.DataFrame) -> pd.DataFrame:
     billed_minutes, duration_s (of the root leg), currency, cost, cost_micros,
     n_unrated``, sorted by start_time.
     """
-    require_columns(calls, ["sid", "parent_call_sid", "start_time"], "calls")
-    items = derive(calls, "calls")
-    parent = pd.Series(calls["parent_call_sid"].to_numpy(), index=calls["sid"].to_numpy())
-    root = calls["sid"].to_numpy(dtype=object)
+    engine.check_frame("calls", calls)
+    require_columns(calls, _LEG_COLUMNS, "calls")
+    items = engine.concat(_partials(calls, "calls", _legs, [], extra=_LEG_COLUMNS))
+    items = items.reset_index(drop=True)
+    sids = items["sid"].to_numpy(dtype=object)
+    parent = pd.Series(items["parent_call_sid"].to_numpy(), index=sids)
+    root = sids
     for _ in range(8):                      # legs of legs: follow a few levels up
         up = parent.reindex(root).to_numpy(dtype=object)
-        step = pd.notna(up) & pd.Index(up).isin(calls["sid"]).__array__()
+        step = pd.notna(up) & pd.Index(up).isin(items["sid"]).__array__()
         if not step.any():
             break
         root = np.where(step, up, root)
     items["conversation_sid"] = root
-    items["account_sid"] = calls["account_sid"]
-    items["direction"] = calls["direction"].astype("str")
-    is_root = calls["sid"].to_numpy(dtype=object) == root
-    items["root_start"] = calls["start_time"].where(is_root)
-    items["root_duration"] = calls["duration"].where(is_root)
+    is_root = sids == root
+    items["root_start"] = items["start_time"].where(is_root)
+    items["root_duration"] = items["duration"].where(is_root)
     grouped = items.groupby(["conversation_sid", "account_sid", "currency"],
                             observed=True, dropna=False, sort=False)
     out = grouped.agg(start_time=("root_start", "min"), legs=("usage", "size"),
@@ -112,6 +142,19 @@ def conversations(calls: pd.DataFrame) -> pd.DataFrame:
     return out[["conversation_sid", "account_sid", "start_time", "legs", "directions",
                 "billed_minutes", "duration_s", "currency", "cost", "cost_micros",
                 "n_unrated"]]
+
+
+_LEG_COLUMNS = ["sid", "parent_call_sid", "start_time"]
+
+
+def _legs(calls: pd.DataFrame, *, by=()) -> pd.DataFrame:
+    """The partial of :func:`conversations`: each leg's billing values (the parent
+    chains may cross partitions, so legs are linked once they are all together)."""
+    items = derive(calls, "calls")[["currency", "usage", "cost_micros", "unrated"]]
+    for col in ("sid", "parent_call_sid", "account_sid", "start_time", "duration"):
+        items[col] = calls[col]
+    items["direction"] = calls["direction"].astype("str")
+    return items
 
 
 def message_summary(messages: pd.DataFrame, *, by: str | list[str] | None = "status"
@@ -134,6 +177,17 @@ def message_summary(messages: pd.DataFrame, *, by: str | list[str] | None = "sta
     to see them, or read that category from Usage Records.
     """
     by = [_MSG_ALIASES.get(col, col) for col in as_list(by)]
+    out = engine.regroup(_partials(messages, "messages", _message_partial, by),
+                         [*by, "currency"])
+    out.insert(out.columns.get_loc("cost_micros"), "failure_rate",
+               (out["failed"] + out["undelivered"]) / out["messages"])
+    out = finish_money(out)
+    return out[[*by, "currency", "messages", "segments", "media", "failed", "undelivered",
+                "failure_rate", "cost", "cost_micros", "n_unrated"]]
+
+
+def _message_partial(messages: pd.DataFrame, *, by: list[str]) -> pd.DataFrame:
+    """The partial of :func:`message_summary`: exact sums per group."""
     items = _with_by(messages, "messages", by)
     items["n_segments"] = messages["num_segments"].astype("Int64")
     items["n_media"] = messages["num_media"].astype("Int64")
@@ -141,16 +195,11 @@ def message_summary(messages: pd.DataFrame, *, by: str | list[str] | None = "sta
     items["is_failed"] = status.isin(["failed"]).to_numpy(bool)
     items["is_undelivered"] = status.isin(["undelivered"]).to_numpy(bool)
     grouped = items.groupby([*by, "currency"], observed=True, dropna=False, sort=True)
-    out = grouped.agg(messages=("usage", "size"), segments=("n_segments", "sum"),
-                      media=("n_media", "sum"), failed=("is_failed", "sum"),
-                      undelivered=("is_undelivered", "sum"),
-                      cost_micros=("cost_micros", "sum"), n_unrated=("unrated", "sum"))
-    out = out.reset_index()
-    out.insert(out.columns.get_loc("cost_micros"), "failure_rate",
-               (out["failed"] + out["undelivered"]) / out["messages"])
-    out = finish_money(out)
-    return out[[*by, "currency", "messages", "segments", "media", "failed", "undelivered",
-                "failure_rate", "cost", "cost_micros", "n_unrated"]]
+    return grouped.agg(messages=("usage", "size"), segments=("n_segments", "sum"),
+                       media=("n_media", "sum"), failed=("is_failed", "sum"),
+                       undelivered=("is_undelivered", "sum"),
+                       cost_micros=("cost_micros", "sum"), n_unrated=("unrated", "sum")
+                       ).reset_index()
 
 
 def recording_summary(recordings: pd.DataFrame, *, freq: str = "M",
@@ -168,13 +217,21 @@ def recording_summary(recordings: pd.DataFrame, *, freq: str = "M",
     cost_micros, n_unrated, positive_prices``.
     """
     freq, tz, by = check_freq(freq), check_tz(tz), as_list(by)
+    out = engine.regroup(_partials(recordings, "recordings", _recording_partial, by,
+                                   freq=freq, tz=tz), ["period", *by, "currency"])
+    out = finish_money(out)
+    return out[["period", *by, "currency", "recordings", "completed", "minutes", "cost",
+                "cost_micros", "n_unrated", "positive_prices"]]
+
+
+def _recording_partial(recordings: pd.DataFrame, *, by: list[str], freq: str, tz: str
+                       ) -> pd.DataFrame:
+    """The partial of :func:`recording_summary`: exact sums per period and group."""
     items = _with_by(recordings, "recordings", by)
     items["period"] = bucket(items["when"], freq, tz)
     items["positive"] = (recordings["price_micros"] > 0).fillna(False).to_numpy(bool)
     grouped = items.groupby(["period", *by, "currency"], observed=True, dropna=False)
-    out = grouped.agg(recordings=("usage", "size"), completed=("billable", "sum"),
-                      minutes=("usage", "sum"), cost_micros=("cost_micros", "sum"),
-                      n_unrated=("unrated", "sum"), positive_prices=("positive", "sum"))
-    out = finish_money(out.reset_index())
-    return out[["period", *by, "currency", "recordings", "completed", "minutes", "cost",
-                "cost_micros", "n_unrated", "positive_prices"]]
+    return grouped.agg(recordings=("usage", "size"), completed=("billable", "sum"),
+                       minutes=("usage", "sum"), cost_micros=("cost_micros", "sum"),
+                       n_unrated=("unrated", "sum"), positive_prices=("positive", "sum")
+                       ).reset_index()

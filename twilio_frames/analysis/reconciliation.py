@@ -38,7 +38,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .billing import CATEGORIES, arrays
+from . import engine
+from .billing import CATEGORIES, NEEDED, arrays
 from ..categories import CATEGORY_TREE, OverlappingCategoriesWarning, check_no_overlap
 from ..errors import ConfigurationError
 from ..money import _check_twice, exact_group_sums, require_columns, tolerance_micros
@@ -64,6 +65,7 @@ RECONCILED_CATEGORIES: dict[str, tuple[str, ...]] = {
     "mms-outbound": ("mms-outbound",),
     "recordings": ("recordings",),
 }
+_WANTED = [c for cats in RECONCILED_CATEGORIES.values() for c in cats]
 _USAGE_COLUMNS = ("account_sid", "category", "start_date", "end_date", "count", "usage",
                   "usage_unit", "price_micros", "price_unit", "as_of")
 _DAY_US = 86_400_000_000
@@ -95,16 +97,28 @@ def _list_by_day(given: dict[str, pd.DataFrame]) -> pd.DataFrame:
     rows cost about as much as one plain groupby; categories that are not reconciled
     are dropped after aggregating (cheaper than filtering rows).
     """
-    wanted = [c for cats in RECONCILED_CATEGORIES.values() for c in cats]
-    parts = [_day_table(frame, resource) for resource, frame in given.items() if len(frame)]
+    keys = ["account_sid", "fine", "day", "currency"]
+    parts = [engine.regroup(engine.partials(frame, _day_table, columns=(),
+                                            needed=NEEDED[resource], what=resource,
+                                            resource=resource), keys)
+             for resource, frame in given.items()]
+    parts = [p for p in parts if len(p)]
     if not parts:
+        return pd.DataFrame(columns=[*keys, "count", "usage", "cost", "unrated"])
+    return pd.concat(parts, ignore_index=True)
+
+
+def _day_table(frame: pd.DataFrame, *, resource: str) -> pd.DataFrame:
+    """The partial of :func:`reconcile`: one partition's exact sums per account, fine
+    category, UTC day and currency (reconciled categories only)."""
+    if not len(frame):
         return pd.DataFrame(columns=["account_sid", "fine", "day", "currency", "count",
                                      "usage", "cost", "unrated"])
-    out = pd.concat(parts, ignore_index=True)
-    return out[out["fine"].isin(wanted)].reset_index(drop=True)
+    out = _day_sums(frame, resource)
+    return out[out["fine"].isin(_WANTED)].reset_index(drop=True)
 
 
-def _day_table(frame: pd.DataFrame, resource: str) -> pd.DataFrame:
+def _day_sums(frame: pd.DataFrame, resource: str) -> pd.DataFrame:
     a = arrays(frame, resource)
     accounts, acct_labels = pd.factorize(frame["account_sid"], use_na_sentinel=False)
     day = np.where(a["when"] == np.iinfo(np.int64).min, -1, a["when"] // _DAY_US)
@@ -150,7 +164,7 @@ def _rollup(by_day: pd.DataFrame) -> pd.DataFrame:
 
 def _prepare_usage(usage: pd.DataFrame) -> pd.DataFrame:
     require_columns(usage, _USAGE_COLUMNS, "usage_records")
-    rec = usage.loc[:, list(_USAGE_COLUMNS)].copy()
+    rec = engine.to_pandas(usage, _USAGE_COLUMNS).loc[:, list(_USAGE_COLUMNS)].copy()
     rec["category"] = rec["category"].astype("str").str.lower()
     rec = rec[rec["category"].isin(list(RECONCILED_CATEGORIES))].reset_index(drop=True)
     _check_twice(rec)                   # each record compared twice: counts double
@@ -253,6 +267,8 @@ def reconcile(usage: pd.DataFrame, *, calls: pd.DataFrame | None = None,
         ``match``, ``mismatch`` or ``pending``; ``reason`` names what differs or waits.
     """
     given = frames_given(calls=calls, messages=messages, recordings=recordings)
+    engine.check_frame("usage", usage)
+    include_subaccounts = engine.attrs_of(usage).get("include_subaccounts")
     rec = _prepare_usage(usage)
     served = {c for r in given for c in _SERVES[r]}
     rec = rec[rec["category"].isin(served)].reset_index(drop=True)
@@ -278,7 +294,7 @@ def reconcile(usage: pd.DataFrame, *, calls: pd.DataFrame | None = None,
     out["record_price"] = out["record_price_micros"].astype("float64") / 1e6
     out = out.sort_values(["account_sid", "start_date", "category"], kind="stable",
                           ignore_index=True)
-    return _subaccount_hint(out[COLUMNS], usage.attrs.get("include_subaccounts"))
+    return _subaccount_hint(out[COLUMNS], include_subaccounts)
 
 
 def _subaccount_hint(out: pd.DataFrame, include_subaccounts) -> pd.DataFrame:

@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
-from .billing import CATEGORIES, PRODUCTS, arrays, country_of, derive
+from . import engine
+from .billing import CATEGORIES, NEEDED, PRODUCTS, arrays, country_of, derive, needed_columns
 from ..errors import ConfigurationError
 from ..money import exact_group_sums, infer_resource
 
@@ -30,6 +31,7 @@ _DERIVED = ("product", "category", "currency", "usage_unit", "our_number", "remo
 _UNITS = {"calls": "minutes", "sms": "segments", "mms": "messages",
           "recordings": "minutes"}
 _INPUTS = ("calls", "messages", "recordings")
+_NUMBER_KEYS = {"category", "our_number", "remote_number", "country", "country_approx"}
 
 
 def check_tz(tz: str | None) -> str:
@@ -80,13 +82,14 @@ def as_list(by) -> list[str]:
 
 
 def frames_given(**frames) -> dict[str, pd.DataFrame]:
-    """The non-None frames among calls/messages/recordings; at least one is required."""
+    """The non-None frames among calls/messages/recordings; at least one is required.
+
+    Each may be a pandas or a Dask DataFrame (:mod:`twilio_frames.analysis.engine`)."""
     given = {k: v for k, v in frames.items() if v is not None}
     if not given:
         raise ConfigurationError("pass at least one of calls=, messages=, recordings=")
     for name, frame in given.items():
-        if not isinstance(frame, pd.DataFrame):
-            raise ConfigurationError(f"{name} must be a DataFrame, got {type(frame).__name__}")
+        engine.check_frame(name, frame)
         try:
             found = infer_resource(frame)
         except ConfigurationError:
@@ -168,11 +171,15 @@ def _group_ids(columns, n: int) -> tuple[np.ndarray, int]:
             key, space = key.astype(np.int64), max(len(uniques), 1)
         key = key * radix + _digit(codes, labels)
         space *= radix
+    if space <= 4 * n + 65_536:          # small key space: a bincount beats hashing
+        present = np.bincount(key, minlength=space) > 0
+        return (np.cumsum(present) - 1)[key], int(present.sum())
     ids, keys = pd.factorize(key)
     return ids, len(keys)
 
 
-def _aggregate_fast(frame, resource, by, freq, tz) -> pd.DataFrame:
+def _aggregate_fast(frame, *, resource, by, freq, tz) -> pd.DataFrame:
+    """The partial of :func:`cost_by_period`: one partition's exact sums per group."""
     a = arrays(frame, resource, category="category" in by)
     pcodes, periods = period_codes(a["when"], freq, tz)
     cur_labels = pd.Index(a["currencies"] + [pd.NA], dtype="object")
@@ -246,8 +253,11 @@ def cost_by_period(calls: pd.DataFrame | None = None, messages: pd.DataFrame | N
     by = as_list(by)
     given = frames_given(calls=calls, messages=messages, recordings=recordings)
     _check_by(by, given)
-    parts = [_aggregate_fast(frame, resource, by, freq, tz)
-             for resource, frame in given.items()]
+    keys = ["period", *by, "product", "currency"]
+    parts = [engine.regroup(engine.partials(
+        frame, _aggregate_fast, columns=by, what=resource,
+        needed=needed_columns(resource, numbers=not set(by).isdisjoint(_NUMBER_KEYS)),
+        resource=resource, by=by, freq=freq, tz=tz), keys) for resource, frame in given.items()]
     out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     out = _finish_periods(out, tz)
     out["product"] = pd.Categorical(out["product"].astype("str"), categories=list(_UNITS))
@@ -290,9 +300,27 @@ def unrated(frame: pd.DataFrame, *, resource: str | None = None,
         the never-billed rows ``include_unbilled`` adds. ``share`` is ``rows`` over all
         rows of that account and product; ``max_age`` is ``now - oldest``.
     """
+    engine.check_frame("frame", frame)
     resource = infer_resource(frame, resource)
     now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
     now = now.tz_localize("UTC") if now.tzinfo is None else now.tz_convert("UTC")
+    parts = engine.partials(frame, _unrated_partial, columns=(), needed=NEEDED[resource],
+                            what=resource, resource=resource,
+                            include_unbilled=include_unbilled)
+    totals = engine.regroup([t for t, _ in parts], ["account_sid", "product"])
+    totals = totals.set_index(["account_sid", "product"])["rows"]
+    out = engine.regroup([g for _, g in parts], ["account_sid", "product", "status"],
+                         {"pending": "any", "rows": "sum", "oldest": "min", "newest": "max"})
+    keys = pd.MultiIndex.from_frame(out[["account_sid", "product"]])
+    out["share"] = out["rows"].to_numpy() / totals.reindex(keys).to_numpy()
+    out["max_age"] = now - out["oldest"]
+    return out[["account_sid", "product", "status", "pending", "rows", "share", "oldest",
+                "newest", "max_age"]]
+
+
+def _unrated_partial(frame: pd.DataFrame, *, resource: str, include_unbilled: bool
+                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows per account and product, and the unpriced rows' groups, of one partition."""
     items = derive(frame, resource)
     items["account_sid"] = frame["account_sid"]
     items["status"] = frame["status"].astype("str")
@@ -302,22 +330,24 @@ def unrated(frame: pd.DataFrame, *, resource: str | None = None,
     grouped = null.groupby(["account_sid", "product", "status"], observed=True)
     out = grouped.agg(pending=("unrated", "any"), rows=("unrated", "size"),
                       oldest=("when", "min"), newest=("when", "max")).reset_index()
-    keys = pd.MultiIndex.from_frame(out[["account_sid", "product"]])
-    out["share"] = out["rows"].to_numpy() / totals.reindex(keys).to_numpy()
-    out["max_age"] = now - out["oldest"]
-    return out[["account_sid", "product", "status", "pending", "rows", "share", "oldest",
-                "newest", "max_age"]]
+    return totals.rename("rows").reset_index(), out
+
+
+def _top_partial(frame: pd.DataFrame, *, resource: str, key: str) -> pd.DataFrame:
+    """The partial of the top-N tables: exact sums per ``key`` and currency."""
+    items = derive(frame, resource, country=key == "country")
+    items["calls"] = int(resource == "calls")
+    items["messages"] = int(resource == "messages")
+    return items.groupby([key, "currency"], observed=True, dropna=False).agg(
+        calls=("calls", "sum"), messages=("messages", "sum"),
+        cost_micros=("cost_micros", "sum")).reset_index()
 
 
 def _top(given: dict, key: str, n: int) -> pd.DataFrame:
-    parts = []
-    for resource, frame in given.items():
-        items = derive(frame, resource, country=key == "country")
-        items["calls"] = int(resource == "calls")
-        items["messages"] = int(resource == "messages")
-        parts.append(items.groupby([key, "currency"], observed=True, dropna=False).agg(
-            calls=("calls", "sum"), messages=("messages", "sum"),
-            cost_micros=("cost_micros", "sum")))
+    parts = [engine.regroup(engine.partials(
+        frame, _top_partial, columns=(), needed=NEEDED[resource], what=resource,
+        resource=resource, key=key), [key, "currency"]).set_index([key, "currency"])
+        for resource, frame in given.items()]
     out = pd.concat(parts).groupby(level=[0, 1], observed=True, dropna=False).sum()
     out = finish_money(out.reset_index())
     out["share"] = out["cost_micros"] / out.groupby("currency", observed=True)[
