@@ -401,11 +401,80 @@ plain.groupby("day", observed=True)["price_micros"].sum().tail()'''),
     ]
 
 
+def suspicious() -> list:
+    return [
+        md("""
+# Suspicious traffic: SMS pumping, toll fraud, spend spikes
+
+`tf.traffic_anomalies` looks back over an account's own history for the signatures
+Twilio documents (a burst of messages to a block of consecutive numbers in a country the
+account never texted, most of them undelivered; a night of short calls to satellite or
+premium ranges) and for days whose spend jumps far above the usual. The thresholds are
+ours (Twilio publishes none): they are the fields of `tf.AnomalyRules`.
+`tf.usage_triggers` then proposes the daily and monthly `totalprice` values to set as
+Twilio Usage Triggers."""),
+        md("""
+## 1. Setup: a simulated account that was attacked
+`attacks=2` injects two SMS-pumping and two toll-fraud episodes and one organic
+campaign; `sim.dataset.attacks` is the ground truth."""),
+        code(SETUP),
+        code('''\
+sim = stack.enter_context(tf.simulator.running(seed=SEED, now=NOW, days=90, subaccounts=3,
+                                               attacks=2))
+client = tf.Client(sim.account_sid, sim.auth_token, base_url=sim.base_url,
+                   format="json", progress=False)
+sim.dataset.attacks[["kind", "account_sid", "start", "country", "prefix", "count"]]'''),
+        md("""
+## 2. Fetch 90 days of messages and calls for every account
+Each account is compared with its own previous 28 days, so fetch at least that much
+history before the period you care about."""),
+        code('''\
+messages = client.messages(accounts="all")
+calls = client.calls(accounts="all")
+print(f"{len(messages):,} messages, {len(calls):,} calls")'''),
+        md("""
+## 3. The episodes
+One row per episode: kind, account, span (UTC), destination country and prefix, count,
+exact cost with its currency, a score in [0, 1] and a sentence of evidence. The organic
+campaign is not flagged as fraud (it may show as a spend spike: it *is* one)."""),
+        code('''\
+found = tf.traffic_anomalies(messages, calls)
+found[["kind", "account_sid", "start", "end", "country", "prefix", "count", "currency",
+       "cost", "score"]]'''),
+        code('''\
+for i, row in found.iterrows():
+    print(f"{i + 1}. {row['kind']}: {row['evidence']}\\n")'''),
+        md("""
+## 4. Daily volume per country, flagged spans shaded"""),
+        code("ax = tf.plot_anomalies(found, messages, calls)"),
+        md("""
+## 5. The thresholds are parameters
+`tf.AnomalyRules()` lists them; pass single fields as keywords. A stricter score keeps
+only the clearest episodes."""),
+        code('''\
+print(tf.AnomalyRules())
+strict = tf.traffic_anomalies(messages, calls, min_score=0.8, min_count=100)
+strict[["kind", "account_sid", "country", "count", "score"]]'''),
+        md("""
+## 6. Usage Trigger values from the account's history
+Daily Usage Records of category `totalprice` (never a sum of overlapping categories),
+fetched per account. `would_fire` says how often each value would have fired over this
+history: the attacked days stand out."""),
+        code('''\
+usage = client.usage_records("daily", category="totalprice", include_subaccounts=False,
+                             accounts="all")
+tf.usage_triggers(usage)'''),
+        md("## 7. Clean up"),
+        code(CLOSE),
+    ]
+
+
 NOTEBOOKS = {
     "01-quickstart.ipynb": quickstart,
     "02-usage-and-cost-report.ipynb": usage_report,
     "03-billing-export-and-reconciliation.ipynb": billing,
     "04-local-store.ipynb": store,
+    "05-suspicious-traffic.ipynb": suspicious,
 }
 
 

@@ -17,7 +17,8 @@ from nbclient import NotebookClient
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 NAMES = ["01-quickstart.ipynb", "02-usage-and-cost-report.ipynb",
-         "03-billing-export-and-reconciliation.ipynb", "04-local-store.ipynb"]
+         "03-billing-export-and-reconciliation.ipynb", "04-local-store.ipynb",
+         "05-suspicious-traffic.ipynb"]
 
 sys.path.insert(0, str(NOTEBOOKS))
 import make_notebooks  # noqa: E402

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from .commands import _positive_int, guarded, instant
 from .report import add_demo_command, add_report_command
 from .fetch import add_export_command, add_fetch_command
+from .anomalies import add_anomalies_command
 from .sync import add_sync_command
 from .statements import add_statements_command
 from ..errors import ConfigurationError, TwilioFramesError
@@ -83,7 +84,8 @@ def _run_sim(args: argparse.Namespace) -> int:
         concurrency_limit=args.concurrency_limit, retry_after=args.retry_after,
         rate_500=args.rate_500, rate_503=args.rate_503, rate_truncate=args.rate_truncate,
         rate_drop=args.rate_drop, seed=args.fault_seed)
-    options = {"seed": args.seed, "subaccounts": args.subaccounts, "currency": args.currency}
+    options = {"seed": args.seed, "subaccounts": args.subaccounts, "currency": args.currency,
+               "attacks": args.attacks}
     for name in ("start", "days", "now"):
         if getattr(args, name) is not None:
             options[name] = getattr(args, name)
@@ -132,6 +134,9 @@ def add_sim_command(subparsers) -> None:
                         help="account currency, e.g. EUR")
     parser.add_argument("--now", type=instant, default=None, metavar="ISO",
                         help="the simulated present, ISO 8601 (default: now, to the minute)")
+    parser.add_argument("--attacks", type=_count, default=0, metavar="N",
+                        help="inject N SMS-pumping and N toll-fraud episodes and an organic "
+                             "campaign, 15-27 days after the start (needs 30 days or more)")
     _add_fault_options(parser)
     parser.set_defaults(func=guarded(_run_sim))
 
@@ -139,8 +144,8 @@ def add_sim_command(subparsers) -> None:
 
 #: One registration function per subcommand, in the order ``--help`` lists them.
 COMMANDS: list[Callable] = [add_demo_command, add_report_command, add_fetch_command,
-                            add_export_command, add_statements_command, add_sync_command,
-                            add_sim_command]
+                            add_export_command, add_statements_command,
+                            add_anomalies_command, add_sync_command, add_sim_command]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..output.outputs import REPORT_MARKER, check_output
 from .commands import (PROG, _accounts, _add_output_options, _add_source_options, _client,
-                       _parser, _range, _say, guarded, text_table)
+                       _parser, _range, _say, guarded, text_table, usage_error)
 from .options import _add_tz_option, _date, _positive_int, instant
 
 __all__ = ["add_demo_command", "add_report_command", "print_summary"]
@@ -101,6 +101,9 @@ def add_demo_command(subparsers) -> None:
     parser.add_argument("--now", type=instant, default=None, metavar="ISO",
                         help="the simulated present, e.g. 2026-11-27T12:00Z "
                              "(default: the current time)")
+    parser.add_argument("--attacks", type=int, default=0, metavar="N",
+                        help="inject N SMS-pumping and N toll-fraud episodes and an organic "
+                             "campaign (needs --days 30 or more; default: 0)")
     _add_tz_option(parser)
     group = parser.add_argument_group("where the data comes from")
     group.add_argument("--format", choices=("json", "xml"), default="json",
@@ -131,8 +134,12 @@ def run_demo(args: argparse.Namespace) -> int:
     if not args.quiet:
         _say(f"Starting the simulator: seed {args.seed}, {args.days} days up to "
              f"{now:%Y-%m-%d %H:%M} UTC")
-    with simulator.running(seed=args.seed, days=args.days, now=now.to_pydatetime()) as sim, \
-            _demo_store(args.store) as store:
+    try:
+        dataset = simulator.Dataset(seed=args.seed, days=args.days, now=now.to_pydatetime(),
+                                    attacks=args.attacks)
+    except ValueError as exc:
+        usage_error(args, str(exc))
+    with simulator.running(dataset=dataset) as sim, _demo_store(args.store) as store:
         client = Client(sim.account_sid, sim.auth_token, base_url=sim.base_url,
                         format=args.format, progress=False if args.quiet else None)
         with client:

@@ -120,8 +120,9 @@ def running(*, dataset=None, faults: Faults | None = None, port: int = 0,
     ----------
     dataset : Dataset, optional
         A ready-made dataset; otherwise one is built from the dataset ``options``
-        (``seed``, ``start``, ``now``, ``days``, ``subaccounts``, ``currency`` ...; see
-        :class:`~twilio_frames.simulator.dataset.Dataset`). With ``seed`` and ``start``
+        (``seed``, ``start``, ``now``, ``days``, ``subaccounts``, ``currency``, ``attacks``
+        (SMS pumping, toll fraud and an organic campaign; truth in ``.dataset.attacks``) ...;
+        see :class:`~twilio_frames.simulator.dataset.Dataset`). With ``seed`` and ``start``
         fixed, a later ``now`` serves the same history plus what happened since.
     faults : Faults, optional
         Faults to inject; or give their fields as keywords (``latency=0.01``,

@@ -29,7 +29,8 @@ from . import generate_records as gr
 from . import timeline
 from . import usage
 from .generate_accounts import (account_record, api_keys, build_accounts, build_numbers,
-                                number_record)
+                                number_columns, number_record)
+from .generate_attacks import attack_events, join_events
 from .generate_calls import call_events
 from .generate_messages import message_events
 from .generate_numbers import build_parties
@@ -79,6 +80,9 @@ class Dataset:
     live_calls : bool
         Add three master calls at the edge of ``now`` (in-progress, ringing, queued). They
         belong to this ``now`` only: a later ``now`` does not show them.
+    attacks : int
+        Add this many SMS-pumping and toll-fraud episodes and an organic campaign, as
+        events of their own (:mod:`.generate_attacks`); the truth is :attr:`attacks`.
     """
 
     def __init__(self, *, seed: int = 0, start: datetime | date | str | None = None,
@@ -86,7 +90,7 @@ class Dataset:
                  subaccounts: int = 3, calls_per_day: float = 40.0,
                  messages_per_day: float = 50.0, currency: str = "USD",
                  unpriced_hours: float = 6.0, recording_share: float = 0.3,
-                 live_calls: bool = True):
+                 live_calls: bool = True, attacks: int = 0):
         self.seed, self.unpriced_hours = seed, unpriced_hours
         self.now = parse_time(now, "now")
         now_s = int(self.now.timestamp())
@@ -103,8 +107,9 @@ class Dataset:
         self.parties.value_list = self.parties.value.tolist()
         self.bodies, segments = body_pool(r[2])
         world = build_world(self.prices, self.numbers, self.parties, len(self._acc), segments)
+        extra, self.attacks = attack_events(self, attacks)
         self._build_traffic(world, now_s, calls_per_day, messages_per_day, recording_share,
-                            live_calls)
+                            live_calls, extra)
 
     # ------------------------------------------------------------------ building
     def _build_accounts(self, rng, subaccounts: int, now_s: int) -> None:
@@ -127,7 +132,7 @@ class Dataset:
         return (t >= self.window_start) & (t <= until[acct])
 
     def _build_traffic(self, world, now_s, calls_per_day, messages_per_day, rec_share,
-                       live_calls) -> None:
+                       live_calls, extra) -> None:
         """Events of every day up to ``now``, then the lists as they stand at ``now``.
 
         Each kind of traffic is ``{resource: (event columns, mask of the events inside the
@@ -139,14 +144,16 @@ class Dataset:
         events = self._call_events(world, now_s, calls_per_day, rec_share, shares, tz)
         if live_calls:
             events["calls"] = timeline.join(events["calls"], self._edge_calls(world, now_s))
+        events["calls"] = join_events(events["calls"], extra["calls"])
         self._view_calls(events, now_s)
         streams, acct, t = sample_times(self.seed, _MESSAGES, messages_per_day,
                                         self.window_start, now_s, shares, tz)
         events = {"messages": (message_events(streams, world, acct, t,
                                               unpriced_hours=self.unpriced_hours),
                                self._history(acct, t))}
+        events["messages"] = join_events(events["messages"], extra["messages"])
         self._view_messages(events, now_s)
-        self._numbers_cols()
+        self.incoming_phone_numbers = number_columns(self.numbers, self.number_sids)
         self._bounds = {name: np.searchsorted(self._cols(name)["acct"],
                                               np.arange(len(self._acc) + 1))
                         for name in TABLE_RESOURCES}
@@ -186,19 +193,6 @@ class Dataset:
         msgs, keep = events.pop("messages")
         self.messages = timeline.served_order(msgs, timeline.messages_at(msgs, keep, now_s),
                                               "SM", alt=("MM", "mms"))
-
-    def _numbers_cols(self) -> None:
-        acct = np.array([x.account for x in self.numbers], dtype=np.int16)
-        created = np.array([x.created for x in self.numbers], dtype=np.int64)
-        sid_rank = np.argsort(np.argsort(self.number_sids))
-        order = np.lexsort((-sid_rank, -created, acct))
-        self.incoming_phone_numbers = {
-            "acct": acct[order], "created": created[order], "number": order,
-            "sid": self.number_sids[order],
-            "phone_number": np.array([self.numbers[i].e164 for i in order]),
-            "friendly_name": np.array([self.numbers[i].friendly_name for i in order]),
-            # number_record: every simulated number is Twilio's own and none is beta
-            "origin": np.full(len(order), "twilio"), "beta": np.full(len(order), "false")}
 
     # ------------------------------------------------------------------ access
     def _cols(self, resource: str) -> dict:

@@ -13,7 +13,7 @@ from .generate_times import random_hex
 from .text import rfc2822
 
 __all__ = ["AccountInfo", "NumberInfo", "SUSPENDED_AFTER_DAYS", "build_accounts", "build_numbers", "account_record",
-           "number_record"]
+           "number_columns", "number_record"]
 
 API = "/2010-04-01/Accounts"
 _NAMES = ("Brightline Software", "Acme Dental Group", "Nordwind Logistik GmbH",
@@ -170,3 +170,17 @@ def number_record(num: NumberInfo, account_sid: str) -> dict:
         "bundle_sid": num.extra.get("bundle_sid") if regulated else None,
         "status": "in-use", "type": num.ntype,
     }
+
+
+def number_columns(numbers: list[NumberInfo], sids: np.ndarray) -> dict[str, np.ndarray]:
+    """The IncomingPhoneNumbers list as served columns: by account, newest first."""
+    acct = np.array([x.account for x in numbers], dtype=np.int16)
+    created = np.array([x.created for x in numbers], dtype=np.int64)
+    sid_rank = np.argsort(np.argsort(sids))
+    order = np.lexsort((-sid_rank, -created, acct))
+    return {
+        "acct": acct[order], "created": created[order], "number": order, "sid": sids[order],
+        "phone_number": np.array([numbers[i].e164 for i in order]),
+        "friendly_name": np.array([numbers[i].friendly_name for i in order]),
+        # number_record: every simulated number is Twilio's own and none is beta
+        "origin": np.full(len(order), "twilio"), "beta": np.full(len(order), "false")}

@@ -95,6 +95,8 @@ def load_price_list(currency: str = "USD") -> PriceList:
     arrays["number-rental"] = np.full((nc, nt), -1, np.int64)
     scalars: dict[str, int] = {}
     for row in _read_csv("prices.csv"):
+        if row["country"] and row["country"] not in COUNTRIES:
+            continue        # attack destinations only (simulator/generate_attacks.py)
         value = _convert(row["price_usd"], rate, places)
         product = row["product"]
         if product in ("voice-inbound", "number-rental"):

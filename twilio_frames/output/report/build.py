@@ -22,6 +22,7 @@ from ...analysis.statements import statements
 from ...bill_lines import REMAINDER
 from ...analysis.summaries import cost_by_period, top_countries, top_numbers, unrated
 from .recon_summary import STATUSES, recon_summary
+from .suspicious import compute_suspicious, write_suspicious
 
 __all__ = ["COST_COLUMNS", "USAGE_COLUMNS", "Tables", "account_names", "compute",
            "exact_text", "money_text", "write_files"]
@@ -49,6 +50,7 @@ class Tables:
     status: dict[str, int]
     unrated: pd.DataFrame          # rows that may still be charged (unrated.csv)
     unbilled: pd.DataFrame         # null-priced rows never billed (busy, failed calls...)
+    suspicious: object = None      # suspicious.Suspicious: traffic_anomalies, usage_triggers
 
 
 def money_text(amount: Decimal, currency: str) -> str:
@@ -173,7 +175,8 @@ def compute(data, *, now: pd.Timestamp) -> Tables:
         top_numbers=top_numbers(data.calls, data.messages, n=TOP_N),
         reconciliation=rec, recon_summary=recon_summary(rec),
         status={s: int(status.get(s, 0)) for s in STATUSES}, unrated=_unrated(data, now),
-        unbilled=_unrated(data, now, unbilled=True))
+        unbilled=_unrated(data, now, unbilled=True),
+        suspicious=compute_suspicious(data))
 
 
 # ---------------------------------------------------------------- files
@@ -275,4 +278,5 @@ def write_files(data, tables: Tables, folder: Path, *, tz: str = "UTC") -> list[
     files: list[str] = []
     _csvs(data, tables, folder, files)
     _plots(data, tables, folder, files, tz)
+    write_suspicious(data, tables.suspicious, folder, files, _axes)
     return files

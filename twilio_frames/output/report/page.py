@@ -15,6 +15,7 @@ import pandas as pd
 from ... import __version__
 from .build import (COST_COLUMNS, FAILED_FEE_NOTE, PRODUCTS, Tables, account_names,
                     exact_text, money_text)
+from .suspicious import suspicious_section
 from .html import Card, html_figure, html_list, html_section, html_table, render_page
 from .sections import calls_tie, statements_section
 
@@ -255,6 +256,7 @@ def page(data, tables: Tables, files: list[str], *, title: str, now: pd.Timestam
         _recon_section(data, tables, files),
         statements_section(tables, files),
         _top_section(tables, files),
+        suspicious_section(data, tables.suspicious, files, account_names(data.accounts)),
         html_section("Activity", _figures(files, [
             ("message_status.png", f"Messages per day by status ({tz})"),
             ("call_heatmap.png", f"Calls by weekday and hour ({tz})"),
