@@ -71,3 +71,38 @@ def test_a_month_without_usage_says_so_and_writes_nothing(capsys, tmp_path, sim_
                        str(tmp_path / "st"), "--quiet")
     assert code == 1 and "no Usage Records for 2099-01" in err
     assert len(err.strip().splitlines()) == 1 and not (tmp_path / "st").exists()
+
+
+def _files(folder) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir() if not p.name.startswith(".")}
+
+
+def test_statements_from_a_store_equal_statements_from_the_api(capsys, tmp_path, sim_env,
+                                                               monkeypatch):
+    root = tmp_path / "history"
+    code, _, err = run(capsys, "sync", str(root), "--start", "2026-10-01", "--end",
+                       "2026-11-01", "--resources", "accounts", "usage_records", "calls",
+                       "messages", "--quiet")
+    assert code == 0, err
+    rules = tmp_path / "rules.toml"
+    rules.write_text('minimum = "25.00"\n[default]\npercent = 20\n', encoding="utf-8")
+    common = ["statements", "--month", "2026-10", "--rules", str(rules), "--quiet"]
+    code, api_out, err = run(capsys, *common, "--out", str(tmp_path / "api"))
+    assert code == 0, err
+    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"):      # no credentials, no API
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("TWILIO_API_BASE", "http://127.0.0.1:9")
+    code, out, err = run(capsys, *common, "--store", str(root), "--out", str(tmp_path / "st"))
+    assert code == 0, err
+    api, store = _files(tmp_path / "api"), _files(tmp_path / "st")
+    assert len(api) > 3 and api == store                  # byte for byte, every file
+    assert err.strip() == "Master cross-check skipped: it needs the master's " \
+        "IncludeSubaccounts=true totals, which a store does not keep."
+    assert "Master cross-check: every account" in api_out and "every account" not in out
+    table = [o.split("Master cross-check")[0].splitlines()[2:] for o in (api_out, out)]
+    assert table[0] == table[1] and len(table[0]) > 3       # the same customers and sums
+
+    code, _, err = run(capsys, *common, "--store", str(root), "--month", "2026-09",
+                       "--out", str(tmp_path / "sep"))
+    assert code == 1 and f"the store {root} holds no usage records for 2026-09" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "sep").exists()

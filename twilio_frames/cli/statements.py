@@ -4,7 +4,11 @@
 accounts, every account's own monthly Usage Records (``IncludeSubaccounts=false``), the
 master's with ``IncludeSubaccounts=true`` for the cross-check, and the month's calls and
 messages for the detail, then writes the statements folder
-(:func:`twilio_frames.write_statements`) and prints one line per customer.
+(:func:`twilio_frames.write_statements`) and prints one line per customer. With
+``--store DIR`` it reads the month's daily Usage Records, accounts, calls and messages
+from a store made by ``twilio-frames sync`` instead (no network, no credentials); a store
+holds no ``IncludeSubaccounts=true`` totals, so the master cross-check is skipped and
+stderr says so.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import re
+import sys
 import textwrap
 
 from ..errors import ConfigurationError
@@ -25,6 +30,7 @@ examples:
   {PROG} statements --month 2026-10 --out statements-2026-10
   {PROG} statements --month 2026-10 --rules rules.toml --issuer "Northwind Reselling Ltd" \\
       --out statements-2026-10
+  {PROG} statements --month 2026-10 --store history --out statements-2026-10
 
 rules.toml (markup; amounts in each statement's currency):
   minimum = "25.00"
@@ -35,7 +41,9 @@ rules.toml (markup; amounts in each statement's currency):
   per_unit = "1.00"
 
 Without --rules Twilio's cost is passed through. A month that is not over yet is marked
-PROVISIONAL on every statement."""
+PROVISIONAL on every statement. With --store the statements come from the store's daily
+Usage Records, and the master cross-check (which needs the master's
+IncludeSubaccounts=true totals, which a store does not keep) is skipped."""
 
 
 def _month(text: str) -> dt.date:
@@ -71,7 +79,7 @@ def add_statements_command(subparsers) -> None:
                         help="round half-up per line (default) or once per statement")
     parser.add_argument("--show-cost", action="store_true",
                         help="also show Twilio's cost on the customers' statements")
-    _add_source_options(parser, store=False)     # statements need monthly records; a store keeps daily
+    _add_source_options(parser)
     _add_output_options(parser, what="folder", default=None)
     parser.set_defaults(func=guarded(run_statements))
 
@@ -86,25 +94,45 @@ def run_statements(args: argparse.Namespace) -> int:
     check_output(args.out, folder=True, overwrite=args.overwrite, marker=STATEMENTS_MARKER)
     start = args.month
     end = _next_month(start)
+    store = args.store
     with _client(args) as client:
         accounts = client.accounts()
         sids = accounts["sid"].tolist() if _accounts(args.accounts) == "all" else \
             args.accounts
-        usage = client.usage_records("monthly", start=start, end=end, accounts=sids)
+        if store:
+            _require_store_month(store, start, end, sids)
+        usage = client.usage_records("daily" if store else "monthly", start=start, end=end,
+                                     accounts=sids)
         if not len(usage):
             raise ConfigurationError(f"no Usage Records for {start:%Y-%m} in the "
                                      f"{len(sids)} account(s): no statements to write")
-        master = client.usage_records("monthly", start=start, end=end,
-                                      include_subaccounts=True)
+        master = None if store else client.usage_records(
+            "monthly", start=start, end=end, include_subaccounts=True)
         lists = {name: getattr(client, name)(start, end, accounts=sids)
                  for name in ("calls", "messages")}
     st = statements(usage, accounts=accounts, rules=rules, rounding=args.rounding, **lists)
     paths = write_statements(args.out, st, issuer=args.issuer, show_cost=args.show_cost,
                              overwrite=args.overwrite)
-    check = master_check(usage, master, accounts=accounts if args.accounts == ["all"]
-                         else None)
+    check = None if store else master_check(
+        usage, master, accounts=accounts if args.accounts == ["all"] else None)
+    if store:
+        print(SKIPPED, file=sys.stderr)
     _print_summary(st, check, paths[0].parent, start)
     return 0
+
+
+SKIPPED = ("Master cross-check skipped: it needs the master's IncludeSubaccounts=true "
+           "totals, which a store does not keep.")
+
+
+def _require_store_month(path, start: dt.date, end: dt.date, sids) -> None:
+    """A month with no usage partitions in the store is an error, before anything is
+    written (the store would give an empty or partial frame)."""
+    from ..store.read import select
+    if not select(path, "usage_records", start, end, accounts=sids):
+        raise ConfigurationError(f"the store {path} holds no usage records for "
+                                 f"{start:%Y-%m}: sync that month into it first "
+                                 f"('twilio-frames sync {path} --start {start}')")
 
 
 def _print_summary(st, check, folder, month: dt.date) -> None:
@@ -120,6 +148,9 @@ def _print_summary(st, check, folder, month: dt.date) -> None:
     print(f"\nStatements for {month:%Y-%m}: {folder.resolve()}\n")
     print("\n".join("  " + x for x in text_table(
         rows, ["customer", "currency", "Twilio cost", "charge", "status"], right={2, 3})))
+    if check is None:
+        print("\n" + textwrap.fill(SKIPPED, 88, initial_indent="  ", subsequent_indent="  "))
+        return
     gaps = check[check["status"] == "gap"]
     if not len(gaps):
         print("\n  Master cross-check: every account's own usage adds up to the master's "
