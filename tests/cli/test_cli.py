@@ -13,25 +13,10 @@ import pytest
 
 from twilio_frames.cli.main import main
 
+from cli_run import run
+
 NOW = "2026-11-15T12:00:00Z"
 RANGE = ["--start", "2026-11-01", "--end", "2026-11-15"]
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-@pytest.fixture
-def sim_env(sim, monkeypatch):
-    """The session simulator's credentials in the environment, as a user would set them."""
-    for name in ("TWILIO_API_KEY", "TWILIO_API_SECRET", "TWILIO_API_BASE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("TWILIO_ACCOUNT_SID", sim.account_sid)
-    monkeypatch.setenv("TWILIO_AUTH_TOKEN", sim.auth_token)
-    monkeypatch.setenv("TWILIO_API_BASE", sim.base_url)
-    return sim
 
 
 @pytest.fixture

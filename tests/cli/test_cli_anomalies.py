@@ -9,11 +9,7 @@ import pytest
 
 from twilio_frames.cli.main import main
 
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from cli_run import run
 
 
 def test_help_has_examples(capsys):

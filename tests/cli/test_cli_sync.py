@@ -9,23 +9,9 @@ import pytest
 import twilio_frames as tf
 from twilio_frames.cli.main import main
 
+from cli_run import run
+
 RANGE = ["--start", "2026-11-08", "--end", "2026-11-15"]
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-@pytest.fixture
-def sim_env(sim, monkeypatch):
-    for name in ("TWILIO_API_KEY", "TWILIO_API_SECRET"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("TWILIO_ACCOUNT_SID", sim.account_sid)
-    monkeypatch.setenv("TWILIO_AUTH_TOKEN", sim.auth_token)
-    monkeypatch.setenv("TWILIO_API_BASE", sim.base_url)
-    return sim
 
 
 def offline(monkeypatch):

@@ -12,13 +12,9 @@ import pytest
 import twilio_frames as tf
 from twilio_frames.cli.main import main
 
+from cli_run import run
+
 RANGE = ["--start", "2026-11-01", "--end", "2026-11-15"]
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def usage_exit(capsys, *argv) -> str:
@@ -29,17 +25,6 @@ def usage_exit(capsys, *argv) -> str:
     assert exit_.value.code == 2 and "usage: twilio-frames" in err, err
     assert "Traceback" not in err
     return err
-
-
-@pytest.fixture
-def sim_env(sim, monkeypatch):
-    for name in ("TWILIO_API_KEY", "TWILIO_API_SECRET", "TWILIO_API_BASE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("TWILIO_ACCOUNT_SID", sim.account_sid)
-    monkeypatch.setenv("TWILIO_AUTH_TOKEN", sim.auth_token)
-    monkeypatch.setenv("TWILIO_API_BASE", sim.base_url)
-    sim.reset_stats()
-    return sim
 
 
 def test_export_billing_parquet_and_jsonl_are_what_they_say(capsys, tmp_path, sim_env):

@@ -14,16 +14,6 @@ from twilio_frames.cli.main import main
 START, END = "2026-11-01", "2026-11-15"
 
 
-@pytest.fixture
-def sim_env(sim, monkeypatch):
-    for name in ("TWILIO_API_KEY", "TWILIO_API_SECRET"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("TWILIO_ACCOUNT_SID", sim.account_sid)
-    monkeypatch.setenv("TWILIO_AUTH_TOKEN", sim.auth_token)
-    monkeypatch.setenv("TWILIO_API_BASE", sim.base_url)
-    return sim
-
-
 def _rows(path):
     with open(path, newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))

@@ -9,21 +9,7 @@ import pytest
 
 from twilio_frames.cli.main import main
 
-
-@pytest.fixture
-def sim_env(sim, monkeypatch):
-    for name in ("TWILIO_API_KEY", "TWILIO_API_SECRET"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("TWILIO_ACCOUNT_SID", sim.account_sid)
-    monkeypatch.setenv("TWILIO_AUTH_TOKEN", sim.auth_token)
-    monkeypatch.setenv("TWILIO_API_BASE", sim.base_url)
-    return sim
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from cli_run import run
 
 
 def test_statements_for_a_month(capsys, tmp_path, sim_env):
