@@ -58,3 +58,16 @@ def browser_page():
     if browser.find_chromium() is None:
         pytest.skip("headless Chromium not installed (apt-get install chromium)")
     return browser.open_html
+
+
+@pytest.fixture
+def sim_env(sim, monkeypatch):
+    """The session simulator's credentials in the environment, as a user would set them,
+    with its request counters reset so a test counts only its own requests (the CLI tests)."""
+    for name in ("TWILIO_API_KEY", "TWILIO_API_SECRET", "TWILIO_API_BASE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", sim.account_sid)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", sim.auth_token)
+    monkeypatch.setenv("TWILIO_API_BASE", sim.base_url)
+    sim.reset_stats()
+    return sim
