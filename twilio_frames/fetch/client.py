@@ -30,6 +30,7 @@ from .filters import wire_filters
 from .http import RetryPolicy, Transport
 from .plan_build import plan_chains
 from .plan_chains import parse_account, record_time
+from .plan_map import USAGE_CATEGORY
 from .paging import (PageChain, date_filters, fetch_page, iter_chains, iter_pages, list_url,
                      split_windows, to_utc)
 from ..resources import USAGE_SUBRESOURCES, get_resource
@@ -279,8 +280,23 @@ class Client:
                 params={**base, **date_filters(resource, *span)})),
             fetch=partial(self._fetch_page, resource),
             fetch_account=lambda url: parse_account(self._get(url), self.format),
-            ext=".json" if self.format == "json" else ".xml")
+            ext=".json" if self.format == "json" else ".xml",
+            usage_url=None if base else self._usage_map_url(resource, start, end),
+            fetch_usage=partial(self._fetch_page, "usage_records"),
+            field=get_resource(resource).date_field)
         return specs, chains, source
+
+    def _usage_map_url(self, resource, start, end):
+        """``spec -> URL`` of an account's daily usage counts for the range (the plan's
+        map, :mod:`twilio_frames.fetch.plan_map`), None for a resource without one. Not
+        with other filters: the counts would be of every record, not of those asked."""
+        category = USAGE_CATEGORY.get(resource)
+        if category is None:
+            return None
+        params = {"Category": category, "IncludeSubaccounts": "false",
+                  **date_filters("usage_records", start, end), "PageSize": 1000}
+        return lambda spec: list_url(self.base_url, spec.sid, "usage_records", self.format,
+                                     params=params, subresource="Daily")
 
     def _run(self, resource: str, specs: list[_Spec], chains=None, source=None, *, limit,
              sort: bool) -> pd.DataFrame:
