@@ -258,3 +258,31 @@ def test_filters_or_a_resource_without_a_usage_count_ask_for_no_map(dense_sim, c
     c.calls("2026-11-02", "2026-11-16", status="completed")
     c.messages("2026-11-02", "2026-11-16")
     assert "Usage/Records" not in caplog.text
+
+
+def test_an_xml_usage_map_plans_as_the_json_one(dense_sim, caplog):
+    caplog.set_level(logging.DEBUG, logger="twilio_frames")
+    start, end = "2026-11-02", "2026-11-16"
+    df = _client(dense_sim, format="xml").calls(start, end)
+    pd.testing.assert_frame_equal(df, truth(dense_sim, "calls", start, end))
+    assert "/Usage/Records/Daily.xml?Category=calls" in caplog.text and "usage map:" in caplog.text
+
+
+@pytest.mark.parametrize("faults", [dict(concurrency_limit=2, latency=0.005),
+                                    dict(rate_429=0.4, retry_after=1, seed=3)],
+                         ids=["limit-2", "storm"])
+def test_a_mapped_plan_loses_nothing_under_429s_and_keeps_the_cap(dense_sim, faults, caplog):
+    caplog.set_level(logging.DEBUG, logger="twilio_frames")
+    dense_sim.set_faults(tf.simulator.Faults(**faults))
+    dense_sim.reset_stats()
+    try:
+        c = _client(dense_sim)
+        c.retry.sleep, c.retry.max_retries = (lambda seconds: None), 20
+        sids = [a["sid"] for a in dense_sim.dataset.accounts]
+        df = c.calls("2026-11-02", "2026-11-16", accounts="all")
+        stats = dense_sim.stats
+    finally:
+        dense_sim.set_faults(tf.simulator.Faults())
+        dense_sim.reset_stats()
+    pd.testing.assert_frame_equal(df, truth(dense_sim, "calls", "2026-11-02", "2026-11-16", sids=sids))
+    assert stats.statuses[429] > 0 and stats.max_in_flight <= 8
