@@ -232,6 +232,8 @@ class AccountPlan:
             -expected_pages(windows[i][1], self.page_size), -windows[i][1], i))
         self.pending.extend((windows[i][0], None, windows[i][1]) for i in order)
         self.state, self.planned_by = "windows", "map"
+        if not self.lo_known:       # the oldest window is open below: no creation needed
+            self.lo_known, self.info_state = True, "known"
         self.estimate = max(self.estimate, sum(w[1] for w in windows))
         log.debug("usage map: %d windows for %d days listed, %.2f records per usage event",
                   len(windows), len(self.counts), ratio)
@@ -351,8 +353,11 @@ class AccountPlan:
         return bottom if bottom is not None else _FAR_PAST
 
     def _days(self, s: pd.Timestamp | None, e: pd.Timestamp | None) -> float:
-        bottom = self._bottom(s)
-        return (e - bottom) / DAY if e is not None and bottom is not None else math.inf
+        """Days of a map's window; an open end is bounded by the map's listed days."""
+        listed = self.counts or {}
+        bottom = self._bottom(s) if s is not None or not listed else min(listed)
+        top = e if e is not None else (max(listed) + DAY if listed else None)
+        return (top - bottom) / DAY if top is not None and bottom is not None else math.inf
 
     def _mappable(self) -> bool:
         """A range of more than one UTC day (a single day is never split)."""
