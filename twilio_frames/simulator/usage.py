@@ -13,6 +13,7 @@ from datetime import date
 
 import numpy as np
 
+from .closing import last_rental_day
 from .enums import USAGE_SUBRESOURCES
 from .pricing import NULL_PRICE, format_amount
 
@@ -217,7 +218,7 @@ def _add_rentals(cube: UsageCube, ds, today: int) -> None:
         while True:
             y, mth = bought.year + (bought.month - 1 + k) // 12, (bought.month - 1 + k) % 12 + 1
             d = day_number(date(y, mth, min(bought.day, calendar.monthrange(y, mth)[1])))
-            if d > today:
+            if d > last_rental_day(ds, x.account, today):
                 break
             rows.append((x.account, d, LEAVES.index("phonenumbers-local") + ti, rate))
             k += 1
