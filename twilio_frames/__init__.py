@@ -44,6 +44,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "fetch.parse": ("Page", "parse_page"),
     "fetch.frames": ("to_frame",),
     "store.store": ("Store",),
+    "store.sync_result": ("AccountGoneWarning",),
     "output.report.write": ("REPORT_MARKER", "ReportResult", "write_report"),
 }
 
