@@ -8,10 +8,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
+import numpy as np
 import pytest
 import requests
 
 from twilio_frames import simulator
+from twilio_frames.simulator import usage
 from twilio_frames.simulator.dataset import Dataset
 
 CLOSED = datetime(2026, 10, 5, 9, 30, tzinfo=timezone.utc)
@@ -149,3 +151,48 @@ def test_bad_closings_are_refused():
         Dataset(now=BEFORE, closed_at=CLOSED, **{**BASE, "subaccounts": 0})
     with pytest.raises(ValueError, match="before the subaccount was created"):
         Dataset(now=BEFORE, closed_at="2020-01-01", **BASE)
+
+
+def test_with_four_subaccounts_the_last_but_one_closes_and_the_last_is_suspended():
+    ds = Dataset(now=BEFORE, closed_at=CLOSED, **{**BASE, "subaccounts": 4})
+    assert ds.closing.index == 3
+    assert [a["status"] for a in ds.accounts] == ["active", "active", "active", "closed",
+                                                  "suspended"]
+
+
+def test_deleted_recordings_leave_the_masters_storage():
+    """Storage is billed on what is stored: at the first month-end after the deletion
+    (2026-11-04) the closed subaccount's recordings are gone from the master's storage;
+    at the month-end before it they were still stored."""
+    ds = Dataset(closed_at=CLOSED, **dict(BASE, now="2026-12-15T12:00:00Z"))
+    r = ds.recordings
+    done = r["status"] == 0                                # completed (generate_recordings)
+    minutes = -(-r["duration"] // 60)
+
+    def stored(month, last_day, accounts):
+        [rec] = ds.usage_records(ds.master_sid, "monthly", category="recordingstorage",
+                                 start_date=month, end_date=usage.day_date(last_day),
+                                 include_subaccounts=False)
+        mask = done & (r["done_at"] // 86400 <= last_day) & np.isin(r["acct"], accounts)
+        return (int(rec["count"]), int(rec["usage"])), (int(mask.sum()),
+                                                         int(minutes[mask].sum()))
+
+    every, kept = [0, 1, 2], [0, 1]
+    oct31, nov30 = (int(datetime(2026, m, d, tzinfo=timezone.utc).timestamp()) // 86400
+                    for m, d in ((10, 31), (11, 30)))
+    got, want = stored(datetime(2026, 10, 1).date(), oct31, every)
+    assert got == want and want[0] > 0
+    got, want = stored(datetime(2026, 11, 1).date(), nov30, kept)
+    assert got == want
+    assert want != stored(datetime(2026, 11, 1).date(), nov30, every)[1]
+
+
+def test_the_sim_command_takes_closed_at(monkeypatch):
+    from twilio_frames.cli.main import build_parser
+    seen = {}
+    monkeypatch.setattr(simulator, "serve", lambda **kw: seen.update(kw) or 0)
+    args = build_parser().parse_args(["sim", "--closed-at", "2026-10-05T09:30Z"])
+    assert args.func(args) == 0 and seen["closed_at"] == "2026-10-05T09:30Z"
+    seen.clear()
+    args = build_parser().parse_args(["sim"])
+    assert args.func(args) == 0 and "closed_at" not in seen          # off by default

@@ -72,7 +72,7 @@ def warn_partial(statements: pd.DataFrame, detail: pd.DataFrame) -> None:
         (sid, month), text = next(iter(notes.items()))
         more = f" (and {len(notes) - 1} more statements)" if len(notes) > 1 else ""
         warnings.warn(PartialDetailWarning(f"statement {sid} {month}{more}: {text}"),
-                      stacklevel=4)
+                      stacklevel=3)
 
 
 def _days(spans: pd.DataFrame, first: dt.date, last: dt.date) -> set[dt.date]:

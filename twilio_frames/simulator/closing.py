@@ -31,7 +31,9 @@ What Twilio does not document, and what the simulator does instead (say so if yo
 * whether the Account record itself goes: it stays, ``closed``, in the Accounts list and
   at ``/Accounts/{Sid}`` (the deletion is said to remove it from the Console);
 * whether the master's ``IncludeSubaccounts=true`` usage forgets the deleted subaccount:
-  it does not (that usage was billed to the master).
+  it does not (that usage was billed to the master). Its recordings, deleted with the
+  rest, are no longer stored: the master's recording storage of every month that ends
+  after the deletion leaves them out (storage is billed on what is stored).
 """
 
 from __future__ import annotations
@@ -40,8 +42,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["DELETED_AFTER_DAYS", "Closing", "close_account", "deleted", "held_numbers",
-           "last_rental_day", "refuses_login"]
+__all__ = ["DELETED_AFTER_DAYS", "Closing", "close_account", "deleted", "deleted_by",
+           "deleted_recordings", "held_numbers", "last_rental_day", "refuses_login"]
 
 #: Twilio deletes a closed subaccount's data this long after closure.
 DELETED_AFTER_DAYS = 30
@@ -100,6 +102,19 @@ def last_rental_day(ds, account: int, today: int) -> int:
     if c is None or account != c.index:
         return today
     return min(today, c.closed_at // 86400 - (c.closed_at % 86400 == 0))
+
+
+def deleted_recordings(ds, acct: np.ndarray) -> np.ndarray:
+    """Mask of the recordings (by their ``acct``) that a deletion removes: the closed
+    subaccount's (all False without one)."""
+    c = getattr(ds, "closing", None)
+    return acct == c.index if c is not None else np.zeros(len(acct), bool)
+
+
+def deleted_by(ds, when: int) -> bool:
+    """True when the closed subaccount's data is deleted before ``when`` (epoch s)."""
+    c = getattr(ds, "closing", None)
+    return c is not None and c.deleted_at < when
 
 
 def refuses_login(ds, account: str | None) -> bool:
