@@ -97,7 +97,9 @@ def _touches(part: Partition, start, end) -> bool:
 def read_frame(root, resource: str, start=None, end=None, *, accounts=None,
                columns: Sequence[str] | None = None) -> pd.DataFrame:
     """The frame ``Client.<resource>(start, end, accounts=...)`` gives, from the store."""
-    parts = select(root, resource, start, end, accounts=accounts)
+    daily = PERIOD.get(resource) == "day"
+    order = _accounts(root, accounts) if daily else accounts     # the accounts read once
+    parts = select(root, resource, start, end, accounts=order)
     start, end = to_utc(start), to_utc(end)
     wanted = _columns(resource, columns)
     tables = _read_tables(parts, _needed(resource, wanted))
@@ -110,7 +112,7 @@ def read_frame(root, resource: str, start=None, end=None, *, accounts=None,
     if resource == "usage_records":
         frame.attrs["include_subaccounts"] = False
     frame = frame if wanted is None else frame[wanted]
-    days = stored_days(root, resource, parts, start, end, _accounts(root, accounts))
+    days = stored_days(root, resource, parts, start, end, order) if daily else None
     if days is not None:                  # the store lacks some asked days: say which it has
         frame.attrs["stored_days"] = days
     return frame
