@@ -25,6 +25,7 @@ from datetime import date, datetime
 import numpy as np
 
 from .enums import CALL_STATUS
+from . import closing
 from . import generate_records as gr
 from . import timeline
 from . import usage
@@ -83,6 +84,11 @@ class Dataset:
     attacks : int
         Add this many SMS-pumping and toll-fraud episodes and an organic campaign, as
         events of their own (:mod:`.generate_attacks`); the truth is :attr:`attacks`.
+    closed_at : datetime or date or str or None
+        Close one subaccount at this instant (the last; with 4 or more, the last but
+        one): no traffic or numbers after it, status ``closed`` once ``now`` has passed
+        it, its data deleted 30 days later (:mod:`.closing`; :attr:`closing`). Default:
+        none is closed.
     """
 
     def __init__(self, *, seed: int = 0, start: datetime | date | str | None = None,
@@ -90,7 +96,7 @@ class Dataset:
                  subaccounts: int = 3, calls_per_day: float = 40.0,
                  messages_per_day: float = 50.0, currency: str = "USD",
                  unpriced_hours: float = 6.0, recording_share: float = 0.3,
-                 live_calls: bool = True, attacks: int = 0):
+                 live_calls: bool = True, attacks: int = 0, closed_at=None):
         self.seed, self.unpriced_hours = seed, unpriced_hours
         self.now = parse_time(now, "now")
         now_s = int(self.now.timestamp())
@@ -101,6 +107,7 @@ class Dataset:
         self.currency = self.prices.currency
         r = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3)]
         self._build_accounts(r[0], subaccounts, now_s)
+        self.closing = closing.close_account(self, closed_at, now_s)
         pool = int(np.clip(_POOL_DAYS * (calls_per_day + messages_per_day) / 400, 40, 2500))
         self.parties = build_parties(r[1], [(x.e164, x.country, x.ntype) for x in self.numbers],
                                      len(self._acc), pool)
@@ -153,7 +160,8 @@ class Dataset:
                                self._history(acct, t))}
         events["messages"] = join_events(events["messages"], extra["messages"])
         self._view_messages(events, now_s)
-        self.incoming_phone_numbers = number_columns(self.numbers, self.number_sids)
+        self.incoming_phone_numbers = closing.held_numbers(
+            self, number_columns(self.numbers, self.number_sids))
         self._bounds = {name: np.searchsorted(self._cols(name)["acct"],
                                               np.arange(len(self._acc) + 1))
                         for name in TABLE_RESOURCES}

@@ -13,6 +13,7 @@ from datetime import date
 
 import numpy as np
 
+from .closing import deleted_by, deleted_recordings, last_rental_day
 from .enums import USAGE_SUBRESOURCES
 from .pricing import NULL_PRICE, format_amount
 
@@ -217,7 +218,7 @@ def _add_rentals(cube: UsageCube, ds, today: int) -> None:
         while True:
             y, mth = bought.year + (bought.month - 1 + k) // 12, (bought.month - 1 + k) % 12 + 1
             d = day_number(date(y, mth, min(bought.day, calendar.monthrange(y, mth)[1])))
-            if d > today:
+            if d > last_rental_day(ds, x.account, today):
                 break
             rows.append((x.account, d, LEAVES.index("phonenumbers-local") + ti, rate))
             k += 1
@@ -236,6 +237,8 @@ def _add_storage(cube: UsageCube, ds, today: int) -> None:
     days = days[order]
     minutes = (-(-r["duration"][done] // 60))[order]
     cum_min = np.concatenate([[0], np.cumsum(minutes)])
+    gone = deleted_recordings(ds, r["acct"][done][order])      # a closed subaccount's
+    cum_gone = [np.concatenate([[0], np.cumsum(v)]) for v in (gone, minutes * gone)]
     leaf = LEAVES.index("recordingstorage")
     for _, last in _months(day_date(cube.first_day), day_date(today), 1):
         end = day_number(last)
@@ -243,5 +246,7 @@ def _add_storage(cube: UsageCube, ds, today: int) -> None:
             continue
         n = int(np.searchsorted(days, end, side="right"))
         stored = int(cum_min[n])
+        if deleted_by(ds, (end + 1) * 86400):        # its recordings deleted by then
+            n, stored = n - int(cum_gone[0][n]), stored - int(cum_gone[1][n])
         price = max(0, stored - FREE_STORAGE_MINUTES) * ds.prices.storage
         cube.add([0], [end], [leaf], n, stored, price)

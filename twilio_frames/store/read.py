@@ -5,7 +5,9 @@ asked for, reads them with Arrow (only the columns needed), checks each file's s
 trims rows to the exact interval and puts them in the client's documented order:
 newest first by ``date_created``, ties by ``sid`` descending (usage records: account
 by account, periods ascending, as served). A truncated file or one of an unexpected
-schema is a :class:`~twilio_frames.StoreError` naming it. :func:`read_dask` is the
+schema is a :class:`~twilio_frames.StoreError` naming it. A frame of calls, messages or
+recordings whose range the store holds only in part says which days it holds
+(``attrs["stored_days"]``, :mod:`.coverage`). :func:`read_dask` is the
 same per partition, lazily: each Dask partition is one stored partition, trimmed,
 in stored order.
 """
@@ -30,6 +32,7 @@ from ..fetch.frames import to_frame
 from ..fetch.paging import to_utc
 from ..resources import get_resource
 from . import ledger
+from .coverage import stored_days
 from .layout import PERIOD, Partition, arrow_schema, iter_partitions
 from .order import served_order
 
@@ -94,7 +97,9 @@ def _touches(part: Partition, start, end) -> bool:
 def read_frame(root, resource: str, start=None, end=None, *, accounts=None,
                columns: Sequence[str] | None = None) -> pd.DataFrame:
     """The frame ``Client.<resource>(start, end, accounts=...)`` gives, from the store."""
-    parts = select(root, resource, start, end, accounts=accounts)
+    daily = PERIOD.get(resource) == "day"
+    order = _accounts(root, accounts) if daily else accounts     # the accounts read once
+    parts = select(root, resource, start, end, accounts=order)
     start, end = to_utc(start), to_utc(end)
     wanted = _columns(resource, columns)
     tables = _read_tables(parts, _needed(resource, wanted))
@@ -106,7 +111,11 @@ def read_frame(root, resource: str, start=None, end=None, *, accounts=None,
         frame = _ordered(resource, table)
     if resource == "usage_records":
         frame.attrs["include_subaccounts"] = False
-    return frame if wanted is None else frame[wanted]
+    frame = frame if wanted is None else frame[wanted]
+    days = stored_days(root, resource, parts, start, end, order) if daily else None
+    if days is not None:                  # the store lacks some asked days: say which it has
+        frame.attrs["stored_days"] = days
+    return frame
 
 
 def read_partition(part: Partition, start=None, end=None, columns=None) -> pd.DataFrame:
