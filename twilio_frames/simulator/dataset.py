@@ -106,7 +106,7 @@ class Dataset:
     def without_traffic(cls, **options) -> Dataset:
         """The dataset of ``options`` with everything but its traffic: accounts, numbers,
         parties, prices and the attacks' events. Its :meth:`traffic` draws calls,
-        recordings and messages a few days at a time (:mod:`.write_store`)."""
+        recordings and messages a few days at a time (:mod:`.to_store`)."""
         rates = {k: options.pop(k) for k in ("calls_per_day", "messages_per_day",
                                              "recording_share", "live_calls") if k in options}
         self = cls.__new__(cls)

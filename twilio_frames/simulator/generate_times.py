@@ -111,7 +111,7 @@ def sample_days(seed: int, stream: int, per_day: float, days: np.ndarray,
                 ) -> tuple[DayStreams, np.ndarray, np.ndarray]:
     """:func:`sample_times` of the given local ``days``: each day's events are the same
     whichever other days are drawn with it, so a history can be drawn a few days at a
-    time (:mod:`.write_store`)."""
+    time (:mod:`.to_store`)."""
     days = np.asarray(days, np.int64)
     weekday = (days + 3) % 7                       # 1970-01-01 was a Thursday
     day_w = WEEKDAY_WEIGHTS[weekday] / WEEKDAY_WEIGHTS.mean()
