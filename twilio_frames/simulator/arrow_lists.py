@@ -49,8 +49,10 @@ class Pools:
 
 def _bytes(values: np.ndarray, width: int) -> np.ndarray:
     """Strings of ``width`` ASCII characters as an ``(n, width)`` uint8 matrix."""
-    return np.ascontiguousarray(np.asarray(values).astype(f"S{width}")
-                                ).view(np.uint8).reshape(-1, width)
+    values = np.ascontiguousarray(values)
+    if values.dtype == np.dtype(f"U{width}"):       # UCS-4 code units, narrowed
+        return values.view(np.uint32).reshape(-1, width).astype(np.uint8)
+    return values.astype(f"S{width}").view(np.uint8).reshape(-1, width)
 
 
 def _fixed(matrix: np.ndarray) -> pa.Array:
