@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import inspect
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from twilio_frames.store.writer import StoreWriter, arrow_schema, periods
 
@@ -43,7 +45,7 @@ __all__ = ["write_store", "WriteResult"]
 #: sent, recordings by creation), as the list's date filter does.
 _DAY_COLUMN = {"calls": "start", "messages": "sent", "recordings": "created"}
 #: Events drawn at once, about: a chunk of days holds this many calls and messages.
-_CHUNK_EVENTS = 1_500_000
+_CHUNK_EVENTS = 400_000
 
 
 @dataclass
@@ -91,13 +93,13 @@ def write_store(path, *, settle="48h", **options) -> WriteResult:
     result = WriteResult(start=pd.Timestamp(ds.start), now=pd.Timestamp(ds.now))
     with StoreWriter(path, account_sid=ds.master_sid, now=result.now, settle=settle,
                      source="twilio_frames.simulator.write_store") as writer:
-        out = _Out(writer, result)
-        out.records("accounts", None, None, [dict(a) for a in ds.accounts])
-        for i, sid in enumerate(ds.account_sids):
-            numbers = [number_record(x, sid) for x in ds.numbers if x.account == i]
-            out.records("incoming_phone_numbers", str(sid), None, numbers)
-        _write_traffic(ds, out)
-        _write_usage(ds, out)
+        with _Out(writer, result) as out:
+            out.records("accounts", None, None, [dict(a) for a in ds.accounts])
+            for i, sid in enumerate(ds.account_sids):
+                numbers = [number_record(x, sid) for x in ds.numbers if x.account == i]
+                out.records("incoming_phone_numbers", str(sid), None, numbers)
+            _write_traffic(ds, out)
+            _write_usage(ds, out)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -111,22 +113,43 @@ def _check_options(options: dict) -> None:
 
 
 class _Out:
-    """The writer, counting what it wrote."""
+    """The writer, counting what it wrote. Tables are written on two threads while the
+    next days are drawn (Parquet encoding and the fsyncs release the GIL); at most
+    ``limit`` wait, and the first error is raised once the writes started are done."""
 
-    def __init__(self, writer: StoreWriter, result: WriteResult) -> None:
-        self.writer, self.result = writer, result
+    def __init__(self, writer: StoreWriter, result: WriteResult, limit: int = 8) -> None:
+        self.writer, self.result, self.limit = writer, result, limit
+        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="write_store")
+        self.pending: set = set()
+
+    def __enter__(self) -> _Out:
+        return self
+
+    def __exit__(self, exc_type, *exc) -> None:
+        self.pool.shutdown(wait=True)
+        if exc_type is None:
+            self._collect(self.pending)
 
     def _count(self, resource: str, rows: int, settled: bool) -> None:
         self.result.partitions += 1
         self.result.open += not settled
         self.result.rows[resource] = self.result.rows.get(resource, 0) + rows
 
+    def _collect(self, done) -> None:
+        for future in done:
+            self._count(*future.result())
+
     def records(self, resource, sid, period, records) -> None:
         self._count(resource, len(records),
                     self.writer.write_records(resource, sid, period, records))
 
     def table(self, resource, sid, period, table: pa.Table) -> None:
-        self._count(resource, table.num_rows, self.writer.write(resource, sid, period, table))
+        def write():
+            return resource, table.num_rows, self.writer.write(resource, sid, period, table)
+        self.pending.add(self.pool.submit(write))
+        if len(self.pending) >= self.limit:
+            done, self.pending = wait(self.pending, return_when=FIRST_COMPLETED)
+            self._collect(done)
 
 
 def _write_traffic(ds: Dataset, out: _Out) -> None:
@@ -153,6 +176,8 @@ def _write_traffic(ds: Dataset, out: _Out) -> None:
         for day in range(written, done + 1):
             _flush(out, pending, sids, schemas, day)
         written = max(written, done + 1)
+        for key, parts in pending.items():    # carried days: let the chunk's buffers go
+            pending[key] = [_merged(parts, copy=True)]
     ds._usage = usage.finish_cube(cube, ds, stored)
 
 
@@ -189,17 +214,19 @@ def _flush(out: _Out, pending: dict, sids: list[str], schemas: dict, day: int) -
     for resource, schema in schemas.items():
         for i, sid in enumerate(sids):
             parts = pending.pop((resource, i, day), [])
-            table = pa.concat_tables(parts) if parts else schema.empty_table()
-            if len(parts) > 1:
-                table = table.take(_newest_first(table))
-            out.table(resource, sid, period, table)
+            out.table(resource, sid, period, _merged(parts, copy=False) if parts
+                      else schema.empty_table())
 
 
-def _newest_first(table: pa.Table) -> pa.Array:
-    """The client's order: newest first by ``date_created``, ties by ``sid`` descending."""
-    import pyarrow.compute as pc
-    return pc.sort_indices(table, sort_keys=[("date_created", "descending"),
-                                             ("sid", "descending")])
+def _merged(parts: list[pa.Table], *, copy: bool) -> pa.Table:
+    """Pieces of one partition (each in the client's order) as one table in that order,
+    newest first by ``date_created``, ties by ``sid`` descending; with ``copy`` never a
+    view of the chunks the pieces were cut from (so they can go)."""
+    table = pa.concat_tables(parts)
+    if len(parts) == 1:
+        return table.take(np.arange(table.num_rows)) if copy else table
+    return table.take(pc.sort_indices(table, sort_keys=[("date_created", "descending"),
+                                                        ("sid", "descending")]))
 
 
 def _write_usage(ds: Dataset, out: _Out) -> None:
