@@ -103,6 +103,12 @@ def test_unknown_option_is_named(tmp_path):
     assert not (tmp_path / "s").exists()
 
 
+def test_a_bad_option_value_is_named_before_anything_is_written(tmp_path):
+    with pytest.raises(ValueError, match="subaccounts must be .* from 0 to 14"):
+        tf.simulator.write_store(tmp_path / "s", subaccounts=15, days=2)
+    assert not (tmp_path / "s").exists()
+
+
 def test_a_file_is_refused(tmp_path):
     path = tmp_path / "file.txt"
     path.write_text("keep me")
