@@ -106,6 +106,8 @@ def test_unknown_option_is_named(tmp_path):
 def test_a_bad_option_value_is_named_before_anything_is_written(tmp_path):
     with pytest.raises(ValueError, match="subaccounts must be .* from 0 to 14"):
         tf.simulator.write_store(tmp_path / "s", subaccounts=15, days=2)
+    with pytest.raises(ValueError, match="needs a history: start .* is not before now"):
+        tf.simulator.write_store(tmp_path / "s", days=0)
     assert not (tmp_path / "s").exists()
 
 

@@ -90,6 +90,9 @@ def write_store(path, *, settle="48h", **options) -> WriteResult:
     started = time.perf_counter()
     _check_options(options)
     ds = Dataset.without_traffic(**options)
+    if not ds.start < ds.now:
+        raise ValueError(f"write_store needs a history: start {ds.start.isoformat()} is "
+                         f"not before now {ds.now.isoformat()}")
     result = WriteResult(start=pd.Timestamp(ds.start), now=pd.Timestamp(ds.now))
     with StoreWriter(path, account_sid=ds.master_sid, now=result.now, settle=settle,
                      source="twilio_frames.simulator.write_store") as writer:
