@@ -1,5 +1,6 @@
-"""The summaries on a store's Dask frames (one partition per account and UTC day) equal
-the same summaries on the store's pandas frames."""
+"""The summaries on a store's Dask frames (one partition per account and UTC day, a few
+stored partitions each, or all in one) equal the same summaries on the store's pandas
+frames."""
 
 from __future__ import annotations
 
@@ -34,9 +35,13 @@ CASES = {
 }
 
 
+@pytest.mark.parametrize("size", [None, "40KiB", "32MiB"])
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_store_dask_frames_give_the_store_frames_results(store, name):
+def test_store_dask_frames_give_the_store_frames_results(store, name, size):
     expected = CASES[name](store.frame)
-    lazy = CASES[name](lambda r: store.frame(r) if r == "usage_records" else store.dask(r))
-    assert store.dask("calls").npartitions > 10
+    lazy = CASES[name](lambda r: store.frame(r) if r == "usage_records"
+                       else store.dask(r, partition_size=size))
+    n, stored = (store.dask("calls", partition_size=size).npartitions,
+                 len(list(store.path.glob("calls/*/*/*.parquet"))))
+    assert {None: n == stored > 10, "32MiB": n == 1}.get(size, 1 < n < stored)
     pd.testing.assert_frame_equal(lazy, expected, check_exact=True)
