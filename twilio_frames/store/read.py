@@ -253,7 +253,7 @@ def _read_file(part: Partition, columns: list[str] | None) -> pa.Table:
         pf = pq.ParquetFile(str(part.path))
         names = _check_schema(part, pf.schema_arrow)
         read = None if columns is None else [c for c in columns if c in names]
-        return pf.read(columns=read, use_threads=False)
+        return pf.read(columns=read)
     except (OSError, pa.ArrowException) as exc:
         raise StoreError(f"unreadable partition (truncated or corrupt: {exc})",
                          path=part.path) from None
@@ -345,6 +345,9 @@ def _pandas(resource: str, table: pa.Table) -> pd.DataFrame:
 def _categorical(s: pd.Series, known: tuple[str, ...]) -> pd.Series:
     if not isinstance(s.dtype, pd.CategoricalDtype):
         s = s.astype("category")
-    used = s.cat.remove_unused_categories().cat.categories
-    unknown = sorted(set(used) - set(known))
-    return s.cat.set_categories(pd.Index([*known, *unknown], dtype="str"))
+    cats = s.cat.categories
+    present = np.zeros(len(cats) + 1, bool)
+    present[s.cat.codes.to_numpy() + 1] = True          # codes -1 (missing) -> slot 0
+    unknown = sorted(set(cats[present[1:]]) - set(known))
+    wanted = pd.Index([*known, *unknown], dtype="str")
+    return s if cats.equals(wanted) else s.cat.set_categories(wanted)
