@@ -131,3 +131,11 @@ def test_store_dask_keeps_the_frame_dtypes(store):
         got = lazy.compute()
         assert dict(got.dtypes) == dict(frame.dtypes)
         assert len(got) == len(frame) and set(got["sid"]) == set(frame["sid"])
+
+
+def test_store_dask_says_its_partitions_are_sized(store):
+    pytest.importorskip("dask.dataframe")
+    from twilio_frames.analysis import engine
+    assert store.dask("calls")[["sid"]]._meta.attrs.get(engine.SIZED) is True
+    assert engine.SIZED not in store.dask("calls", partition_size=None)._meta.attrs
+    assert engine.SIZED not in store.dask("calls").compute().attrs

@@ -156,6 +156,8 @@ def read_dask(root, resource: str, start=None, end=None, *, accounts=None, colum
     with dask.config.set({"dataframe.convert-string": False}):   # keep the frames' str
         if not parts:
             return dd.from_pandas(meta, npartitions=1)
+        if limit:    # sized for a task: analysis.engine does not batch them (its SIZED)
+            meta.attrs["twilio_frames.sized_partitions"] = True
         return dd.from_map(read_partitions, _batches(parts, limit), start=start, end=end,
                            columns=wanted, meta=meta, enforce_metadata=False)
 
