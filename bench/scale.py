@@ -6,7 +6,8 @@
 1. write: a synthetic account of N messages (A accounts, D days) straight into the store
    layout (bench/scale_data.py, vectorised, one day at a time); its time is printed.
 2. each measurement runs in a fresh child process (``--child NAME``), which prints its
-   wall time, its CPU time (all its threads), its peak RSS (VmHWM, the whole process) and a checksum:
+   wall time, its CPU time (all its threads), its peak RSS (VmHWM, the whole process)
+   and a checksum:
    - ``dask-cbp``: ``tf.cost_by_period(messages=ddf, freq="D", by="account_sid")``
    - ``dask-reconcile``: ``tf.reconcile(usage, messages=ddf)``
    - ``duckdb-cbp`` / ``duckdb-reconcile``: DuckDB's SQL of the same aggregation over the
