@@ -13,8 +13,11 @@ distributed = pytest.importorskip("distributed")
 
 @pytest.fixture(scope="module")
 def client():
+    # the scheduler's HTTP server (metrics) listens on 8787 even without a dashboard: a
+    # free port instead, so another cluster on this machine cannot make the test fail
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, memory_limit="1GiB") as cluster:
+                                  dashboard_address=None, memory_limit="1GiB",
+                                  scheduler_kwargs={"dashboard_address": ":0"}) as cluster:
         with distributed.Client(cluster) as connected:
             yield connected
 

@@ -352,4 +352,5 @@ def _categorical(s: pd.Series, known: tuple[str, ...]) -> pd.Series:
     present[s.cat.codes.to_numpy() + 1] = True          # codes -1 (missing) -> slot 0
     unknown = sorted(set(cats[present[1:]]) - set(known))
     wanted = pd.Index([*known, *unknown], dtype="str")
-    return s if cats.equals(wanted) else s.cat.set_categories(wanted)
+    same = cats.dtype == wanted.dtype and cats.equals(wanted)
+    return s if same else s.cat.set_categories(wanted)
