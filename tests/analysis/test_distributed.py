@@ -13,8 +13,8 @@ distributed = pytest.importorskip("distributed")
 
 @pytest.fixture(scope="module")
 def client():
-    # the scheduler's HTTP server (metrics) listens on 8787 even without a dashboard: a
-    # free port instead, so another cluster on this machine cannot make the test fail
+    # dashboard_address=None still starts the scheduler's HTTP server on 8787 and warns
+    # (an error here) when another process holds that port: ask for any free port.
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None, memory_limit="1GiB",
                                   scheduler_kwargs={"dashboard_address": ":0"}) as cluster:
