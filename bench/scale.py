@@ -10,7 +10,8 @@
    that prints its wall time, peak RSS and what it wrote. ``--writer synthetic`` writes
    the older stand-in of bench/scale_data.py instead (messages and usage records only).
 2. each measurement runs in a fresh child process (``--child NAME``), which prints its
-   wall time, its peak RSS (VmHWM, the whole process) and a checksum:
+   wall time, its CPU time (all its threads), its peak RSS (VmHWM, the whole process)
+   and a checksum:
    - ``dask-cbp``: ``tf.cost_by_period(messages=ddf, freq="D", by="account_sid")``
    - ``dask-reconcile``: ``tf.reconcile(usage, messages=ddf)``
    - ``duckdb-cbp`` / ``duckdb-reconcile``: DuckDB's SQL of the same aggregation over the
@@ -125,7 +126,7 @@ def child(name: str, root: str, reader: str, workers: int, scheduler: str) -> di
 
     import twilio_frames as tf
     tf.cost_by_period, tf.reconcile  # noqa: B018  (imports paid before the clock starts)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     if name.startswith("duckdb"):
         con = duckdb.connect(config={"threads": workers})
         sql = (DUCK_CBP if name == "duckdb-cbp" else DUCK_RECONCILE).format(root=root)
@@ -144,8 +145,8 @@ def child(name: str, root: str, reader: str, workers: int, scheduler: str) -> di
                 out = tf.reconcile(usage, messages=ddf)
                 cost, rows = out["list_price_micros"], int(out["list_count"].sum())
     matched = out["status"].astype(str).value_counts().to_dict() if "status" in out else None
-    seconds = time.perf_counter() - t0
-    return {"name": name, "seconds": seconds, "peak_rss_mib": peak_rss_mib(),
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {"name": name, "seconds": seconds, "cpu_seconds": cpu, "peak_rss_mib": peak_rss_mib(),
             "cost_micros": int(cost.sum()), "rows": rows, "result_rows": len(out),
             "status": matched}
 
@@ -247,19 +248,23 @@ def main() -> None:
             r["load"] = load()
             results.setdefault(name, []).append(r)
             print(json.dumps(r), flush=True)
-    print("\n| measurement | best s | median s | peak RSS MiB | checksum cost micros | load |")
-    print("|---|---|---|---|---|---|")
+    print("\n| measurement | best s | median s | best CPU s | peak RSS MiB | checksum cost "
+          "micros | load |")
+    print("|---|---|---|---|---|---|---|")
     for name, rs in results.items():
         secs = sorted(r["seconds"] for r in rs)
         print(f"| {name} | {secs[0]:.2f} | {secs[len(secs) // 2]:.2f} | "
+              f"{min(r['cpu_seconds'] for r in rs):.2f} | "
               f"{max(r['peak_rss_mib'] for r in rs):.0f} | {rs[0]['cost_micros']:,} | "
               f"{rs[-1]['load']} |")
     for what in ("cbp", "reconcile") if args.engines == "duckdb,dask" else ():
         d = min(r["seconds"] for r in results[f"dask-{what}"])
         k = min(r["seconds"] for r in results[f"duckdb-{what}"])
         same = results[f"dask-{what}"][0]["cost_micros"] == results[f"duckdb-{what}"][0]["cost_micros"]
-        print(f"{what}: Dask / DuckDB = {d / k:.2f}x (best of {args.repeat}); "
-              f"same cost total: {same}")
+        cd = min(r["cpu_seconds"] for r in results[f"dask-{what}"])
+        ck = min(r["cpu_seconds"] for r in results[f"duckdb-{what}"])
+        print(f"{what}: Dask / DuckDB = {d / k:.2f}x (best of {args.repeat}; CPU time "
+              f"{cd / ck:.2f}x); same cost total: {same}")
 
 
 if __name__ == "__main__":
