@@ -33,7 +33,14 @@ _SUMS = ["n", "bad", "cost", "units"]
 
 
 def _fine(ev: Events) -> tuple[np.ndarray, np.ndarray]:
-    """Per event, its fine cell (an id); and per cell, its first event."""
+    """Per event, its fine cell (an id); and per cell, its first event (kept on ``ev``:
+    a pandas frame's second pass reuses them)."""
+    if getattr(ev, "fine", None) is None:
+        ev.fine = _fine_cells(ev)
+    return ev.fine
+
+
+def _fine_cells(ev: Events) -> tuple[np.ndarray, np.ndarray]:
     nb, nc, ncur = len(ev.blocks), len(ev.countries), max(len(ev.currencies), 1)
     key = ((ev.acct * ncur + ev.currency) * max(nc, 1) + ev.country) * max(nb, 1) + ev.block
     d0 = int(ev.day.min())
@@ -92,9 +99,10 @@ def rows_of(ev: Events, wanted: pd.DataFrame) -> pd.DataFrame:
     """The events of ``ev`` whose fine cell is one of ``wanted`` (:data:`CELL_KEYS`)."""
     if not len(ev) or not len(wanted):
         return pd.DataFrame({c: [] for c in ROW_COLUMNS})
+    from .anomaly_episodes import key_text
     ids, first = _fine(ev)
-    labels = pd.MultiIndex.from_frame(pd.DataFrame(_labels(ev, first)))
-    hit = labels.isin(pd.MultiIndex.from_frame(wanted[CELL_KEYS]))[ids]
+    labels = key_text(pd.DataFrame(_labels(ev, first)), CELL_KEYS)
+    hit = np.isin(labels, key_text(wanted, CELL_KEYS))[ids]
     at = np.flatnonzero(hit)
     out = pd.DataFrame(_labels(ev, at))
     out["t"], out["hour"] = ev.t[at], ev.hour[at]
@@ -127,8 +135,9 @@ def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 
 def collect_cells(frame, resource: str, rules) -> tuple[pd.DataFrame, pd.DataFrame, Events]:
-    """Pass 1 over ``frame`` (pandas or Dask): its cells and hour counts, summed and
-    sorted by key; for a pandas frame also its events (pass 2 then reuses them)."""
+    """Pass 1 over ``frame`` (pandas or Dask): its cells (summed, sorted by key: the
+    episodes are numbered in that order) and hour counts; for a pandas frame also its
+    events (pass 2 then reuses them)."""
     options = {"resource": resource, "prefix_digits": rules.prefix_digits,
                "short_call_seconds": rules.short_call_seconds}
     engine.check_frame(resource, frame)
@@ -136,17 +145,18 @@ def collect_cells(frame, resource: str, rules) -> tuple[pd.DataFrame, pd.DataFra
         require_columns(frame, NEEDED[resource], resource)
         ev = _events(frame, **options)
         cells, hours = cells_of(ev)
-        return _sorted(cells, CELL_KEYS), _sorted(hours, HOUR_KEYS), ev
+        return _sorted(cells, CELL_KEYS), hours, ev
     parts = engine.partials(frame, cell_partial, columns=(), needed=NEEDED[resource],
                             what=resource, **options)
     cells = engine.regroup([p[0] for p in parts], CELL_KEYS)
     hours = engine.regroup([p[1] for p in parts], HOUR_KEYS)
-    return _sorted(cells, CELL_KEYS), _sorted(hours, HOUR_KEYS), None
+    return _sorted(cells, CELL_KEYS), hours, None
 
 
 def collect_rows(frame, resource: str, rules, wanted: pd.DataFrame,
                  ev: Events | None) -> pd.DataFrame:
-    """Pass 2: the events of the ``wanted`` fine cells, in one canonical order."""
+    """Pass 2: the events of the ``wanted`` fine cells (in any order: what is computed
+    from them are sums, extremes and sorted sets per episode)."""
     if not len(wanted):
         return rows_of(Events(t=np.zeros(0)), wanted)
     if ev is not None:
@@ -156,5 +166,4 @@ def collect_rows(frame, resource: str, rules, wanted: pd.DataFrame,
             frame, row_partial, columns=(), needed=NEEDED[resource], what=resource,
             resource=resource, prefix_digits=rules.prefix_digits,
             short_call_seconds=rules.short_call_seconds, wanted=wanted), ignore_index=True)
-    return _sorted(rows, ["account_sid", "currency", "country", "block", "day", "t", "dest",
-                          "bad", "error", "cost", "priced", "units"])
+    return rows.reset_index(drop=True)     # no order needed: every use is order-free

@@ -114,13 +114,31 @@ def _spill(rows, ep, by_block, bkey, ckey, day, cand):
             np.concatenate([by_block, hit["block"].to_numpy(bool)])[order])
 
 
+def _runs_of(*columns: np.ndarray) -> np.ndarray:
+    """Group ids of consecutive equal rows of ``columns`` (sorted frames: the groups)."""
+    new = np.zeros(len(columns[0]), bool)
+    new[:1] = True
+    for col in columns:
+        new[1:] |= col[1:] != col[:-1]
+    return np.cumsum(new) - 1
+
+
 def _keys(cells: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Account-currency, country and block keys of the (sorted) fine cells."""
-    def group(cols):
-        return cells.groupby(cols, sort=True, observed=True).ngroup().to_numpy(np.int64)
-    return (group(["account_sid", "currency"]),
-            group(["account_sid", "currency", "country"]),
-            group(["account_sid", "currency", "block"]))
+    """Account-currency, country and block keys of the fine cells (sorted by
+    account, currency, country, block, day)."""
+    acct, cur, country = (cells[c].to_numpy(object) for c in ("account_sid", "currency",
+                                                              "country"))
+    akey = _runs_of(acct, cur)
+    block = pd.factorize(cells["block"])[0].astype(np.int64)
+    return akey, _runs_of(acct, cur, country), akey * (int(block.max()) + 1) + block
+
+
+def key_text(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """One text key per row of ``columns`` (for lookups between cells and rows)."""
+    out = frame[columns[0]].astype(str).to_numpy(object)
+    for col in columns[1:]:
+        out = out + "\x1f" + frame[col].astype(str).to_numpy(object)
+    return out
 
 
 def flag_cells(cells: pd.DataFrame, rules, window: int, min_hist: int) -> dict | None:
@@ -165,10 +183,12 @@ def _account_baseline(cells: pd.DataFrame, hours: pd.DataFrame, rows: pd.DataFra
                      cells["cost"].to_numpy(np.int64) * w,
                      cells["units"].to_numpy(np.int64) * w], axis=1)
     b = trailing(akey, day, vals, ep_akey, ep_day, window)
-    pairs = pd.MultiIndex.from_frame(cells[["account_sid", "currency"]]).unique()
+    pair = ["account_sid", "currency"]
+    first = np.flatnonzero(np.r_[True, akey[1:] != akey[:-1]])    # akey runs are sorted
+    pairs = pd.Index(key_text(cells.iloc[first], pair))
     cand = rows[rows["cand"]]
-    hk = np.concatenate([pairs.get_indexer(pd.MultiIndex.from_frame(
-        f[["account_sid", "currency"]])) for f in (hours, cand)]).astype(np.int64)
+    hk = np.concatenate([pairs.get_indexer(key_text(f, pair)) for f in (hours, cand)]
+                        ).astype(np.int64)
     hday = np.concatenate([hours["day"], cand["day"]]).astype(np.int64)
     hour = np.concatenate([hours["hour"], cand["hour"]]).astype(np.int64)
     count = np.concatenate([hours["n"].to_numpy(np.int64), -np.ones(len(cand), np.int64)])
@@ -184,8 +204,8 @@ def episodes(state: dict, cells: pd.DataFrame, hours: pd.DataFrame, rows: pd.Dat
     """The episodes' raw signals (arrays, one entry per episode) from the flagged cells
     and the rows of the ``wanted`` cells (:func:`flag_cells`)."""
     wanted, idx, ep_w = state["wanted"], state["idx"], state["ep"]
-    pos = pd.MultiIndex.from_frame(wanted).get_indexer(
-        pd.MultiIndex.from_frame(rows[list(wanted.columns)]))
+    keys = list(wanted.columns)
+    pos = pd.Index(key_text(wanted, keys)).get_indexer(key_text(rows, keys))
     ep = ep_w[pos]
     rows = rows.assign(cand=state["cand"][idx[pos]])
     n_ep = int(ep_w.max()) + 1
