@@ -43,10 +43,12 @@ def main() -> None:
                                  start=start, end=end, engine=args.engine,
                                  now=end + "T00:00:00Z", progress=True)
         seconds = time.perf_counter() - began
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak, cpu = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
     total = result.costs[result.costs["account"] == "total"]
     print(json.dumps({"engine": args.engine, "range": [start, end],
-                      "seconds": round(seconds, 1), "peak_rss_mib": round(peak),
+                      "seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1),
+                      "peak_rss_mib": round(peak),
                       "files": len(result.files), "status": result.status,
                       "total": {r["currency"]: str(r["total"]) for _, r in total.iterrows()}}),
           file=sys.stdout)
