@@ -25,7 +25,7 @@ from .anomaly_events import NEEDED, Events, events
 from ..money import exact_group_sums, require_columns
 
 __all__ = ["CELL_KEYS", "HOUR_KEYS", "cells_of", "collect_cells", "collect_rows",
-           "rows_of"]
+           "key_text", "rows_of"]
 
 CELL_KEYS = ["account_sid", "currency", "country", "block", "day"]
 HOUR_KEYS = ["account_sid", "currency", "day", "hour"]
@@ -55,6 +55,14 @@ def _labels(ev: Events, at: np.ndarray) -> dict:
             "currency": ev.currencies[ev.currency[at]].astype(str),
             "country": ev.countries[ev.country[at]].astype(str),
             "block": ev.blocks[ev.block[at]].astype(str), "day": ev.day[at]}
+
+
+def key_text(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """One text key per row of ``columns`` (for lookups between cells and rows)."""
+    out = frame[columns[0]].astype(str).to_numpy(object)
+    for col in columns[1:]:
+        out = out + "\x1f" + frame[col].astype(str).to_numpy(object)
+    return out
 
 
 def _empty_cells() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -99,7 +107,6 @@ def rows_of(ev: Events, wanted: pd.DataFrame) -> pd.DataFrame:
     """The events of ``ev`` whose fine cell is one of ``wanted`` (:data:`CELL_KEYS`)."""
     if not len(ev) or not len(wanted):
         return pd.DataFrame({c: [] for c in ROW_COLUMNS})
-    from .anomaly_episodes import key_text
     ids, first = _fine(ev)
     labels = key_text(pd.DataFrame(_labels(ev, first)), CELL_KEYS)
     hit = np.isin(labels, key_text(wanted, CELL_KEYS))[ids]

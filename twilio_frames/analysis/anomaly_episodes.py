@@ -21,6 +21,7 @@ import os
 import numpy as np
 import pandas as pd
 
+from .anomaly_cells import key_text
 from .anomaly_events import trailing
 from ..money import exact_group_sums
 
@@ -131,14 +132,6 @@ def _keys(cells: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     akey = _runs_of(acct, cur)
     block = pd.factorize(cells["block"])[0].astype(np.int64)
     return akey, _runs_of(acct, cur, country), akey * (int(block.max()) + 1) + block
-
-
-def key_text(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """One text key per row of ``columns`` (for lookups between cells and rows)."""
-    out = frame[columns[0]].astype(str).to_numpy(object)
-    for col in columns[1:]:
-        out = out + "\x1f" + frame[col].astype(str).to_numpy(object)
-    return out
 
 
 def flag_cells(cells: pd.DataFrame, rules, window: int, min_hist: int) -> dict | None:
