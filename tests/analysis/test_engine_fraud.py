@@ -135,8 +135,10 @@ def test_mixed_currencies_stay_apart(expected):
 
 def test_distributed_two_worker_processes(frames, expected):
     distributed = pytest.importorskip("distributed")
+    # as tests/analysis/test_distributed.py: any free port for the scheduler's HTTP server
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, memory_limit="1GiB") as cluster:
+                                  dashboard_address=None, memory_limit="1GiB",
+                                  scheduler_kwargs={"dashboard_address": ":0"}) as cluster:
         with distributed.Client(cluster) as client:
             ddf = as_dask(frames, ("even", 4), True)
             for name in sorted(SUMMARIES):
