@@ -111,6 +111,7 @@ def usage_month(account: str, month: str, days: dict) -> pa.Table:
         for parent, (a, b) in {"sms": ("sms-inbound", "sms-outbound"),
                                "mms": ("mms-inbound", "mms-outbound")}.items():
             cats[parent] = tuple(x + y for x, y in zip(cats[a], cats[b]))
+        total = cats["sms"][2] + cats["mms"][2]          # every priced category once
         for cat, (count, usage, cost) in sorted(cats.items()):
             unit = "segments" if cat.startswith("sms") else "messages"
             rows.append({"category": cat, "description": cat, "start_date": day,
@@ -119,6 +120,13 @@ def usage_month(account: str, month: str, days: dict) -> pa.Table:
                          "price_micros": cost, "price_unit": "USD",
                          "as_of": np.datetime64("2030-01-01T00:00:00", "us"),
                          "api_version": "2010-04-01", "uri": None})
+        # totalprice as Twilio gives it: no count, usage = price, unit = the currency
+        rows.append({"category": "totalprice", "description": "Total Price",
+                     "start_date": day, "end_date": day, "count": None, "count_unit": "",
+                     "usage": total / 1e6, "usage_unit": "usd", "price": total / 1e6,
+                     "price_micros": total, "price_unit": "USD",
+                     "as_of": np.datetime64("2030-01-01T00:00:00", "us"),
+                     "api_version": "2010-04-01", "uri": None})
     sch = schema("usage_records")
     arrays = [_column([r[f.name] for r in rows], f.type, len(rows))
               if f.name not in ("start_date", "end_date", "as_of")

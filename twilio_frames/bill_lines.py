@@ -103,6 +103,27 @@ def _nearest_present(rec: pd.DataFrame) -> np.ndarray:
     return out
 
 
+#: Columns a bill reads besides the keys, when present.
+OPTIONAL = ("count", "usage", "description", "count_unit", "usage_unit", "as_of")
+
+
+def usage_frame(usage, what: str = "usage_records") -> pd.DataFrame:
+    """Usage Records as pandas. A Dask frame is checked for the needed columns before
+    anything runs, then only those (and :data:`OPTIONAL`) are computed: Usage Records
+    hold one row per account, day and category, however much traffic there was, so
+    they are small where calls and messages are not. ``attrs`` are kept."""
+    from .analysis import engine
+    engine.check_frame(what, usage)
+    missing = [c for c in _NEEDED if c not in usage.columns]
+    if missing:
+        raise ConfigurationError(f"{what} frame is missing column(s) {missing}")
+    if not engine.is_dask(usage):
+        return usage
+    out = engine.to_pandas(usage, [*_NEEDED, *OPTIONAL]).copy()
+    out.attrs.update(engine.attrs_of(usage))
+    return out
+
+
 def usage_lines(usage: pd.DataFrame, *, keep_zero: bool = False) -> pd.DataFrame:
     """The lines of each account's bill: leaf categories, never a parent beside its
     children, never ``totalprice``, plus a remainder, adding up exactly to totalprice.
@@ -125,7 +146,8 @@ def usage_lines(usage: pd.DataFrame, *, keep_zero: bool = False) -> pd.DataFrame
     Parameters
     ----------
     usage : DataFrame
-        Usage Records as the client returns them (any subresource).
+        Usage Records as the client returns them (any subresource), pandas or Dask
+        (see :func:`usage_frame`).
     keep_zero : bool
         Keep lines with no cost and no count (Twilio lists every category, used or not).
 
@@ -136,7 +158,7 @@ def usage_lines(usage: pd.DataFrame, *, keep_zero: bool = False) -> pd.DataFrame
         count_unit, usage, usage_unit, cost_micros, line, known`` sorted by account,
         period, category (the remainder last).
     """
-    rec = _prepared(usage)
+    rec = _prepared(usage_frame(usage))
     top = _nearest_present(rec)
     is_total = (rec["category"] == TOTAL).to_numpy()
     nested = ~is_total & pd.notna(top)

@@ -50,8 +50,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from .anomaly_episodes import episodes
-from .anomaly_events import events, take_columns
+from .anomaly_cells import collect_cells, collect_rows
+from .anomaly_episodes import episodes, flag_cells
 from .anomaly_score import error_counts, evidence, score, signals
 from .anomaly_spend import spend_spikes
 from ..errors import ConfigurationError
@@ -129,47 +129,50 @@ def _days(value, name: str) -> int:
 
 def _episodes(frame, resource: str, rules: AnomalyRules, window: int, min_hist: int,
               min_score: float):
+    """One resource's episodes: its cells (pass 1), the rows of its candidate cells
+    (pass 2), the episodes kept, and the priced cost of their events per account,
+    currency and day (spend spikes leave it out of the usual spend)."""
     kind = "sms_pumping" if resource == "messages" else "toll_fraud"
-    ev = events(take_columns(frame, resource), resource, prefix_digits=rules.prefix_digits,
-                short_call_seconds=rules.short_call_seconds)
-    ev.reported = np.zeros(len(ev), bool)
-    e = episodes(ev, rules, window, min_hist)
-    if e is None:
-        return ev, []
-    risky = np.array([d.startswith(rules.high_risk_prefixes) for d in ev.dests.astype(str)],
-                     dtype=float) if len(ev.dests) else np.zeros(0)
-    high = np.bincount(e["ep"], risky[ev.dest[e["rows"]]], len(e["n"])) / e["n"]
+    cells, hours, ev = collect_cells(frame, resource, rules)
+    state = flag_cells(cells, rules, window, min_hist)
+    if state is None:
+        return cells, [], None
+    e = episodes(state, cells, hours, collect_rows(frame, resource, rules, state["wanted"],
+                                                   ev), rules, window)
+    rows = e["rows"]
+    risky = rows["dest"].str.startswith(rules.high_risk_prefixes).to_numpy(float)
+    high = np.bincount(e["ep"], risky, len(e["n"])) / e["n"]
     sig = signals(e, kind, rules, high)
     weights = rules.sms_weights if kind == "sms_pumping" else rules.call_weights
     scores = score(sig["signals"], weights)
     keep = np.flatnonzero(scores >= min_score)
-    ev.reported[e["rows"][np.isin(e["ep"], keep)]] = True
+    reported = rows[np.isin(e["ep"], keep)]
     codes = error_counts(e) if len(keep) else []
-    rows = []
+    out = []
     for i in keep.tolist():
-        row = {"kind": kind, "account_sid": str(ev.accounts[e["acct"][i]]),
+        row = {"kind": kind, "account_sid": str(e["account_sid"][i]),
                "start": pd.Timestamp(int(e["start"][i]), unit="us", tz="UTC"),
                "end": pd.Timestamp(int(e["end"][i]), unit="us", tz="UTC"),
-               "country": str(ev.countries[e["country"][i]]), "prefix": e["prefix"][i],
-               "count": int(e["n"][i]), "currency": str(ev.currencies[e["currency"][i]]),
+               "country": str(e["country"][i]), "prefix": e["prefix"][i],
+               "count": int(e["n"][i]), "currency": str(e["currency"][i]),
                "cost_micros": int(e["cost"][i]), "score": float(scores[i]),
                "distinct": int(e["distinct"][i]), "new_country": bool(e["new_country"][i]),
                "adjacent_share": float(e["adjacent"][i]), "baseline_days": int(e["hist"][i]),
                **{k: float(v[i]) for k, v in sig["raw"].items()}}
         row["evidence"] = evidence(kind, row, codes[i])
-        rows.append(row)
-    return ev, rows
+        out.append(row)
+    return cells, out, reported
 
 
-def _warn_short(evs, min_hist: int) -> None:
-    for ev in evs:
-        if not len(ev):
+def _warn_short(all_cells, min_hist: int) -> None:
+    for cells in all_cells:
+        if not len(cells):
             continue
-        span = pd.Series(ev.day).groupby(ev.acct).agg(lambda d: d.max() - d.min())
-        for a, days in span.items():
+        span = cells.groupby("account_sid", sort=True)["day"].agg(lambda d: d.max() - d.min())
+        for account, days in span.items():
             if days < min_hist:
                 warnings.warn(InsufficientHistoryWarning(
-                    f"account {ev.accounts[a]} has {days + 1} day(s) of traffic, less than "
+                    f"account {account} has {days + 1} day(s) of traffic, less than "
                     f"min_history={min_hist}D: not scored (no baseline to compare with)"),
                     stacklevel=3)
 
@@ -200,8 +203,11 @@ def traffic_anomalies(messages=None, calls=None, *, baseline="28D", min_history=
     Parameters
     ----------
     messages, calls : DataFrame, optional
-        Frames as the client returns them (pandas, or Dask: only the columns needed are
-        computed); at least one. Only outbound traffic to phone numbers is scored.
+        Frames as the client returns them, pandas or Dask (the same result: each
+        partition is reduced to daily sums per account, destination block and country,
+        and only the events of flagged cells are read as rows; see
+        :mod:`.anomaly_cells`); at least one. Only outbound traffic to phone numbers is
+        scored.
     baseline : str
         The trailing window each day is compared with (``"28D"``).
     min_history : str
@@ -238,13 +244,15 @@ def traffic_anomalies(messages=None, calls=None, *, baseline="28D", min_history=
         raise ConfigurationError(f"unknown rule(s) {sorted(overrides)}; AnomalyRules has "
                                  f"{', '.join(known)}") from None
     window, min_hist = _days(baseline, "baseline"), _days(min_history, "min_history")
-    evs, rows = [], []
+    all_cells, reported, rows = [], [], []
     for resource, frame in (("messages", messages), ("calls", calls)):
         if frame is not None:
-            ev, found = _episodes(frame, resource, rules, window, min_hist, min_score)
-            evs.append(ev)
+            cells, found, rep = _episodes(frame, resource, rules, window, min_hist,
+                                          min_score)
+            all_cells.append(cells)
+            reported += [] if rep is None else [rep]
             rows += found
-    _warn_short(evs, min_hist)
+    _warn_short(all_cells, min_hist)
     fraud = _frame(rows)
-    spikes = spend_spikes(evs, rules, window, min_hist, fraud)
+    spikes = spend_spikes(all_cells, reported, rules, window, min_hist, fraud)
     return _frame(rows + spikes) if spikes else fraud

@@ -21,7 +21,8 @@ import os
 import numpy as np
 import pandas as pd
 
-from .anomaly_events import Events, trailing
+from .anomaly_cells import key_text
+from .anomaly_events import trailing
 from ..money import exact_group_sums
 
 __all__ = ["episodes"]
@@ -29,12 +30,14 @@ __all__ = ["episodes"]
 _EVER = 1 << 40        # a window longer than any history: "ever before"
 
 
-def _cells(key: np.ndarray, day: np.ndarray):
-    """Distinct (key, day) cells: per row its cell id; per cell its key, day and size."""
+def _cells(key: np.ndarray, day: np.ndarray, n: np.ndarray | None = None):
+    """Distinct (key, day) cells of fine cells: per fine cell its cell id; per cell its
+    key, day and events (the fine cells' ``n`` summed)."""
     span = int(day.max() - day.min() + 1)
     combo = key * span + (day - day.min())
     ids, uniq = _factorize(combo)
-    return ids, uniq // span, uniq % span + day.min(), np.bincount(ids, minlength=len(uniq))
+    size = np.bincount(ids, n, len(uniq)).astype(np.int64)
+    return ids, uniq // span, uniq % span + day.min(), size
 
 
 def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -112,75 +115,124 @@ def _spill(rows, ep, by_block, bkey, ckey, day, cand):
             np.concatenate([by_block, hit["block"].to_numpy(bool)])[order])
 
 
-def _account_baseline(ev: Events, akey, ep_akey, ep_day, window: int, weight) -> dict:
-    """Trailing account-level totals at each episode's first day (candidates left out)."""
-    vals = np.stack([weight, ev.bad * weight, np.where(ev.priced, ev.cost, 0) * weight,
-                     np.where(ev.priced, ev.units, 0) * weight], axis=1)
-    b = trailing(akey, ev.day, vals, ep_akey, ep_day, window)
-    ids, ckey, cday, _ = _cells(akey, ev.day)
-    hours = np.bincount(ids * 24 + ev.hour, weight,
-                        len(ckey) * 24).astype(np.int64).reshape(-1, 24)
-    h = trailing(ckey, cday, hours, ep_akey, ep_day, window)
-    return {"count": b[:, 0], "bad": b[:, 1], "cost": b[:, 2], "units": b[:, 3],
-            "hours": h}
+def _runs_of(*columns: np.ndarray) -> np.ndarray:
+    """Group ids of consecutive equal rows of ``columns`` (sorted frames: the groups)."""
+    new = np.zeros(len(columns[0]), bool)
+    new[:1] = True
+    for col in columns:
+        new[1:] |= col[1:] != col[:-1]
+    return np.cumsum(new) - 1
 
 
-def episodes(ev: Events, rules, window: int, min_hist: int) -> dict | None:
-    """Candidate episodes and their raw signals (arrays, one entry per episode)."""
-    if len(ev) == 0:
+def _keys(cells: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Account-currency, country and block keys of the fine cells (sorted by
+    account, currency, country, block, day)."""
+    acct, cur, country = (cells[c].to_numpy(object) for c in ("account_sid", "currency",
+                                                              "country"))
+    akey = _runs_of(acct, cur)
+    block = pd.factorize(cells["block"])[0].astype(np.int64)
+    return akey, _runs_of(acct, cur, country), akey * (int(block.max()) + 1) + block
+
+
+def flag_cells(cells: pd.DataFrame, rules, window: int, min_hist: int) -> dict | None:
+    """Candidate fine cells, the episode each belongs to, and the fine cells whose rows
+    an episode needs (``wanted``: candidates and the cells its burst spills into)."""
+    if not len(cells):
         return None
-    akey = ev.acct * max(len(ev.currencies), 1) + ev.currency
+    akey, ckey, bkey = _keys(cells)
+    day, n = cells["day"].to_numpy(np.int64), cells["n"].to_numpy(np.int64)
     first = np.full(int(akey.max()) + 1, np.iinfo(np.int64).max)
-    np.minimum.at(first, akey, ev.day)
-    hist = ev.day - first[akey]
-    ckey = akey * len(ev.countries) + ev.country
-    bkey = akey * len(ev.blocks) + ev.block
-    b_cells, c_cells = _cells(bkey, ev.day), _cells(ckey, ev.day)
+    np.minimum.at(first, akey, day)
+    hist = day - first[akey]
+    b_cells, c_cells = _cells(bkey, day, n), _cells(ckey, day, n)
     cd_ids = c_cells[0]
-    weight = np.ones(len(ev), np.int64)
+    weight = n
     for _ in range(2):    # the second pass leaves the first pass's candidates out
         b_flag, b_rate, b_cell = _flag(b_cells, hist, rules, window, min_hist, weight)
         c_flag, c_rate, c_cell = _flag(c_cells, hist, rules, window, min_hist, weight)
         has_block = np.bincount(cd_ids, b_flag, cd_ids.max() + 1)[cd_ids] > 0
         cand = b_flag | (c_flag & ~has_block)
-        weight = (~cand).astype(np.int64)
-    rows = np.flatnonzero(cand)
-    if not len(rows):
+        weight = np.where(cand, 0, n)
+    found = np.flatnonzero(cand)
+    if not len(found):
         return None
-    ep = _runs(ckey[rows], ev.day[rows], rules.merge_gap_days)
-    n_ep = int(ep.max()) + 1
-    rows, ep, by_block = _spill(rows, ep, b_flag[rows], bkey, ckey, ev.day, cand)
-    # expected events: the trailing daily rate of each distinct cell in the episode
-    cell = np.where(by_block, b_cell[rows], c_cell[rows] + b_cell.max() + 1)
-    rate = np.where(by_block, b_rate[rows], c_rate[rows])
-    first_of_cell = np.unique(np.stack([ep, cell], axis=1), axis=0, return_index=True)[1]
-    expected = np.bincount(ep[first_of_cell], rate[first_of_cell], n_ep)
-    start_row = np.full(n_ep, -1)
-    start_row[ep[::-1]] = rows[::-1]                 # first row of each episode
-    t = ev.t[rows]
+    ep = _runs(ckey[found], day[found], rules.merge_gap_days)
+    idx, ep, by_block = _spill(found, ep, b_flag[found], bkey, ckey, day, cand)
+    cell = np.where(by_block, b_cell[idx], c_cell[idx] + b_cell.max() + 1)
+    rate = np.where(by_block, b_rate[idx], c_rate[idx])
+    return {"idx": idx, "ep": ep, "cand": cand, "weight": weight, "akey": akey,
+            "ckey": ckey, "first": first, "cell": cell, "rate": rate,
+            "wanted": cells.iloc[idx][["account_sid", "currency", "country", "block", "day"]]
+            .reset_index(drop=True)}
+
+
+def _account_baseline(cells: pd.DataFrame, hours: pd.DataFrame, rows: pd.DataFrame,
+                      state: dict, ep_akey, ep_day, window: int) -> dict:
+    """Trailing account-level totals at each episode's first day (candidates left out):
+    sums over the fine cells, and the hour counts less the candidates' events."""
+    akey, day = state["akey"], cells["day"].to_numpy(np.int64)
+    w = (state["weight"] > 0).astype(np.int64)
+    vals = np.stack([state["weight"], cells["bad"].to_numpy(np.int64) * w,
+                     cells["cost"].to_numpy(np.int64) * w,
+                     cells["units"].to_numpy(np.int64) * w], axis=1)
+    b = trailing(akey, day, vals, ep_akey, ep_day, window)
+    pair = ["account_sid", "currency"]
+    first = np.flatnonzero(np.r_[True, akey[1:] != akey[:-1]])    # akey runs are sorted
+    pairs = pd.Index(key_text(cells.iloc[first], pair))
+    cand = rows[rows["cand"]]
+    hk = np.concatenate([pairs.get_indexer(key_text(f, pair)) for f in (hours, cand)]
+                        ).astype(np.int64)
+    hday = np.concatenate([hours["day"], cand["day"]]).astype(np.int64)
+    hour = np.concatenate([hours["hour"], cand["hour"]]).astype(np.int64)
+    count = np.concatenate([hours["n"].to_numpy(np.int64), -np.ones(len(cand), np.int64)])
+    ids, ckey, cday, _ = _cells(hk, hday)
+    table = np.rint(np.bincount(ids * 24 + hour, count, len(ckey) * 24)).astype(np.int64)
+    h = trailing(ckey, cday, table.reshape(-1, 24), ep_akey, ep_day, window)
+    return {"count": b[:, 0], "bad": b[:, 1], "cost": b[:, 2], "units": b[:, 3],
+            "hours": h}
+
+
+def episodes(state: dict, cells: pd.DataFrame, hours: pd.DataFrame, rows: pd.DataFrame,
+             rules, window: int) -> dict:
+    """The episodes' raw signals (arrays, one entry per episode) from the flagged cells
+    and the rows of the ``wanted`` cells (:func:`flag_cells`)."""
+    wanted, idx, ep_w = state["wanted"], state["idx"], state["ep"]
+    keys = list(wanted.columns)
+    pos = pd.Index(key_text(wanted, keys)).get_indexer(key_text(rows, keys))
+    ep = ep_w[pos]
+    rows = rows.assign(cand=state["cand"][idx[pos]])
+    n_ep = int(ep_w.max()) + 1
+    first_of_cell = np.unique(np.stack([ep_w, state["cell"]], axis=1), axis=0,
+                              return_index=True)[1]
+    expected = np.bincount(ep_w[first_of_cell], state["rate"][first_of_cell], n_ep)
+    head = np.full(n_ep, -1)
+    head[ep_w[::-1]] = idx[::-1]                      # first fine cell of each episode
+    t = rows["t"].to_numpy(np.int64)
     t_min, t_max = np.full(n_ep, np.iinfo(np.int64).max), np.full(n_ep, -1 << 62)
     np.minimum.at(t_min, ep, t)
     np.maximum.at(t_max, ep, t)
     ep_day = t_min // 86_400_000_000
-    ep_akey, ep_ckey = akey[start_row], ckey[start_row]
-    prior = trailing(ckey, ev.day, np.ones(len(ckey), np.int64), ep_ckey, ep_day, _EVER)
-    bprior = trailing(bkey, ev.day, np.ones(len(bkey), np.int64), bkey[rows], ev.day[rows],
-                      _EVER)[:, 0]
-    distinct, adjacent = _adjacent(ep, ev.num[rows], n_ep, rules.adjacent_gap)
-    priced = ev.priced[rows]
-    err = np.where(ev.bad[rows], ev.error[rows], 0)
+    ep_akey, ep_ckey = state["akey"][head], state["ckey"][head]
+    prior = trailing(state["ckey"], cells["day"].to_numpy(np.int64),
+                     cells["n"].to_numpy(np.int64), ep_ckey, ep_day, _EVER)
+    distinct, adjacent = _adjacent(ep, rows["num"].to_numpy(np.int64), n_ep,
+                                   rules.adjacent_gap)
+    priced, bad = rows["priced"].to_numpy(bool), rows["bad"].to_numpy(bool)
+    dest, dests = pd.factorize(rows["dest"])
     return {
         "ep": ep, "rows": rows, "n": np.bincount(ep, minlength=n_ep), "start": t_min,
-        "end": t_max, "day": ep_day, "acct": ev.acct[start_row],
-        "currency": ev.currency[start_row], "country": ev.country[start_row],
-        "hist": ep_day - first[ep_akey], "expected": expected,
-        "new_country": prior[:, 0] == 0,
-        "new_block_share": np.bincount(ep, bprior == 0, n_ep) / np.bincount(ep, None, n_ep),
-        "distinct": distinct, "adjacent": adjacent,
-        "bad": np.bincount(ep, ev.bad[rows], n_ep),
-        "cost": exact_group_sums(ep, np.where(priced, ev.cost[rows], 0), n_ep),
-        "units": np.bincount(ep, np.where(priced, ev.units[rows], 0), n_ep),
-        "hour": ev.hour[rows], "errors": err,
-        "prefix": _prefix(ep, ev.dest[rows], ev.dests, n_ep),
-        "base": _account_baseline(ev, akey, ep_akey, ep_day, window, weight),
+        "end": t_max, "day": ep_day,
+        "account_sid": cells["account_sid"].to_numpy()[head],
+        "currency": cells["currency"].to_numpy()[head],
+        "country": cells["country"].to_numpy()[head],
+        "hist": ep_day - state["first"][ep_akey], "expected": expected,
+        "new_country": prior[:, 0] == 0, "distinct": distinct, "adjacent": adjacent,
+        "bad": np.bincount(ep, bad, n_ep),
+        "cost": exact_group_sums(ep, np.where(priced, rows["cost"].to_numpy(np.int64), 0),
+                                 n_ep),
+        "units": np.bincount(ep, np.where(priced, rows["units"].to_numpy(np.int64), 0), n_ep),
+        "hour": rows["hour"].to_numpy(np.int64),
+        "errors": np.where(bad, rows["error"].to_numpy(np.int64), 0),
+        "prefix": _prefix(ep, dest, np.asarray(dests, dtype=object), n_ep),
+        "base": _account_baseline(cells, hours, rows, state, ep_akey, ep_day, window),
     }

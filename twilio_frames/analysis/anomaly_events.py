@@ -13,10 +13,8 @@ import pandas as pd
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 
 from .billing import _in, _ints, _micros_time, country_of
-from ..errors import ConfigurationError
-from ..money import require_columns
 
-__all__ = ["NEEDED", "Events", "events", "trailing", "take_columns"]
+__all__ = ["NEEDED", "Events", "events", "trailing"]
 
 _DAY_US = 86_400_000_000
 _HOUR_US = 3_600_000_000
@@ -32,21 +30,6 @@ NEEDED = {
 _OUT_MSG = ("outbound-api", "outbound-call", "outbound-reply")
 _OUT_CALL = ("outbound-api", "outbound-dial")
 _FAILED_MSG = ("failed", "undelivered")
-
-
-def take_columns(frame, resource: str, extra: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Just the columns a signal needs, as pandas; a Dask frame computes only those.
-
-    Raises ConfigurationError naming every missing column.
-    """
-    needed = NEEDED[resource] + extra
-    if not isinstance(frame, pd.DataFrame):
-        if hasattr(frame, "compute") and hasattr(frame, "columns"):
-            require_columns(frame, needed, resource)
-            return frame[list(needed)].compute()
-        raise ConfigurationError(f"{resource} must be a DataFrame, got {type(frame).__name__}")
-    require_columns(frame, needed, resource)
-    return frame
 
 
 class Events:

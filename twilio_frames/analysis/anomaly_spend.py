@@ -6,36 +6,38 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .anomaly_events import Events
 from .anomaly_score import _money
+from ..money import exact_group_sums
 
 __all__ = ["spend_spikes"]
 
 
-def _daily(evs: list[Events], accounts: list[str], currencies: list[str]):
+def _daily(cells: pd.DataFrame, reported: pd.DataFrame, accounts: list[str],
+           currencies: list[str]):
     """Spend, spend outside reported episodes, and events per (account, currency) and
-    day: dense [key, day] matrices."""
-    keys, days, costs, clean, where = [], [], [], [], []
-    for ev in evs:
-        where.append(ev.countries[ev.country])
-        a = pd.Index(accounts).get_indexer(ev.accounts)[ev.acct]
-        c = pd.Index(currencies).get_indexer(ev.currencies)[ev.currency]
-        keys.append(a * len(currencies) + c)
-        days.append(ev.day)
-        costs.append(np.where(ev.priced, ev.cost, 0))
-        clean.append(~ev.reported)
-    key, day, cost, clean = map(np.concatenate, (keys, days, costs, clean))
-    rows = {"key": key, "day": day - int(day.min()), "cost": cost,
-            "country": np.concatenate(where)}
+    day: dense [key, day] matrices, from the fine cells (exact integer sums)."""
+    def key_of(frame):
+        return (pd.Index(accounts).get_indexer(frame["account_sid"]) * len(currencies)
+                + pd.Index(currencies).get_indexer(frame["currency"]))
+    key, day = key_of(cells), cells["day"].to_numpy(np.int64)
+    cost = cells["cost"].to_numpy(np.int64)
     d0, n_days = int(day.min()), int(day.max() - day.min() + 1)
     n_keys = len(accounts) * len(currencies)
     flat = key * n_days + (day - d0)
-    spend = np.bincount(flat, cost.astype(float), n_keys * n_days).reshape(n_keys, n_days)
-    usual = np.bincount(flat, np.where(clean, cost, 0).astype(float),
-                        n_keys * n_days).reshape(n_keys, n_days)
-    count = np.bincount(flat, None, n_keys * n_days).reshape(n_keys, n_days)
+    spend = exact_group_sums(flat, cost, n_keys * n_days).reshape(n_keys, n_days)
+    rep = np.zeros_like(spend)
+    if len(reported):
+        r_flat = key_of(reported) * n_days + (reported["day"].to_numpy(np.int64) - d0)
+        r_cost = np.where(reported["priced"].to_numpy(bool),
+                          reported["cost"].to_numpy(np.int64), 0)
+        rep = exact_group_sums(r_flat, r_cost, n_keys * n_days).reshape(n_keys, n_days)
+    usual = (spend - rep).astype(float)
+    count = np.bincount(flat, cells["n"].to_numpy(np.int64), n_keys * n_days).astype(
+        np.int64).reshape(n_keys, n_days)
     first = np.full(n_keys, n_days)
     np.minimum.at(first, key, day - d0)
+    rows = {"key": key, "day": day - d0, "cost": cost,
+            "country": cells["country"].to_numpy(dtype=object)}
     return spend, usual, count, first, d0, rows
 
 
@@ -53,19 +55,21 @@ def _trail(spend: np.ndarray, window: int):
         return np.where(seen > 0, (mid + high) / 2, np.nan), np.where(seen > 0, peak, 0)
 
 
-def spend_spikes(evs: list[Events], rules, window: int, min_hist: int,
-                 covered: pd.DataFrame) -> list[dict]:
+def spend_spikes(all_cells: list[pd.DataFrame], reported: list[pd.DataFrame], rules,
+                 window: int, min_hist: int, covered: pd.DataFrame) -> list[dict]:
     """Days whose spend is ``spend_ratio`` times the trailing median and
     ``spend_peak_ratio`` times the trailing maximum, with at least ``min_count`` events;
     consecutive days merge. Spans that
     overlap a pumping or toll-fraud episode of the same account are left out (that
     episode already carries the cost)."""
-    evs = [ev for ev in evs if len(ev)]
-    if not evs:
+    kept = [c for c in all_cells if len(c)]
+    if not kept:
         return []
-    accounts = sorted({str(a) for ev in evs for a in ev.accounts})
-    currencies = sorted({str(c) for ev in evs for c in ev.currencies})
-    spend, usual, count, first, d0, rows = _daily(evs, accounts, currencies)
+    cells = pd.concat(kept, ignore_index=True)
+    reported = pd.concat(reported, ignore_index=True) if reported else pd.DataFrame()
+    accounts = sorted(set(cells["account_sid"].astype(str)))
+    currencies = sorted(set(cells["currency"].astype(str)))
+    spend, usual, count, first, d0, rows = _daily(cells, reported, accounts, currencies)
     median, peak = _trail(usual, window)
     hist = np.arange(spend.shape[1])[None, :] - first[:, None]
     with np.errstate(all="ignore"):

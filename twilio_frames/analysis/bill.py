@@ -117,7 +117,8 @@ def bill_by_account(usage: pd.DataFrame, calls: pd.DataFrame | None = None,
     if have_lists:
         listed = cost_by_period(calls, messages, recordings, freq=freq or "M",
                                 by="account_sid")
-        listed["period"] = listed["period"].dt.as_unit("us") if freq else pd.NaT
+        listed["period"] = listed["period"].dt.as_unit("us") if freq else pd.Series(
+            pd.NaT, index=listed.index, dtype="datetime64[us, UTC]")  # not naive NaT
         listed = listed.groupby([*keys, "product"], dropna=False, observed=True).agg(
             count=("count", "sum"), usage=("usage", "sum"), usage_unit=(
                 "usage_unit", "first"), cost_micros=("cost_micros", "sum"),

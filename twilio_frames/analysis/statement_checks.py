@@ -16,7 +16,8 @@ from __future__ import annotations
 import pandas as pd
 
 from ..errors import ConfigurationError
-from .billing import derive
+from . import engine
+from .billing import NEEDED, derive
 from .coverage import detail_coverage
 
 __all__ = ["DETAIL_COLUMNS", "master_check", "statement_detail"]
@@ -27,44 +28,65 @@ DETAIL_COLUMNS = ["account_sid", "month", "table", "key", "count", "usage", "usa
 TOP = 5
 
 
-def _items(frame: pd.DataFrame | None, resource: str) -> pd.DataFrame:
-    if frame is None or not len(frame):
-        return pd.DataFrame()
+def _items(frame: pd.DataFrame, resource: str) -> pd.DataFrame:
     items = derive(frame, resource, country=resource in ("calls", "messages"))
     items["account_sid"] = frame["account_sid"].to_numpy()
     items["month"] = items["when"].dt.tz_localize(None).dt.to_period("M")
     items["direction"] = frame["direction"].astype("str").to_numpy() if (
         "direction" in frame.columns) else ""
-    items["resource"] = resource
     return items
 
 
-def _one_unit(units: pd.Series) -> str:
-    """The usage unit of a group, or "" when it mixes units (minutes and segments)."""
-    found = units.astype("str").unique()
-    return str(found[0]) if len(found) == 1 else ""
+#: The detail tables in the order they are listed: (name, key column, resources).
+_TABLES = (("top numbers", "our_number", ("calls", "messages"), True),
+           ("top destinations", "country", ("calls", "messages"), True),
+           ("messages by country", "country", ("messages",), True),
+           ("calls by direction", "direction", ("calls",), False),
+           ("recordings", "kind", ("recordings",), False))
+_GROUP = ["table", "account_sid", "month", "currency", "key"]
+_SUMS = {"count": "sum", "usage": "sum", "unit_lo": "min", "unit_hi": "max",
+         "cost_micros": "sum"}
 
 
-def _table(items: pd.DataFrame, key: str, name: str, *, top: bool) -> pd.DataFrame:
-    if not len(items):
-        return pd.DataFrame(columns=DETAIL_COLUMNS)
-    keyed = items.assign(key=items[key].astype("str").fillna("non-PSTN").replace(
-        {"<NA>": "non-PSTN", "nan": "non-PSTN"}))
-    out = keyed.groupby(["account_sid", "month", "currency", "key"], observed=True).agg(
-        count=("billable", "size"), usage=("usage", "sum"),
-        usage_unit=("usage_unit", _one_unit), cost_micros=("cost_micros", "sum")).reset_index()
-    out["usage"] = out["usage"].astype("float64").where(out["usage_unit"] != "")
-    out = out.sort_values(["account_sid", "month", "cost_micros", "key"],
-                          ascending=[True, True, False, True], kind="stable")
+def detail_partial(part: pd.DataFrame, resource: str) -> pd.DataFrame:
+    """One partition's share of every detail table: per table, account, UTC month,
+    currency and key the rows, billed usage, exact cost and the usage units seen."""
+    out = []
+    items = _items(part, resource) if len(part) else None
+    for name, key, resources, _ in _TABLES if items is not None else ():
+        if resource not in resources:
+            continue
+        rows = items.assign(kind="recordings") if key == "kind" else items
+        if name == "top destinations":
+            rows = rows[rows["direction"].str.startswith("outbound")]
+        keyed = rows.assign(
+            key=rows[key].astype("str").fillna("non-PSTN").replace(
+                {"<NA>": "non-PSTN", "nan": "non-PSTN"}),
+            unit=rows["usage_unit"].astype("str"),
+            currency=rows["currency"].astype("str"))
+        out.append(keyed.groupby(_GROUP[1:], observed=True, sort=True).agg(
+            count=("billable", "size"), usage=("usage", "sum"), unit_lo=("unit", "min"),
+            unit_hi=("unit", "max"), cost_micros=("cost_micros", "sum"))
+            .reset_index().assign(table=name))
+    if not out:
+        return pd.DataFrame(columns=[*_GROUP, *_SUMS])
+    return pd.concat(out, ignore_index=True)[[*_GROUP, *_SUMS]]
+
+
+def _finish_table(rows: pd.DataFrame, name: str, top: bool) -> pd.DataFrame:
+    unit = rows["unit_lo"].where(rows["unit_lo"] == rows["unit_hi"], "")
+    rows = rows.assign(usage_unit=unit.astype("str"), count=rows["count"].astype("int64"))
+    rows["usage"] = rows["usage"].astype("float64").where(rows["usage_unit"] != "")
+    rows = rows.sort_values(["account_sid", "month", "cost_micros", "key"],
+                            ascending=[True, True, False, True], kind="stable")
     if top:
-        out = out.groupby(["account_sid", "month"], observed=True).head(TOP)
-    return out.assign(table=name)[DETAIL_COLUMNS]
+        rows = rows.groupby(["account_sid", "month"], observed=True).head(TOP)
+    return rows.assign(table=name)[DETAIL_COLUMNS]
 
 
-def statement_detail(*, calls: pd.DataFrame | None = None,
-                     messages: pd.DataFrame | None = None,
-                     recordings: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The detail tables of every statement, from the list frames.
+def statement_detail(*, calls=None, messages=None, recordings=None) -> pd.DataFrame:
+    """The detail tables of every statement, from the list frames (pandas or Dask:
+    each partition is reduced to per-key sums, then combined).
 
     Returns
     -------
@@ -78,19 +100,22 @@ def statement_detail(*, calls: pd.DataFrame | None = None,
         ``attrs["coverage"]`` holds the days each frame covers
         (:func:`~twilio_frames.analysis.coverage.detail_coverage`).
     """
-    c, m, r = _items(calls, "calls"), _items(messages, "messages"), _items(recordings,
-                                                                            "recordings")
-    talk = pd.concat([x for x in (c, m) if len(x)], ignore_index=True) if len(c) + len(m) \
-        else pd.DataFrame()
-    outbound = talk[talk["direction"].str.startswith("outbound")] if len(talk) else talk
-    parts = [_table(talk, "our_number", "top numbers", top=True),
-             _table(outbound, "country", "top destinations", top=True),
-             _table(m, "country", "messages by country", top=True),
-             _table(c, "direction", "calls by direction", top=False),
-             _table(r.assign(kind="recordings") if len(r) else r, "kind", "recordings",
-                    top=False)]
-    out = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(
-        len(p) for p in parts) else pd.DataFrame(columns=DETAIL_COLUMNS)
+    parts = []
+    for resource, frame in (("calls", calls), ("messages", messages),
+                            ("recordings", recordings)):
+        if frame is not None:
+            engine.check_frame(resource, frame)
+            parts += engine.partials(frame, detail_partial, columns=("direction",),
+                                     needed=NEEDED[resource], what=resource,
+                                     resource=resource)
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        out = pd.DataFrame(columns=DETAIL_COLUMNS)
+    else:
+        both = engine.regroup(parts, _GROUP, _SUMS) if len(parts) > 1 else parts[0]
+        tables = [_finish_table(both[both["table"] == name], name, top)
+                  for name, _, _, top in _TABLES if (both["table"] == name).any()]
+        out = pd.concat(tables, ignore_index=True)
     out["cost_micros"] = pd.array(out["cost_micros"], dtype="Int64")
     out = out.reset_index(drop=True)
     coverage = detail_coverage(calls=calls, messages=messages, recordings=recordings)
@@ -126,6 +151,10 @@ def master_check(usage: pd.DataFrame, master_usage: pd.DataFrame, *,
         ``status`` (``match`` or ``gap``) and ``missing_accounts`` (subaccounts without
         usage rows, comma-separated).
     """
+    from ..bill_lines import usage_frame
+    usage, master_usage = usage_frame(usage), usage_frame(master_usage, "master_usage")
+    if accounts is not None:
+        accounts = engine.to_pandas(accounts)
     masters = master_usage["account_sid"].unique()
     if len(masters) != 1:
         raise ConfigurationError(f"master_usage must hold one account (the master asked "

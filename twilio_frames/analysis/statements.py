@@ -28,7 +28,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ..bill_lines import check_keys, usage_lines
+from ..bill_lines import check_keys, usage_frame, usage_lines
 from ..categories import TOTAL
 from ..errors import ConfigurationError
 from ..money import _check_periods, format_micros, minor_unit, require_columns
@@ -222,7 +222,7 @@ def statements(usage: pd.DataFrame, *, accounts: pd.DataFrame | None = None, rul
     Parameters
     ----------
     usage : DataFrame
-        Usage Records, daily or monthly, fetched per account with
+        Usage Records (pandas or Dask), daily or monthly, fetched per account with
         ``IncludeSubaccounts=false`` (``client.usage_records("monthly", ...,
         accounts="all")``). Usage fetched with ``IncludeSubaccounts=true`` is refused.
     accounts : DataFrame, optional
@@ -230,7 +230,8 @@ def statements(usage: pd.DataFrame, *, accounts: pd.DataFrame | None = None, rul
     rules : dict, path or None
         Markup rules (:mod:`twilio_frames.analysis.rules`); None passes the cost through.
     calls, messages, recordings : DataFrame, optional
-        The same accounts' list frames: each statement then carries its detail (top
+        The same accounts' list frames, pandas or Dask (reduced per partition): each
+        statement then carries its detail (top
         numbers and destinations, messages by country, calls by direction) in
         ``attrs["detail"]`` (see :func:`statement_detail`); a ``PartialDetailWarning``
         when a store's frames hold fewer days than a statement (:mod:`.coverage`).
@@ -250,6 +251,8 @@ def statements(usage: pd.DataFrame, *, accounts: pd.DataFrame | None = None, rul
     if rounding not in ("line", "statement"):
         raise ConfigurationError(f"rounding must be 'line' or 'statement', got {rounding!r}")
     rules = load_rules(rules)
+    usage = usage_frame(usage)
+    accounts = None if accounts is None else _accounts_frame(accounts)
     _check_scope(usage, accounts)
     if not len(usage):
         return _empty()
@@ -273,6 +276,12 @@ def statements(usage: pd.DataFrame, *, accounts: pd.DataFrame | None = None, rul
                                                recordings=recordings)
         warn_partial(out, out.attrs["detail"])
     return out
+
+
+def _accounts_frame(accounts) -> pd.DataFrame:
+    """The Accounts list as pandas (one row per account: small even on Dask)."""
+    from . import engine
+    return engine.to_pandas(accounts)
 
 
 def _empty() -> pd.DataFrame:

@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigurationError
-from ..money import micros_to_decimal, minor_unit, require_columns
+from ..money import micros_to_decimal, minor_unit
+from . import engine
 
 __all__ = ["usage_triggers"]
 
@@ -36,27 +37,33 @@ def _round_up(micros: float, currency: str) -> int:
     return int(-(-int(np.ceil(micros)) // step) * step)
 
 
+_NEEDED = ("account_sid", "category", "start_date", "end_date", "price_micros", "price_unit")
+
+
+def totalprice_partial(part: pd.DataFrame) -> pd.DataFrame:
+    """One partition's ``totalprice`` records (one category of the hundred or so)."""
+    rows = part[part["category"].astype("str").str.lower() == "totalprice"]
+    return pd.DataFrame({"account_sid": rows["account_sid"].astype("str"),
+                         "currency": rows["price_unit"].astype("str").str.upper(),
+                         "day": rows["start_date"], "end": rows["end_date"],
+                         "micros": rows["price_micros"].astype("Int64").fillna(0)
+                         .astype("int64")}).reset_index(drop=True)
+
+
 def _daily_totalprice(usage) -> pd.DataFrame:
-    if not isinstance(usage, pd.DataFrame) and hasattr(usage, "compute"):
-        usage = usage[["account_sid", "category", "start_date", "end_date", "price_micros",
-                       "price_unit"]].compute()
-    require_columns(usage, ["account_sid", "category", "start_date", "end_date",
-                            "price_micros", "price_unit"], "usage_records")
-    rows = usage[usage["category"].astype("str").str.lower() == "totalprice"]
+    engine.check_frame("usage_records", usage)
+    rows = engine.concat(engine.partials(usage, totalprice_partial, columns=(),
+                                         needed=_NEEDED, what="usage_records"),
+                         ignore_index=True)
     if not len(rows):
         raise ConfigurationError(
             "usage_triggers needs daily Usage Records of category totalprice "
             "(client.usage_records('daily', category='totalprice', "
             "include_subaccounts=False, accounts='all'))")
-    days = (rows["end_date"] - rows["start_date"]).dt.days
-    if (days != 0).any():
+    if ((rows["end"] - rows["day"]).dt.days != 0).any():
         raise ConfigurationError("usage_triggers needs daily Usage Records (start_date == "
                                  "end_date); got longer periods")
-    out = pd.DataFrame({"account_sid": rows["account_sid"].astype("str"),
-                        "currency": rows["price_unit"].astype("str").str.upper(),
-                        "day": rows["start_date"],
-                        "micros": rows["price_micros"].astype("Int64").fillna(0)
-                        .astype("int64")})
+    out = rows.drop(columns="end")
     return out.drop_duplicates(["account_sid", "currency", "day"], keep="last")
 
 
@@ -83,7 +90,8 @@ def usage_triggers(usage, *, quantile: float = 0.95, headroom: float = 2.0,
     Parameters
     ----------
     usage : DataFrame
-        Daily Usage Records with category ``totalprice`` (others are ignored), one
+        Daily Usage Records (pandas or Dask: each partition keeps only its
+        ``totalprice`` rows) with category ``totalprice`` (others are ignored), one
         account each (``include_subaccounts=False``), as ``client.usage_records("daily",
         category="totalprice", include_subaccounts=False, accounts="all")`` gives.
     quantile : float

@@ -81,6 +81,7 @@ examples:
   {PROG} report --start 2026-10-01 --end 2026-11-01 --out report-october
   {PROG} report --start 2026-10-01 --end 2026-11-01 --accounts AC123... AC456... --format json
   {PROG} report --start 2026-10-01 --end 2026-11-01 --tz America/New_York --out report-ny
+  {PROG} report --store ./store --start 2026-08-01 --end 2026-11-01 --out report-q3
 
 --end is exclusive: the example covers October (UTC days). Credentials come from
 TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN, or with TWILIO_API_KEY and TWILIO_API_SECRET;
@@ -180,6 +181,11 @@ def add_report_command(subparsers) -> None:
                         help="UTC day after the last one (exclusive)")
     _add_tz_option(parser)
     _add_source_options(parser)
+    parser.add_argument("--engine", choices=("auto", "pandas", "dask"), default="auto",
+                        help="how a store's calls, messages and recordings are read: dask "
+                             "reads them partition by partition with a progress bar, in "
+                             "bounded memory; auto (default) uses dask for a store holding "
+                             "more than 2,000,000 of them in the range, else pandas")
     _add_output_options(parser, what="folder", default=None)
     parser.set_defaults(func=guarded(run_report))
 
@@ -191,6 +197,6 @@ def run_report(args: argparse.Namespace) -> int:
     with _client(args) as client:
         result = write_report(client, args.out, start=start, end=end,
                               accounts=_accounts(args.accounts), overwrite=args.overwrite,
-                              progress=not args.quiet, tz=args.tz)
+                              progress=not args.quiet, tz=args.tz, engine=args.engine)
     print_summary(result)
     return 0

@@ -27,13 +27,15 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.bill import bill_by_account
-from ..analysis.billing import arrays, line_items
+from ..analysis import engine
+from ..analysis.billing import arrays, line_items, needed_columns
 from ..errors import ConfigurationError
 from ..fetch.dates import to_utc
 from ..money import infer_resource
 from ..analysis.summaries import as_list, check_freq, cost_by_period
 from .cells import cell_text, micros_text, neutralise  # noqa: F401  (their old home)
-from .formats import table_format, write_table
+from .formats import csv_bytes, table_format, write_table
+from .outputs import atomic_file
 
 __all__ = ["BILLING_COLUMNS", "LINE_ITEM_COLUMNS", "cell_text", "write_billing_csv",
            "write_cells_csv", "write_frame_csv", "write_line_items_csv"]
@@ -142,15 +144,17 @@ def _clip_periods(starts: pd.Series, ends: pd.Series, start, end, **frames):
     """Clip period labels to ``[start, end)``; every row must lie inside it."""
     first, stop = _utc_day(start, "start"), _utc_day(end, "end")
     for resource, frame in frames.items():
-        if frame is None or not len(frame):
+        if frame is None or (not engine.is_dask(frame) and not len(frame)):
             continue
         if resource == "usage_records":
             _usage_inside(frame, first, stop, start, end)
             continue
-        when = arrays(frame, resource, category=False)["when"]
-        when = when[when != np.iinfo(np.int64).min].astype("datetime64[us]")
-        if len(when) and ((first is not None and when.min() < first.to_datetime64())
-                          or (stop is not None and when.max() >= stop.to_datetime64())):
+        lows, highs = zip(*engine.partials(frame, _when_range, columns=(),
+                                           needed=needed_columns(resource, numbers=False),
+                                           what=resource, resource=resource))
+        low, high = min(lows), max(highs)
+        if low <= high and ((first is not None and low < first.to_datetime64())
+                            or (stop is not None and high >= stop.to_datetime64())):
             raise ConfigurationError(f"{resource} has rows outside [{start}, {end}); "
                                      "the billing periods would be mislabelled")
     if first is not None:
@@ -159,6 +163,16 @@ def _clip_periods(starts: pd.Series, ends: pd.Series, start, end, **frames):
         last = (stop - pd.Timedelta(microseconds=1)).normalize()
         ends = ends.where(ends <= last, last)
     return starts, ends
+
+
+def _when_range(part: pd.DataFrame, resource: str):
+    """The earliest and latest billing time of one partition (empty: max, min)."""
+    when = arrays(part, resource, category=False)["when"]
+    when = when[when != np.iinfo(np.int64).min].astype("datetime64[us]")
+    if not len(when):
+        return np.datetime64(np.iinfo(np.int64).max, "us"), np.datetime64(
+            np.iinfo(np.int64).min + 1, "us")
+    return when.min(), when.max()
 
 
 def _usage_inside(usage: pd.DataFrame, first, stop, start, end) -> None:
@@ -180,11 +194,24 @@ def write_line_items_csv(frame: pd.DataFrame, path: str | os.PathLike, *,
     ``columns`` defaults to :data:`LINE_ITEM_COLUMNS` of the frame's resource and may
     name any frame column or line-item column (see :func:`twilio_frames.line_items`).
     ``price`` keeps Twilio's sign, ``cost`` is positive; both exact with 6 decimals.
-    The file type follows the extension, as for :func:`write_billing_csv`.
+    The file type follows the extension, as for :func:`write_billing_csv`. A Dask frame
+    is written as CSV a few partitions at a time, in partition order (memory bounded by
+    those partitions, not by the frame).
 
     Returns the path written. Raises FileExistsError if it exists and not ``overwrite``.
     """
-    table_format(path)
+    fmt = table_format(path)
+    if engine.is_dask(frame):
+        if fmt != ".csv":
+            raise ConfigurationError("the line items of a Dask frame are written as .csv")
+        return _line_items_by_partition(frame, path, columns=columns, overwrite=overwrite)
+    items, columns = _line_items(frame, columns)
+    return write_table(items, path, columns=columns, overwrite=overwrite,
+                       micros={c: m for c, m in _MONEY.items() if m in items.columns})
+
+
+def _line_items(frame: pd.DataFrame, columns) -> tuple[pd.DataFrame, list[str]]:
+    """The line items of a frame and the checked columns to write."""
     resource = infer_resource(frame)
     if resource not in LINE_ITEM_COLUMNS:
         raise ConfigurationError(f"line items exist for calls, messages and recordings, "
@@ -198,8 +225,30 @@ def write_line_items_csv(frame: pd.DataFrame, path: str | os.PathLike, *,
     if floats:
         raise ConfigurationError(f"column {floats[0]!r} is a float; only exact columns are "
                                  "written (money goes through its *_micros column)")
-    return write_table(items, path, columns=columns, overwrite=overwrite,
-                       micros={c: m for c, m in _MONEY.items() if m in items.columns})
+    return items, columns
+
+
+def _line_items_by_partition(frame, path, *, columns, overwrite: bool) -> Path:
+    import dask
+    _line_items(frame._meta, columns)                  # bad columns: before anything runs
+    parts = frame.to_delayed()
+    step = 4 * engine.partitions_per_task(max(len(parts), 1))
+    with atomic_file(path, overwrite=overwrite) as tmp, open(tmp, "wb") as out:
+        header = True
+        for i in range(0, len(parts), step):
+            for part in dask.compute(*parts[i:i + step]):
+                part = engine.to_pandas(part)
+                if not len(part):
+                    continue
+                items, names = _line_items(part, columns)
+                out.write(csv_bytes(items, names, {c: m for c, m in _MONEY.items()
+                                                   if m in items.columns}, header=header))
+                header = False
+        if header:
+            items, names = _line_items(frame._meta, columns)
+            out.write(csv_bytes(items, names, {c: m for c, m in _MONEY.items()
+                                               if m in items.columns}))
+    return Path(path)
 
 
 def write_frame_csv(frame: pd.DataFrame, path: str | os.PathLike, *,

@@ -74,11 +74,17 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike, *,
 
 
 def _csv(frame, tmp: Path, columns, micros, dates) -> None:
+    tmp.write_bytes(csv_bytes(frame, columns, micros, dates))
+
+
+def csv_bytes(frame, columns, micros, dates=(), *, header: bool = True) -> bytes:
+    """The CSV of ``columns`` of ``frame`` (the rules of :func:`write_table`), as UTF-8
+    bytes; without the header row for the second and later pieces of one file."""
     table = pd.DataFrame({c: cell_text(frame, c, micros=micros.get(c),
                                        date_only=c in dates).to_numpy() for c in columns},
                          columns=columns)
     table.columns = neutralise(pd.Series(columns, dtype="str")).tolist()
-    table.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\r\n")
+    return table.to_csv(index=False, header=header, lineterminator="\r\n").encode("utf-8")
 
 
 def _typed(frame, columns, micros, dates, money, day) -> pd.DataFrame:

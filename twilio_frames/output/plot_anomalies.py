@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..analysis.anomaly_events import events, take_columns
+from ..analysis.anomalies import AnomalyRules
+from ..analysis.anomaly_cells import collect_cells
 from ..errors import ConfigurationError
 from .plots import _axes, _date_axis, _empty
 
@@ -19,12 +20,12 @@ def _daily_by_country(messages, calls) -> pd.DataFrame:
     for resource, frame in (("messages", messages), ("calls", calls)):
         if frame is None:
             continue
-        ev = events(take_columns(frame, resource), resource, prefix_digits=0)
-        parts.append(pd.DataFrame({"day": ev.day, "country": ev.countries[ev.country]}))
+        cells = collect_cells(frame, resource, AnomalyRules())[0]   # pandas or Dask
+        parts.append(cells[["day", "country", "n"]])
     if not parts:
         raise ConfigurationError("plot_anomalies needs messages= and/or calls=")
     both = pd.concat(parts, ignore_index=True)
-    table = both.groupby(["day", "country"]).size().unstack(fill_value=0)
+    table = both.groupby(["day", "country"])["n"].sum().unstack(fill_value=0)
     table.index = pd.to_datetime(table.index.to_numpy() * 86400, unit="s", utc=True)
     return table
 

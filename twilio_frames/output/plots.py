@@ -10,8 +10,9 @@ totals of a table you can print): :func:`plot_daily_cost` and
 :func:`plot_cost_by_subaccount` take :func:`twilio_frames.cost_by_period` output,
 :func:`plot_top_countries` takes :func:`twilio_frames.top_countries` output and
 :func:`plot_reconciliation` takes :func:`twilio_frames.reconcile` output. Plots of
-distributions need the rows: :func:`plot_call_heatmap` and :func:`plot_call_durations`
-take a calls frame, :func:`plot_message_status` a messages frame.
+distributions take the rows: :func:`plot_call_heatmap` and :func:`plot_call_durations`
+a calls frame, :func:`plot_message_status` a messages frame, pandas or Dask (they are
+counted partition by partition, :mod:`twilio_frames.output.plot_counts`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from ..money import require_columns
-from ..analysis.summaries import bucket, check_freq, check_tz
+from ..analysis.summaries import check_freq, check_tz
+from .plot_counts import duration_counts, heat_grid, histogram_edges, quantile, status_counts
 from .plot_axes import _axes, _currency, _date_axis, _empty
 from .plot_reconciliation import plot_reconciliation
 
@@ -124,13 +126,12 @@ def plot_cost_by_subaccount(df: pd.DataFrame, *, ax=None, currency: str | None =
 def plot_call_heatmap(calls: pd.DataFrame, *, ax=None, tz: str | None = None, **kw):
     """Number of call legs by weekday and hour of their start, in UTC or ``tz``.
 
-    Takes a calls frame (rows are needed). Extra keywords go to ``ax.imshow``.
+    Takes a calls frame, pandas or Dask (counted per partition). Extra keywords go to
+    ``ax.imshow``.
     """
     require_columns(calls, ["start_time", "date_created"], "calls")
     tz = check_tz(tz)
-    when = calls["start_time"].fillna(calls["date_created"]).dropna().dt.tz_convert(tz)
-    grid = np.zeros((7, 24), dtype=int)
-    np.add.at(grid, (when.dt.day_of_week.to_numpy(), when.dt.hour.to_numpy()), 1)
+    grid = heat_grid(calls, tz)
     ax = _axes(ax, figsize=(10, 3.8))
     image = ax.imshow(grid, aspect="auto", cmap=kw.pop("cmap", "Blues"), **kw)
     ax.figure.colorbar(image, ax=ax, label="Call legs", shrink=0.9)
@@ -138,33 +139,37 @@ def plot_call_heatmap(calls: pd.DataFrame, *, ax=None, tz: str | None = None, **
     ax.set_xticks(range(0, 24, 2), [f"{h:02d}" for h in range(0, 24, 2)])
     ax.set_xlabel(f"Hour of day ({tz})")
     ax.set_ylabel("Weekday")
-    ax.set_title(f"Calls by weekday and hour ({tz}, {len(when):,} legs)")
+    ax.set_title(f"Calls by weekday and hour ({tz}, {int(grid.sum()):,} legs)")
     return ax
 
 
 def plot_call_durations(calls: pd.DataFrame, *, ax=None, bins: int | str = "auto", **kw):
     """Distribution of completed call durations, in minutes, with the median marked.
 
-    Takes a calls frame (rows are needed). Extra keywords go to ``ax.hist``.
+    Takes a calls frame, pandas or Dask (completed calls counted per duration in each
+    partition; ``bins`` a number or ``"auto"`` need nothing more). Extra keywords go to
+    ``ax.hist``.
     """
     require_columns(calls, ["status", "duration"], "calls")
-    done = calls["status"].astype("str") == "completed"
-    minutes = calls.loc[done, "duration"].dropna().to_numpy(dtype=float) / 60.0
+    counts = duration_counts(calls)
+    minutes, weights = counts.index.to_numpy(dtype=float) / 60.0, counts.to_numpy()
+    total = int(weights.sum())
     ax = _axes(ax, figsize=(9, 4))
-    title = f"Duration of completed calls ({len(minutes):,} legs"
-    if len(minutes):
-        top = float(np.quantile(minutes, 0.99)) if len(minutes) >= 100 else minutes.max()
-        shown = minutes[minutes <= top]
-        edges = np.histogram_bin_edges(shown, bins=bins)
+    title = f"Duration of completed calls ({total:,} legs"
+    if total:
+        top = quantile(minutes, weights, 0.99) if total >= 100 else minutes.max()
+        keep = minutes <= top
+        shown, kept = minutes[keep], weights[keep]
+        edges = histogram_edges(shown, kept, bins)
         if len(edges) > 61:
             edges = np.linspace(shown.min(), shown.max(), 61)
-        ax.hist(shown, bins=edges, color="#1f77b4", alpha=0.85, **kw)
-        median = float(np.median(minutes))
+        ax.hist(shown, bins=edges, weights=kept, color="#1f77b4", alpha=0.85, **kw)
+        median = quantile(minutes, weights, 0.5)
         ax.axvline(median, color="#d62728", linestyle="--",
                    label=f"median {median:.1f} min")
         ax.legend(loc="upper right", fontsize="small")
-        if len(shown) < len(minutes):
-            title += f"; {len(minutes) - len(shown):,} over {top:.0f} min not shown"
+        if kept.sum() < total:
+            title += f"; {total - int(kept.sum()):,} over {top:.0f} min not shown"
     else:
         _empty(ax, "no completed calls")
     ax.set_title(title + ")")
@@ -178,14 +183,12 @@ def plot_message_status(messages: pd.DataFrame, *, ax=None, freq: str = "D",
                         tz: str | None = None, **kw):
     """Messages per period stacked by status (bars), in UTC or ``tz``.
 
-    Takes a messages frame (rows are needed); periods bucket ``date_sent`` (else
-    ``date_created``). Extra keywords go to ``ax.bar``.
+    Takes a messages frame, pandas or Dask (counted per partition); periods bucket
+    ``date_sent`` (else ``date_created``). Extra keywords go to ``ax.bar``.
     """
     require_columns(messages, ["status", "date_sent", "date_created"], "messages")
     freq, tz = check_freq(freq), check_tz(tz)
-    when = messages["date_sent"].fillna(messages["date_created"])
-    period = bucket(when, freq, tz)
-    table = pd.crosstab(period.dt.tz_localize(None), messages["status"].astype("str"))
+    table = status_counts(messages, freq, tz)
     order = table.sum().sort_values(ascending=False).index
     ax = _axes(ax)
     bottom = np.zeros(len(table))

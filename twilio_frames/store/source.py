@@ -5,9 +5,9 @@ network and no credentials."""
 
 from __future__ import annotations
 
-from ..errors import ConfigurationError
-from .layout import open_store
-from .read import read_frame
+from ..errors import ConfigurationError, StoreError
+from .layout import open_store, read_meta
+from .read import account_order, read_dask, read_frame, select
 
 __all__ = ["StoreSource"]
 
@@ -63,6 +63,27 @@ class StoreSource:
 
     def accounts(self):
         return read_frame(self.path, "accounts")
+
+    def account_sids(self) -> list[str]:
+        """Every account the store holds rows of (the Accounts list's order first)."""
+        return account_order(self.path)
+
+    def dask(self, resource: str, start=None, end=None, *, accounts=None, columns=None):
+        """The same rows as the read method, as a lazy Dask frame (one partition per
+        stored partition, in stored order): for what does not fit in memory."""
+        return read_dask(self.path, resource, start, end, accounts=self._accounts(accounts),
+                         columns=columns)
+
+    def rows(self, resource: str, start=None, end=None, *, accounts=None) -> int:
+        """Rows of the partitions touching ``[start, end)`` (from their metadata, without
+        reading them; rows outside the range in a touching partition are counted too)."""
+        total = 0
+        for part in select(self.path, resource, start, end, accounts=self._accounts(accounts)):
+            try:
+                total += int(read_meta(part.path).get("rows") or 0)
+            except StoreError:
+                continue               # unreadable: reading it says so
+        return total
 
     def incoming_phone_numbers(self, *, accounts=None):
         return read_frame(self.path, "incoming_phone_numbers",

@@ -17,6 +17,7 @@ import pandas as pd
 
 from ...money import micros_to_decimal, minor_unit
 from ...analysis.bill import bill_by_account
+from ...analysis.engine import is_dask
 from ...analysis.reconciliation import reconcile, usage_totals
 from ...analysis.statements import statements
 from ...bill_lines import REMAINDER
@@ -149,7 +150,7 @@ def _unrated(data, now, *, unbilled: bool = False) -> pd.DataFrame:
     """Rows that may still be charged (default), or with ``unbilled`` the null-priced
     rows that never will be (busy, no-answer, canceled, failed calls)."""
     parts = [unrated(frame, resource=name, now=now, include_unbilled=unbilled)
-             for name, frame in data.lists.items() if len(frame)]
+             for name, frame in data.lists.items() if is_dask(frame) or len(frame)]
     parts = [p[~p["pending"]] if unbilled else p for p in parts]
     parts = [p for p in parts if len(p)]
     if not parts:
@@ -236,8 +237,8 @@ def _csvs(data, tables: Tables, folder: Path, files: list[str]) -> None:
         write_billing_csv(folder / name, **data.lists, freq=freq, by="account_sid",
                           start=data.start, end=data.end, usage=data.usage)
     files += ["billing.csv", "billing_daily.csv"]
-    for name, frame in data.lists.items():
-        write_line_items_csv(frame, folder / f"{name}.csv")
+    for name, frame in data.lists.items() if data.engine != "dask" else ():
+        write_line_items_csv(frame, folder / f"{name}.csv")     # a row per item: see below
         files.append(f"{name}.csv")
     for name in ("top_countries", "top_numbers"):
         write_cells_csv(getattr(tables, name), folder / f"{name}.csv",

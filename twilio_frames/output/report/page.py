@@ -240,6 +240,14 @@ def _unrated_section(data, tables: Tables) -> str:
               "their day pending until Twilio rates them.")
 
 
+#: What a report read through Dask leaves out (``engine="dask"``: a large store).
+DASK_FILES_NOTE = (
+    " This report was read from a large store through Dask, partition by partition, so "
+    "it leaves out the line items (one row per call, message and recording: as large as "
+    "the store); write them with tf.write_line_items_csv(tf.Store(DIR).dask(\"messages\"),"
+    " \"messages.csv\"), which also goes partition by partition.")
+
+
 def page(data, tables: Tables, files: list[str], *, title: str, now: pd.Timestamp,
          tz: str = "UTC") -> str:
     """The ``index.html`` text."""
@@ -264,13 +272,16 @@ def page(data, tables: Tables, files: list[str], *, title: str, now: pd.Timestam
         _unrated_section(data, tables),
         html_section("Files", html_list([(f, f) for f in sorted(files)], css_class="files"),
                      intro="Every table above as CSV (money exact to 6 decimals, times "
-                           "in UTC) and every picture as PNG, in this folder."),
+                           "in UTC) and every picture as PNG, in this folder."
+                           + (DASK_FILES_NOTE if data.engine == "dask" else "")),
     ]
     accounts = f"{n} (master + {n - 1} subaccounts)" if n > 1 else "1"
     meta = [("Period", _period_text(data)), ("Accounts", accounts),
             ("Time zone", "UTC" if tz == "UTC" else f"{tz} for the activity charts; "
              "costs, billing and reconciliation in UTC days, as Twilio bills"),
-            ("Source", data.source), ("Format", data.format.upper()),
+            ("Source", data.source), ("Format", data.format.upper()
+                                      + (", read through Dask" if data.engine == "dask"
+                                         else "")),
             ("Generated", f"{now:%Y-%m-%d %H:%M} UTC by twilio-frames {__version__}")]
     return render_page(title=title, meta=meta, cards=_cards(data, tables),
                        sections=sections,

@@ -10,6 +10,7 @@ nothing half-written and an existing folder is replaced only with ``overwrite=Tr
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -28,6 +29,22 @@ __all__ = ["REPORT_MARKER", "ReportData", "ReportResult", "fetch_report_data",
            "write_report"]
 
 LIST_RESOURCES = ("calls", "messages", "recordings")
+#: How the report reads the list frames: ``auto`` (Dask for a store holding more than
+#: :data:`DASK_ROWS` rows of them in the range, else pandas), ``pandas`` or ``dask``.
+ENGINES = ("auto", "pandas", "dask")
+#: Above this many calls, messages and recordings in the range, ``engine="auto"`` reads a
+#: store through Dask: in pandas they would take about 1 GiB (440 MiB per million calls,
+#: more while building), and through Dask memory stays bounded however many there are.
+DASK_ROWS = 2_000_000
+#: Columns of the lists no part of the report reads: through Dask they stay on disk
+#: (message bodies, URIs, formatted numbers...); a pandas frame holds them anyway.
+UNREAD = {"calls": ("from_formatted", "to_formatted", "phone_number_sid", "answered_by",
+                    "forwarded_from", "caller_name", "group_sid", "queue_time", "trunk_sid",
+                    "annotation", "api_version", "uri"),
+          "messages": ("messaging_service_sid", "body", "error_message", "api_version",
+                       "uri"),
+          "recordings": ("conference_sid", "channels", "track", "media_url", "api_version",
+                         "uri")}
 
 
 @dataclass
@@ -44,6 +61,7 @@ class ReportData:
     source: str = ""
     format: str = ""
     seconds: dict[str, float] = field(default_factory=dict)
+    engine: str = "pandas"         # "dask": calls, messages, recordings are Dask frames
 
     @property
     def lists(self) -> dict[str, pd.DataFrame]:
@@ -93,6 +111,9 @@ def _timed(say, label: str, fetch) -> tuple[pd.DataFrame, float]:
 
 def _account_list(client, accounts, say) -> pd.DataFrame:
     frame, _ = _timed(say, "accounts", client.accounts)
+    if not len(frame) and hasattr(client, "account_sids"):     # a store without the list
+        frame = pd.DataFrame({"sid": client.account_sids()}, dtype="str").assign(
+            friendly_name=pd.Series(pd.NA, dtype="str"))
     if accounts is None or accounts == "all":
         return frame.reset_index(drop=True)
     sids = [accounts] if isinstance(accounts, str) else list(dict.fromkeys(accounts))
@@ -101,7 +122,33 @@ def _account_list(client, accounts, say) -> pd.DataFrame:
     return pd.DataFrame(rows).astype({"sid": "str", "friendly_name": "str"})
 
 
-def fetch_report_data(client, *, start, end, accounts="all", progress=None) -> ReportData:
+def _engine(client, engine: str, start, end, sids: list[str]) -> tuple[str, dict]:
+    """The engine the lists are read with, and their rows where the source can tell."""
+    if engine not in ENGINES:
+        raise ConfigurationError(f"engine must be one of {', '.join(ENGINES)}; got {engine!r}")
+    lazy = hasattr(client, "dask") and hasattr(client, "rows")
+    if engine == "dask" and not lazy:
+        raise ConfigurationError("engine='dask' reads a store: pass Store(path).source() "
+                                 "(twilio-frames report --store DIR)")
+    rows = {n: client.rows(n, start, end, accounts=sids) for n in LIST_RESOURCES} \
+        if lazy and engine != "pandas" else {}
+    use = engine == "dask" or (engine == "auto" and sum(rows.values()) > DASK_ROWS)
+    return ("dask" if use else "pandas"), rows
+
+
+def _lazy_lists(client, start, end, sids, rows, say) -> dict:
+    from ...resources import get_resource
+    frames = {}
+    for name in LIST_RESOURCES:
+        columns = [c for c in get_resource(name).column_names if c not in UNREAD[name]]
+        frames[name] = client.dask(name, start, end, accounts=sids, columns=columns)
+        say(f"  {name:<16} {rows[name]:>9,} rows   Dask, {frames[name].npartitions:,} "
+            "partitions read as needed")
+    return frames
+
+
+def fetch_report_data(client, *, start, end, accounts="all", progress=None,
+                      engine: str = "auto") -> ReportData:
     """Fetch what a report needs for ``[start, end)`` (UTC) from ``client``.
 
     Parameters
@@ -114,6 +161,9 @@ def fetch_report_data(client, *, start, end, accounts="all", progress=None) -> R
         ``"all"``: the account and every subaccount the Accounts list shows.
     progress : bool or callable, optional
         True prints one line per fetched resource to stderr; a callable receives them.
+    engine : {"auto", "pandas", "dask"}
+        How calls, messages and recordings are read (see :data:`ENGINES`); ``dask``
+        needs a store's source.
 
     Returns
     -------
@@ -127,21 +177,25 @@ def fetch_report_data(client, *, start, end, accounts="all", progress=None) -> R
         f"from {client.base_url} as {client.format.upper()}")
     acct = _account_list(client, accounts, say)
     sids = acct["sid"].tolist()
+    engine, rows = _engine(client, engine, start, end, sids)
     frames, seconds = {}, {}
-    for name in LIST_RESOURCES:
+    if engine == "dask":
+        frames = _lazy_lists(client, start, end, sids, rows, say)
+    for name in () if engine == "dask" else LIST_RESOURCES:
         method = getattr(client, name)
         frames[name], seconds[name] = _timed(
             say, name, lambda m=method: m(start, end, accounts=sids))
     usage, seconds["usage_records"] = _timed(say, "usage records", lambda: client.usage_records(
         "daily", start=start, end=end, accounts=sids))
     return ReportData(start, end, acct, usage=usage, source=client.base_url,
-                      format=client.format, seconds=seconds, **frames)
+                      format=client.format, seconds=seconds, engine=engine, **frames)
 
 
 def write_report(client, out: str | os.PathLike, *, start, end, accounts="all",
                  overwrite: bool = False, progress=None, now=None,
                  title: str = "Twilio usage and cost report",
-                 source: str | None = None, tz: str | None = None) -> ReportResult:
+                 source: str | None = None, tz: str | None = None,
+                 engine: str = "auto") -> ReportResult:
     """Fetch, summarise and reconcile ``[start, end)`` and write a report folder.
 
     Parameters
@@ -171,6 +225,12 @@ def write_report(client, out: str | os.PathLike, *, start, end, accounts="all",
     tz : str, optional
         IANA time zone of the activity charts (calls by hour, messages per day); default
         UTC. Costs, billing and reconciliation stay in UTC days, as Twilio bills them.
+    engine : {"auto", "pandas", "dask"}
+        How calls, messages and recordings are read. ``auto``: from a store holding
+        more than :data:`DASK_ROWS` of them in the range, through Dask (lazy frames,
+        reduced partition by partition, a progress bar on stderr with ``progress=True``;
+        memory stays bounded), else as pandas frames. The report is the same either way;
+        only the line-item files list rows in store order (account, day) with Dask.
 
     Returns
     -------
@@ -186,7 +246,7 @@ def write_report(client, out: str | os.PathLike, *, start, end, accounts="all",
     tz = check_tz(tz)
     check_output(out, folder=True, overwrite=overwrite, marker=REPORT_MARKER)
     data = fetch_report_data(client, start=start, end=end, accounts=accounts,
-                             progress=progress)
+                             progress=progress, engine=engine)
     if source:
         data.source = source
     return render_report(data, out, overwrite=overwrite, progress=progress, now=now,
@@ -201,12 +261,30 @@ def render_report(data: ReportData, out: str | os.PathLike, *, overwrite: bool =
     from . import build as report_build, page as report_page
     say = _progress_printer(progress)
     now = pd.Timestamp.now(tz="UTC") if now is None else to_utc(now)
-    tables = report_build.compute(data, now=now)
-    with atomic_folder(out, overwrite=overwrite, marker=REPORT_MARKER) as tmp:
-        say("Writing the report")
-        files = report_build.write_files(data, tables, tmp, tz=tz)
-        page = report_page.page(data, tables, files, title=title, now=now, tz=tz)
-        (tmp / "index.html").write_text(page, encoding="utf-8")
-        files.append("index.html")
+    with _progress_bar(data, progress):
+        if data.engine == "dask":
+            say("Summarising through Dask, partition by partition")
+        tables = report_build.compute(data, now=now)
+        with atomic_folder(out, overwrite=overwrite, marker=REPORT_MARKER) as tmp:
+            say("Writing the report")
+            files = report_build.write_files(data, tables, tmp, tz=tz)
+            page = report_page.page(data, tables, files, title=title, now=now, tz=tz)
+            (tmp / "index.html").write_text(page, encoding="utf-8")
+            files.append("index.html")
     return ReportResult(Path(out), files, data, tables.costs, tables.reconciliation,
                         tables.status, tables.failed_fees)
+
+
+@contextlib.contextmanager
+def _progress_bar(data: ReportData, progress):
+    """Dask's progress bar on stderr for each computation of a Dask report taking over a
+    second, when progress is shown (``progress=True``) in a terminal or a notebook. It
+    writes plain text (no widget, so no warning where ipywidgets is missing); a log
+    gets the progress lines only."""
+    shown = sys.stderr.isatty() or "ipykernel" in sys.modules
+    if data.engine != "dask" or progress is not True or not shown:
+        yield
+        return
+    from dask.diagnostics import ProgressBar
+    with ProgressBar(minimum=1.0, out=sys.stderr):
+        yield
