@@ -33,7 +33,8 @@ def detail_coverage(**frames: pd.DataFrame | None) -> pd.DataFrame | None:
     span (``first_day``/``last_day`` dates, both included); None when no frame has them."""
     rows = []
     for resource, frame in frames.items():
-        days = None if frame is None else frame.attrs.get("stored_days")
+        # only pandas frames from a store carry it (a Dask frame has no attrs)
+        days = frame.attrs.get("stored_days") if isinstance(frame, pd.DataFrame) else None
         if not days:
             continue
         for sid, spans in days.items():
