@@ -24,12 +24,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["string_array", "replace_surrogates", "as_strings", "strip_format", "rfc2822", "integers", "prices",
+__all__ = ["string_array", "replace_surrogates", "as_strings", "string_values", "strip_format", "rfc2822",
+           "rfc2822_micros", "utc_times", "integers", "prices",
            "BadValue", "general_datetimes", "general_dates", "general_numbers",
            "general_booleans"]
 
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)
 _NULL_STR = pa.scalar(None, pa.large_string())
+_UTC_DTYPE = pd.DatetimeTZDtype("us", "UTC")
 _MIN = np.iinfo(np.int64).min
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -60,9 +62,8 @@ def string_array(values: list) -> pa.Array | None:
         return None
     except UnicodeEncodeError:        # a lone surrogate ("\ud83d" in JSON): U+FFFD
         return string_array(replace_surrogates(values))
-    empty = pc.equal(arr, "")
-    if pc.any(empty).as_py():
-        arr = pc.if_else(empty, _NULL_STR, arr)
+    if "" in values:                  # a C-level scan: 2x cheaper than pc.equal + pc.any
+        arr = pc.if_else(pc.equal(arr, ""), _NULL_STR, arr)
     return arr
 
 
@@ -74,14 +75,36 @@ def replace_surrogates(values: list) -> list:
 
 def as_strings(arr: pa.Array) -> pd.Series:
     """An Arrow string array as a pandas ``str`` Series (no copy)."""
+    return pd.Series(string_values(arr))
+
+
+def string_values(arr: pa.Array) -> pd.api.extensions.ExtensionArray:
+    """An Arrow string array as a pandas ``str`` array (no copy)."""
     if arr.type != pa.large_string():
         arr = arr.cast(pa.large_string())
-    return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([arr]), dtype=_STR))
+    return pd.arrays.ArrowStringArray(pa.chunked_array([arr]), dtype=_STR)
 
 
 def strip_format(arr: pa.Array) -> pa.Array:
-    """Drop the ``.json``/``.xml`` extension ending a path (before a query, if any)."""
-    return pc.replace_substring_regex(arr, r"\.(?:json|xml)(\?|$)", r"\1")
+    """Drop the ``.json``/``.xml`` extension ending a path (before a query, if any).
+
+    Without a ``?`` anywhere (Twilio's record URIs), only an extension ending the value
+    can match: cutting it off costs a tenth of the regular expression."""
+    if _has_byte(arr, b"?"):
+        return pc.replace_substring_regex(arr, r"\.(?:json|xml)(\?|$)", r"\1")
+    for ext, ends in [(ext, pc.ends_with(arr, ext)) for ext in (".json", ".xml")]:
+        if pc.any(ends).as_py():
+            arr = pc.if_else(ends, pc.utf8_slice_codeunits(arr, 0, -len(ext)), arr)
+    return arr
+
+
+def _has_byte(arr: pa.Array, byte: bytes) -> bool:
+    """True when the data buffer of a string array holds ``byte`` (it may be in bytes
+    outside a sliced array: True then too, which only costs the slow path)."""
+    if arr.type != pa.large_string():
+        return True
+    data = arr.buffers()[2]
+    return data is not None and bool((np.frombuffer(data, np.uint8) == byte[0]).any())
 
 
 def rfc2822(arr: pa.Array) -> pd.Series | None:
@@ -89,6 +112,12 @@ def rfc2822(arr: pa.Array) -> pd.Series | None:
     offset applied, in numpy over the fixed-width bytes; None unless every non-null
     value has exactly that shape and is a real date and time (the weekday is not read,
     as the general path does not read it either)."""
+    micros = rfc2822_micros(arr)
+    return None if micros is None else pd.Series(utc_times(micros))
+
+
+def rfc2822_micros(arr: pa.Array) -> np.ndarray | None:
+    """:func:`rfc2822` as epoch microseconds (int64, ``NaT``'s value where null)."""
     if not len(arr):
         return None
     rows = _fixed_width_rows(arr, _RFC_WIDTH)
@@ -100,7 +129,12 @@ def rfc2822(arr: pa.Array) -> pd.Series | None:
         return None
     out = np.full(len(arr), _MIN, np.int64)
     out[valid] = micros
-    return pd.Series(out.view("M8[us]")).dt.tz_localize("UTC")
+    return out
+
+
+def utc_times(micros: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """Epoch microseconds (``NaT``'s value for missing) as a ``datetime64[us, UTC]`` array."""
+    return pd.array(micros.view("M8[us]"), dtype=_UTC_DTYPE)
 
 
 def _fixed_width_rows(arr: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray] | None:

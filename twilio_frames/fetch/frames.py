@@ -32,17 +32,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import columns
+from . import batch, columns
 from ..errors import ParseError
 from ..money import PRICE_OUT_OF_RANGE, price_to_micros
 from ..resources import DTYPES, RESOURCES, Column, get_resource
 
 __all__ = ["to_frame", "partial_frame", "combine_frames", "schema_table"]
-
-_NESTED_FLATTENED = {"capabilities": ("voice", "sms", "mms", "fax")}
-
 
 def to_frame(resource: str, records: Sequence[dict[str, Any]]) -> pd.DataFrame:
     """Turn JSON-equivalent records of ``resource`` into its typed DataFrame.
@@ -85,22 +83,31 @@ def partial_frame(resource: str, records: Sequence[dict[str, Any]], *,
     return _trim(frame, trim) if trim else frame
 
 
-def _build(res, records: Sequence[dict[str, Any]]) -> pd.DataFrame:
+def _build(res, records: Sequence[dict[str, Any]], *, fast: bool = True) -> pd.DataFrame:
+    """One batch -> its partial frame: every field read in one pass, the date-time
+    columns parsed together (:mod:`~twilio_frames.fetch.batch`), each column built as an
+    array and the frame once. ``fast=False`` takes every column through its general
+    conversion: the reference the tests hold the fast paths to."""
+    fields, extra = batch.field_values(res, records)
+    done = batch.datetime_columns(res, fields) if fast else {}
     data: dict[str, Any] = {}
     for col in res.columns:
         if col.kind == "micros":
             continue
         try:
-            if col.kind == "money":
-                data[col.name], data["price_micros"] = _money(_values(records, col.name))
+            if col.name in done:
+                data[col.name] = done[col.name]
+            elif col.kind == "money":
+                data[col.name], data["price_micros"] = _money(fields[col.name], fast=fast)
             else:
-                data[col.name] = _convert(col, _values(records, col.name))
+                data[col.name] = _convert(col, fields[col.name], fast=fast)
         except columns.BadValue as bad:
             raise _RowError(col.name, bad) from None
-    for name in _unknown_fields(res, records):
-        data[name] = _strings(_values(records, name))
+    for name in extra:
+        data[name] = _strings(fields[name])
     frame = pd.DataFrame(data, index=pd.RangeIndex(len(records)), copy=False)
-    return frame[[*res.column_names, *sorted(set(frame.columns) - set(res.column_names))]]
+    order = [*res.column_names, *extra]
+    return frame if list(frame.columns) == order else frame[order]
 
 
 class _RowError(Exception):
@@ -131,22 +138,11 @@ def _quote(value: Any, *, bare: bool = False, width: int = 60) -> str:
 
 
 def _values(records: Sequence[dict], name: str) -> list:
+    """One field's values (a flattened ``capabilities_*`` one from its object)."""
     outer, _, inner = name.partition("_")
-    if outer in _NESTED_FLATTENED and inner in _NESTED_FLATTENED[outer]:
+    if outer in batch.NESTED_FLATTENED and inner in batch.NESTED_FLATTENED[outer]:
         return [(r.get(outer) or {}).get(inner) for r in records]
     return [r.get(name) for r in records]
-
-
-def _unknown_fields(res, records: Sequence[dict]) -> list[str]:
-    seen: set[str] = set()
-    for r in records:
-        seen.update(r.keys())
-    known = set(res.column_names) | set(res.dropped)
-    extra = []
-    for name in sorted(seen - known):
-        if not any(isinstance(r.get(name), (dict, list)) for r in records):
-            extra.append(name)
-    return extra
 
 
 def _strings(values: list) -> pd.Series:
@@ -157,23 +153,24 @@ def _strings(values: list) -> pd.Series:
     return s.mask(s == "")
 
 
-def _convert(col: Column, values: list) -> pd.Series:
-    """One column: the Arrow fast path of :mod:`columns` when the values have Twilio's
-    usual shape, else the general conversion (same result, or BadValue)."""
+def _convert(col: Column, values: list, *, fast: bool = True):
+    """One column (a Series, or an array for strings): the Arrow fast path of
+    :mod:`columns` when the values have Twilio's usual shape, else the general
+    conversion (same result, or BadValue)."""
     if col.kind == "bool":
         return columns.general_booleans(values)
-    arr = columns.string_array(values)
+    arr = columns.string_array(values) if fast else None
     if arr is None:
         return _convert_general(col, _strings(values))
-    fast = _convert_fast(col, arr)
-    return fast if fast is not None else _convert_general(col, columns.as_strings(arr))
+    out = _convert_fast(col, arr)
+    return out if out is not None else _convert_general(col, columns.as_strings(arr))
 
 
-def _convert_fast(col: Column, arr) -> pd.Series | None:
+def _convert_fast(col: Column, arr):
     if col.kind == "str":
-        return columns.as_strings(columns.strip_format(arr) if col.name == "uri" else arr)
+        return columns.string_values(columns.strip_format(arr) if col.name == "uri" else arr)
     if col.kind == "category":
-        return columns.as_strings(pc.utf8_upper(arr) if col.name == "price_unit" else arr)
+        return columns.string_values(pc.utf8_upper(arr) if col.name == "price_unit" else arr)
     if col.kind == "datetime" and len(arr):
         return columns.rfc2822(arr)
     if col.kind == "int":
@@ -196,16 +193,16 @@ def _convert_general(col: Column, s: pd.Series) -> pd.Series:
     raise ValueError(f"unknown column kind {kind!r} for {col.name}")
 
 
-def _money(values: list) -> tuple[pd.Series, pd.Series]:
+def _money(values: list, *, fast: bool = True) -> tuple[pd.Series, pd.Series]:
     """``price`` (float64, Twilio's sign) and ``price_micros`` (exact, from the strings
     as sent, not from the float). Raises BadValue."""
     arr = columns.string_array(values)
     if arr is None and any(isinstance(v, float) for v in values):
         values = _float_texts(values)
         arr = columns.string_array(values)
-    fast = columns.prices(arr) if arr is not None else None
-    if fast is not None:
-        return fast
+    out = columns.prices(arr) if arr is not None and fast else None
+    if out is not None:
+        return out
     s = _strings(values) if arr is None else columns.as_strings(arr)
     price = columns.general_numbers(s, DTYPES["money"])
     try:
@@ -240,7 +237,8 @@ def _micros(s: pd.Series, price: pd.Series) -> pd.Series:
 
 
 def _strip_format(s: pd.Series) -> pd.Series:
-    return s.str.replace(r"\.(?:json|xml)(?=\?|$)", "", regex=True)
+    # \Z, not $: Python's $ also matches before a final newline, Arrow's (RE2) does not
+    return s.str.replace(r"\.(?:json|xml)(?=\?|\Z)", "", regex=True)
 
 
 def _trim(frame: pd.DataFrame, trim) -> pd.DataFrame:
@@ -260,21 +258,36 @@ def combine_frames(resource: str, parts: Iterable[pd.DataFrame]) -> pd.DataFrame
     if not parts:
         parts = [partial_frame(resource, [])]
     frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-    frame = frame.reset_index(drop=True)
     extra = sorted(set(frame.columns) - set(res.column_names))
-    for name in extra:
-        frame[name] = frame[name].astype(DTYPES["str"])
-    for col in res.columns:
-        if col.kind == "category":
-            frame[col.name] = _categorical(frame[col.name], col.values)
-    return frame[[*res.column_names, *extra]]
+    kinds = {col.name: col for col in res.columns}
+    data = {}
+    for name in [*res.column_names, *extra]:     # one frame built, not one per column set
+        values = frame[name]
+        if name in kinds and kinds[name].kind == "category":
+            data[name] = _categorical(values, kinds[name].values)
+        elif name not in kinds and values.dtype != DTYPES["str"]:
+            data[name] = values.astype(DTYPES["str"]).array
+        else:
+            data[name] = values.array
+    out = pd.DataFrame(data, copy=False)
+    out.attrs = frame.attrs
+    return out
 
 
-def _categorical(s: pd.Series, known: tuple[str, ...]) -> pd.Series:
-    present = s.dropna().unique()
-    unknown = sorted(set(present) - set(known))
-    cats = pd.Index([*known, *unknown], dtype=DTYPES["str"])
-    return pd.Series(pd.Categorical(s, categories=cats), index=s.index)
+def _categorical(s: pd.Series, known: tuple[str, ...]) -> pd.Categorical:
+    """Codes looked up in Arrow: the known values, then the unknown ones present, sorted."""
+    if s.dtype != DTYPES["str"]:
+        s = s.astype(DTYPES["str"])
+    arr = pa.array(s.array)                        # an Array, or chunks after a concat
+    cats = list(known)
+    codes = pc.index_in(arr, value_set=pa.array(cats, arr.type))
+    unknown = pc.and_(pc.is_null(codes), pc.is_valid(arr))
+    if pc.any(unknown).as_py():
+        cats += sorted(set(pc.unique(pc.filter(arr, unknown)).to_pylist()))
+        codes = pc.index_in(arr, value_set=pa.array(cats, arr.type))
+    dtype = pd.CategoricalDtype(pd.Index(cats, dtype=DTYPES["str"]))
+    return pd.Categorical.from_codes(pc.fill_null(codes, -1).to_numpy(), dtype=dtype,
+                                     validate=False)
 
 
 def schema_table() -> str:
