@@ -26,16 +26,59 @@ import pyarrow as pa
 
 from . import columns
 
-__all__ = ["field_values", "datetime_columns", "NESTED_FLATTENED"]
+__all__ = ["Fields", "field_values", "datetime_columns", "NESTED_FLATTENED"]
 
 #: Nested objects flattened into columns: ``capabilities.voice`` -> ``capabilities_voice``.
 NESTED_FLATTENED = {"capabilities": ("voice", "sms", "mms", "fax")}
 
 
-def field_values(res, records: Sequence[dict[str, Any]]) -> tuple[dict[str, list], list[str]]:
+class Fields:
+    """The field values of records arriving page by page, column by column.
+
+    :meth:`add` reads a page's records as they arrive (while the next page is fetched,
+    on a long fetch), so the records need not be kept and the conversion of a batch
+    starts from its columns. ``values`` holds every column of ``res`` and every extra
+    field seen (None in the rows without it); :attr:`extra` the extra names to keep.
+    """
+
+    def __init__(self, res) -> None:
+        self.res, self.n = res, 0
+        self.values: dict[str, list] = {}
+        self._extra: set[str] = set()
+        self._nested: set[str] = set()     # extra fields holding an object somewhere
+
+    def add(self, records: Sequence[dict[str, Any]]) -> None:
+        if not records:
+            return
+        out, extra, nested = field_values(self.res, records)
+        if not self.n:
+            self.values = out
+        else:
+            m = len(records)
+            for name, values in out.items():
+                have = self.values.get(name)
+                if have is None:
+                    self.values[name] = [None] * self.n + values
+                else:
+                    have.extend(values)
+            for name in self.values.keys() - out.keys():
+                self.values[name].extend([None] * m)
+        self._extra.update(extra)
+        self._nested.update(nested)
+        self.n += len(records)
+
+    @property
+    def extra(self) -> list[str]:
+        """The extra fields kept as string columns, sorted."""
+        return sorted(self._extra - self._nested)
+
+
+def field_values(res, records: Sequence[dict[str, Any]],
+                 ) -> tuple[dict[str, list], list[str], set[str]]:
     """The values of every column of ``res`` (None where a record lacks the field) and
-    of every field the table does not know, by name; and those extra names, sorted.
-    Nested objects are not extra fields (they are dropped or flattened)."""
+    of every field the table does not know, by name; those extra names, sorted; and the
+    unknown fields left out because they hold objects (nested objects are dropped or
+    flattened, never extra columns)."""
     columns_of = _transposed(records)
     n = len(records)
     if columns_of is not None:
@@ -53,13 +96,15 @@ def field_values(res, records: Sequence[dict[str, Any]]) -> tuple[dict[str, list
             out[name] = [(v or {}).get(inner) for v in get(outer)]
         else:
             out[name] = get(name)
-    extra = []
+    extra, nested = [], set()
     for name in sorted(present - set(res.column_names) - set(res.dropped)):
         values = get(name)
-        if not any(isinstance(v, (dict, list)) for v in values):
+        if any(isinstance(v, (dict, list)) for v in values):
+            nested.add(name)
+        else:
             out[name] = values
             extra.append(name)
-    return out, extra
+    return out, extra, nested
 
 
 def _transposed(records: Sequence[dict[str, Any]]) -> dict[str, list] | None:

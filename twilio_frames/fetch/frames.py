@@ -27,6 +27,7 @@ it in served order is :mod:`twilio_frames.fetch.assemble`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -79,16 +80,29 @@ def partial_frame(resource: str, records: Sequence[dict[str, Any]], *,
     try:
         frame = _build(get_resource(resource), records)
     except _RowError as err:
-        raise err.parse_error(resource, records) from None
+        raise err.parse_error(resource, [_sid(r) for r in records]) from None
     return _trim(frame, trim) if trim else frame
 
 
-def _build(res, records: Sequence[dict[str, Any]], *, fast: bool = True) -> pd.DataFrame:
+def _build(res, records: Sequence[dict[str, Any]], *, fast: bool = True,
+           final: bool = False) -> pd.DataFrame:
     """One batch -> its partial frame: every field read in one pass, the date-time
     columns parsed together (:mod:`~twilio_frames.fetch.batch`), each column built as an
-    array and the frame once. ``fast=False`` takes every column through its general
-    conversion: the reference the tests hold the fast paths to."""
-    fields, extra = batch.field_values(res, records)
+    array and the frame once. ``final``: the only batch, so enum columns become
+    categoricals now (what :func:`combine_frames` of it alone gives). ``fast=False``
+    takes every column through its general conversion: the reference the tests hold
+    the fast paths to."""
+    fields = batch.Fields(res)
+    fields.add(records)
+    return _build_fields(res, fields, fast=fast, final=final)
+
+
+def _build_fields(res, batch_fields: batch.Fields, *, fast: bool = True,
+                  final: bool = False) -> pd.DataFrame:
+    """:func:`_build` from the values :class:`~twilio_frames.fetch.batch.Fields` read."""
+    fields, extra, n = batch_fields.values, batch_fields.extra, batch_fields.n
+    if not n:
+        fields = {name: [] for name in res.column_names}
     done = batch.datetime_columns(res, fields) if fast else {}
     data: dict[str, Any] = {}
     for col in res.columns:
@@ -101,11 +115,13 @@ def _build(res, records: Sequence[dict[str, Any]], *, fast: bool = True) -> pd.D
                 data[col.name], data["price_micros"] = _money(fields[col.name], fast=fast)
             else:
                 data[col.name] = _convert(col, fields[col.name], fast=fast)
+            if final and col.kind == "category":
+                data[col.name] = _categorical(pd.Series(data[col.name]), col.values)
         except columns.BadValue as bad:
             raise _RowError(col.name, bad) from None
     for name in extra:
         data[name] = _strings(fields[name])
-    frame = pd.DataFrame(data, index=pd.RangeIndex(len(records)), copy=False)
+    frame = pd.DataFrame(data, index=pd.RangeIndex(n), copy=False)
     order = [*res.column_names, *extra]
     return frame if list(frame.columns) == order else frame[order]
 
@@ -118,14 +134,19 @@ class _RowError(Exception):
         super().__init__(column, bad)
         self.column, self.bad = column, bad
 
-    def parse_error(self, resource: str, records: Sequence[dict], url: str | None = None,
+    def parse_error(self, resource: str, sids: Sequence | None, url: str | None = None,
                     ) -> ParseError:
-        """One line: resource, column, the value, what it should be, the row's sid."""
+        """One line: resource, column, the value, what it should be, the row's sid
+        (``sids``: the batch's, by row)."""
         at = self.bad.position
-        sid = records[at].get("sid") if 0 <= at < len(records) else None
+        sid = sids[at] if sids is not None and 0 <= at < len(sids) else None
         return ParseError(f"{resource} column {self.column!r}: {_quote(self.bad.value)} is not "
                           f"{self.bad.expected} (first bad row: sid {_quote(sid, bare=True)})",
                           url=url)
+
+
+def _sid(record: Any) -> Any:
+    return record.get("sid") if isinstance(record, dict) else None
 
 
 def _quote(value: Any, *, bare: bool = False, width: int = 60) -> str:
@@ -285,9 +306,14 @@ def _categorical(s: pd.Series, known: tuple[str, ...]) -> pd.Categorical:
     if pc.any(unknown).as_py():
         cats += sorted(set(pc.unique(pc.filter(arr, unknown)).to_pylist()))
         codes = pc.index_in(arr, value_set=pa.array(cats, arr.type))
-    dtype = pd.CategoricalDtype(pd.Index(cats, dtype=DTYPES["str"]))
-    return pd.Categorical.from_codes(pc.fill_null(codes, -1).to_numpy(), dtype=dtype,
-                                     validate=False)
+    return pd.Categorical.from_codes(pc.fill_null(codes, -1).to_numpy(),
+                                     dtype=_categories(tuple(cats)), validate=False)
+
+
+@functools.lru_cache(maxsize=256)
+def _categories(cats: tuple[str, ...]) -> pd.CategoricalDtype:
+    """The dtype of an enum's categories (validated once, not once per batch)."""
+    return pd.CategoricalDtype(pd.Index(cats, dtype=DTYPES["str"]))
 
 
 def schema_table() -> str:

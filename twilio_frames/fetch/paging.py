@@ -318,8 +318,8 @@ class _Scheduler:
                 self.continuing.appendleft((index, url))
             elif url is not None:
                 self.continuing.append((index, url))
+        self._submit()       # the next page first: the consumer may hold the GIL a while
         self.out.put((index, page, url is None))
-        self._submit()
 
     def results(self) -> Iterator[tuple[int, Page]]:
         while self._more():
