@@ -39,6 +39,8 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _RFC_WIDTH = 31
 _RFC_PUNCT = {3: b",", 4: b" ", 7: b" ", 11: b" ", 16: b" ", 19: b":", 22: b":", 25: b" "}
 _RFC_DIGITS = [5, 6, 12, 13, 14, 15, 17, 18, 20, 21, 23, 24, 27, 28, 29, 30]
+_PUNCT_AT = list(_RFC_PUNCT)
+_PUNCT_BYTES = np.frombuffer(b"".join(_RFC_PUNCT.values()), np.uint8)
 _MONTHS = [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct",
            b"Nov", b"Dec"]
 _MONTH_CODES = np.array([m[0] << 16 | m[1] << 8 | m[2] for m in _MONTHS], np.int64)
@@ -155,13 +157,13 @@ def _fixed_width_rows(arr: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray
 
 
 def _rfc2822_micros(m: np.ndarray) -> np.ndarray | None:
-    for pos, char in _RFC_PUNCT.items():
-        if not np.all(m[:, pos] == char[0]):
-            return None
-    digits = m[:, _RFC_DIGITS].astype(np.int64) - ord("0")
-    sign = m[:, 26]
-    if digits.size and not ((digits >= 0).all() and (digits <= 9).all()):
+    if not (m[:, _PUNCT_AT] == _PUNCT_BYTES).all():
         return None
+    digits = m[:, _RFC_DIGITS] - np.uint8(ord("0"))     # below "0" wraps past 9
+    sign = m[:, 26]
+    if not (digits <= 9).all():
+        return None
+    digits = digits.astype(np.int64)
     if not np.all((sign == ord("+")) | (sign == ord("-"))):
         return None
     month = _month_numbers(m[:, 8:11])
