@@ -7,8 +7,10 @@ Each version runs in its own child process (``PYTHONPATH`` set to its checkout, 
 imports that ``twilio_frames``); the parent alternates them, one fetch at a time, with
 the JSON floor (requests GET + ``json.loads`` of the same pages, no frame) measured by
 each child between its fetches. Every fetch is ``tf.Client(...).calls()`` with a new
-client, as in ``bench/fetch.py``. Prints best and median per version and the ratio of
-bests to that child's floor, with the load average before and after.
+client, as in ``bench/fetch.py``. Prints best and median per version, the ratio of
+bests to that child's floor, and the CPU seconds of the child's process (all threads)
+per fetch, which a loaded machine disturbs less than wall time; with the load average
+before and after.
 """
 
 from __future__ import annotations
@@ -33,9 +35,10 @@ sim = Sim(); sim.base_url, sim.account_sid, sim.auth_token = base_url, sid, toke
 print(json.dumps({"twilio_frames": tf.__file__}), flush=True)
 for line in sys.stdin:
     what = line.strip()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     n = len(F.frames(sim, "json").calls()) if what == "client" else F.floor(sim, "json")
-    print(json.dumps({"seconds": time.perf_counter() - t0, "records": n}), flush=True)
+    print(json.dumps({"seconds": time.perf_counter() - t0, "cpu": time.process_time() - c0,
+                      "records": n}), flush=True)
 """
 
 
@@ -48,6 +51,7 @@ class Version:
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.module = json.loads(self.proc.stdout.readline())["twilio_frames"]
         self.times: dict[str, list[float]] = {"client": [], "floor": []}
+        self.cpu: dict[str, list[float]] = {"client": [], "floor": []}
         self.records = 0
 
     def run(self, what: str) -> None:
@@ -55,6 +59,7 @@ class Version:
         self.proc.stdin.flush()
         out = json.loads(self.proc.stdout.readline())
         self.times[what].append(out["seconds"])
+        self.cpu[what].append(out["cpu"])
         self.records = out["records"]
 
     def close(self) -> None:
@@ -82,7 +87,7 @@ def main(argv=None) -> None:
         versions = [Version("before", Path(args.before), sim), Version("after", Path(args.after), sim)]
         for v in versions:                   # warm: imports, the simulator's page cache
             v.run("floor"), v.run("client")
-            v.times = {"client": [], "floor": []}
+            v.times, v.cpu = {"client": [], "floor": []}, {"client": [], "floor": []}
         start = load()
         for _ in range(args.repeat):
             for v in versions:
@@ -95,12 +100,14 @@ def main(argv=None) -> None:
         sim.close()
     print(f"load average before {start}, after {end}; {args.repeat} rounds, alternating\n")
     print("| version | records | client best (ms) | client median | floor best (ms) | "
-          "floor median | best / floor best |\n|---|---:|---:|---:|---:|---:|---:|")
+          "floor median | best / floor best | client CPU / floor CPU (medians) |\n"
+          "|---|---:|---:|---:|---:|---:|---:|---:|")
     for v in versions:
         c, f = sorted(v.times["client"]), sorted(v.times["floor"])
+        cc, fc = sorted(v.cpu["client"]), sorted(v.cpu["floor"])
         print(f"| {v.name} (`{Path(v.module).parents[1]}`) | {v.records:,} | {c[0] * 1e3:.1f} | "
               f"{c[len(c) // 2] * 1e3:.1f} | {f[0] * 1e3:.1f} | {f[len(f) // 2] * 1e3:.1f} | "
-              f"**{c[0] / f[0]:.2f}x** |")
+              f"**{c[0] / f[0]:.2f}x** | {cc[len(cc) // 2] * 1e3:.0f} / {fc[len(fc) // 2] * 1e3:.0f} ms |")
 
 
 if __name__ == "__main__":
