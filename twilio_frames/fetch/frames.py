@@ -31,14 +31,12 @@ import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import batch, columns
 from ..errors import ParseError
-from ..money import PRICE_OUT_OF_RANGE, price_to_micros
 from ..resources import DTYPES, RESOURCES, Column, get_resource
 
 __all__ = ["to_frame", "partial_frame", "combine_frames", "schema_table"]
@@ -112,7 +110,7 @@ def _build_fields(res, batch_fields: batch.Fields, *, fast: bool = True,
             if col.name in done:
                 data[col.name] = done[col.name]
             elif col.kind == "money":
-                data[col.name], data["price_micros"] = _money(fields[col.name], fast=fast)
+                data[col.name], data["price_micros"] = batch.money(fields[col.name], fast=fast)
             else:
                 data[col.name] = _convert(col, fields[col.name], fast=fast)
             if final and col.kind == "category":
@@ -120,7 +118,7 @@ def _build_fields(res, batch_fields: batch.Fields, *, fast: bool = True,
         except columns.BadValue as bad:
             raise _RowError(col.name, bad) from None
     for name in extra:
-        data[name] = _strings(fields[name])
+        data[name] = batch.strings(fields[name])
     frame = pd.DataFrame(data, index=pd.RangeIndex(n), copy=False)
     order = [*res.column_names, *extra]
     return frame if list(frame.columns) == order else frame[order]
@@ -166,14 +164,6 @@ def _values(records: Sequence[dict], name: str) -> list:
     return [r.get(name) for r in records]
 
 
-def _strings(values: list) -> pd.Series:
-    try:
-        s = pd.Series(pd.array(values, dtype=DTYPES["str"]))
-    except UnicodeEncodeError:        # a lone surrogate: U+FFFD, as string_array does
-        s = pd.Series(pd.array(columns.replace_surrogates(values), dtype=DTYPES["str"]))
-    return s.mask(s == "")
-
-
 def _convert(col: Column, values: list, *, fast: bool = True):
     """One column (a Series, or an array for strings): the Arrow fast path of
     :mod:`columns` when the values have Twilio's usual shape, else the general
@@ -182,7 +172,7 @@ def _convert(col: Column, values: list, *, fast: bool = True):
         return columns.general_booleans(values)
     arr = columns.string_array(values) if fast else None
     if arr is None:
-        return _convert_general(col, _strings(values))
+        return _convert_general(col, batch.strings(values))
     out = _convert_fast(col, arr)
     return out if out is not None else _convert_general(col, columns.as_strings(arr))
 
@@ -212,49 +202,6 @@ def _convert_general(col: Column, s: pd.Series) -> pd.Series:
     if kind in ("int", "float", "money"):
         return columns.general_numbers(s, DTYPES[kind])
     raise ValueError(f"unknown column kind {kind!r} for {col.name}")
-
-
-def _money(values: list, *, fast: bool = True) -> tuple[pd.Series, pd.Series]:
-    """``price`` (float64, Twilio's sign) and ``price_micros`` (exact, from the strings
-    as sent, not from the float). Raises BadValue."""
-    arr = columns.string_array(values)
-    if arr is None and any(isinstance(v, float) for v in values):
-        values = _float_texts(values)
-        arr = columns.string_array(values)
-    out = columns.prices(arr) if arr is not None and fast else None
-    if out is not None:
-        return out
-    s = _strings(values) if arr is None else columns.as_strings(arr)
-    price = columns.general_numbers(s, DTYPES["money"])
-    try:
-        micros = _micros(s, price)
-    except ParseError:
-        for at in np.flatnonzero(s.notna().to_numpy()):
-            try:
-                _micros(s.iloc[at:at + 1], price.iloc[at:at + 1])
-            except ParseError as err:
-                expected = ("a price whose micros fit in int64" if PRICE_OUT_OF_RANGE in str(err)
-                            else "a price with at most 6 decimal places")
-                raise columns.BadValue(int(at), s.iloc[at], expected) from None
-        raise
-    return (micros.astype("float64") / 1e6).astype("float64"), micros
-
-
-def _float_texts(values: list) -> list:
-    """JSON numbers (floats) as the shortest decimal text that reads back as the same
-    float (``-1e-05`` -> ``"-0.00001"``), so a price sent as a number is parsed as a
-    decimal like one sent as a string (reference §2); NaN is missing."""
-    return [(np.format_float_positional(v, unique=True, trim="-") if v == v else None)
-            if isinstance(v, float) else v for v in values]
-
-
-def _micros(s: pd.Series, price: pd.Series) -> pd.Series:
-    try:
-        return price_to_micros(s)
-    except ParseError as err:  # not plain decimals ("1e3"): as read into the float column
-        if PRICE_OUT_OF_RANGE in str(err):
-            raise             # the float would round it into range: never
-        return price_to_micros(price)
 
 
 def _strip_format(s: pd.Series) -> pd.Series:
