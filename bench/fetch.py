@@ -244,7 +244,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     sections = args.sections.split(",")
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"pandas {pd.__version__}; command: python bench/fetch.py {' '.join(argv or sys.argv[1:])}")
+          f"pandas {pd.__version__}; command: python bench/fetch.py {' '.join(argv or sys.argv[1:])}; "
+          f"load average {os.getloadavg()[0]:.1f}")
     sim = RemoteSim(args.calls, args.days) if {"throughput", "latency"} & set(sections) else None
     try:
         if "throughput" in sections:

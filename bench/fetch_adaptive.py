@@ -8,6 +8,7 @@ in one run against one simulator process (``fetch.RemoteSim``).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -22,41 +23,53 @@ def _range(sim):
     return now - pd.Timedelta(days=sim.days + 1), now + pd.Timedelta(days=1)
 
 
+def _sim_cpu(sim) -> float:
+    """CPU seconds (user + system) the simulator's child process has used so far."""
+    with open(f"/proc/{sim.proc.pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _timed(sim, fn):
+    """(wall seconds, this process's CPU seconds, the simulator's CPU seconds), result."""
+    c0, s0, t0 = time.process_time(), _sim_cpu(sim), time.perf_counter()
+    out = fn()
+    return (time.perf_counter() - t0, time.process_time() - c0, _sim_cpu(sim) - s0), out
+
+
 def _tf(sim, fetch, **kw):
     c = fetch.frames(sim, "json", **kw)
     start, end = _range(sim)
-    t0 = time.perf_counter()
-    df = c.calls(start, end)
-    return time.perf_counter() - t0, df
-
-
-def _py(sim, fetch):
-    t0 = time.perf_counter()
-    n = fetch.twilio_python(sim)
-    return time.perf_counter() - t0, n
+    (t, _, _), df = _timed(sim, lambda: c.calls(start, end))
+    return t, df
 
 
 def adaptive(fetch, small, large, latency, workers):
-    """twilio-python's sequential stream against no-window twilio-frames under latency."""
-    lines = ["| account | path | records | requests | seconds | speed-up |",
-             "|---|---|---:|---:|---:|---:|"]
+    """twilio-python's sequential stream against no-window twilio-frames under latency;
+    client and simulator CPU seconds beside each (both share the machine's cores)."""
+    lines = ["| account | path | records | requests | seconds | client CPU s | simulator CPU s "
+             "| speed-up |", "|---|---|---:|---:|---:|---:|---:|---:|"]
     frames = {}
     for name, sim in (("small", small), ("large", large)):
         sim.set_faults(latency=latency)
-        t_py, n_py = _py(sim, fetch)
+        (t_py, cpu_py, sim_py), n_py = _timed(sim, lambda: fetch.twilio_python(sim))
         py_requests = sim.stats()["requests"]
         sim.set_faults(latency=latency)
-        t_tf, df = _tf(sim, fetch, max_workers=workers)
+        c = fetch.frames(sim, "json", max_workers=workers)
+        start, end = _range(sim)
+        (t_tf, cpu_tf, sim_tf), df = _timed(sim, lambda: c.calls(start, end))
         st = sim.stats()
         sim.set_faults()
         frames[name] = df
         lines += [f"| {name} | twilio-python `calls.stream(page_size=1000)` | {n_py:,} | "
-                  f"{py_requests} | {t_py:.2f} | 1.00x |",
+                  f"{py_requests} | {t_py:.2f} | {cpu_py:.2f} | {sim_py:.2f} | 1.00x |",
                   f"| {name} | twilio-frames, no window, `max_workers={workers}` | {len(df):,} | "
-                  f"{st['requests']} | {t_tf:.2f} | **{t_py / t_tf:.2f}x** |"]
+                  f"{st['requests']} | {t_tf:.2f} | {cpu_tf:.2f} | {sim_tf:.2f} | "
+                  f"**{t_py / t_tf:.2f}x** |"]
     lines += ["", "* targets: small >= 1.0x, large >= 10x; twilio-frames fetches "
               "`calls(start, end)` over the whole traffic window (twilio-python's count also "
-              "holds calls that never started: null `start_time`)"]
+              "holds calls that never started: null `start_time`); load average before/after: "
+              f"{os.getloadavg()[0]:.1f}"]
     return "\n".join(lines), frames
 
 

@@ -13,8 +13,11 @@ distributed = pytest.importorskip("distributed")
 
 @pytest.fixture(scope="module")
 def client():
+    # dashboard_address=None still starts the scheduler's HTTP server on 8787 and warns
+    # (an error here) when another process holds that port: ask for any free port.
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, memory_limit="1GiB") as cluster:
+                                  dashboard_address=None, memory_limit="1GiB",
+                                  scheduler_kwargs={"dashboard_address": ":0"}) as cluster:
         with distributed.Client(cluster) as connected:
             yield connected
 

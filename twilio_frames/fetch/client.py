@@ -12,9 +12,7 @@ the API serves them.
 from __future__ import annotations
 
 import contextlib
-import email.utils
 import re
-import sys
 from collections.abc import Iterator
 from functools import partial
 from typing import Any, NamedTuple
@@ -23,13 +21,17 @@ import pandas as pd
 
 from .config import (DEFAULT_DEADLINE, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_RETRIES,
                      DEFAULT_MAX_RETRY_TIME, DEFAULT_MAX_WORKERS, DEFAULT_PAGE_SIZE,
-                     DEFAULT_TIMEOUT, FORMATS, resolve_base_url, resolve_credentials)
+                     DEFAULT_TIMEOUT, FORMATS, check_bounds, check_limit, resolve_base_url,
+                     resolve_credentials)
+from .dates import in_interval
+from .progress_bars import advance_bar, open_bar
 from ..errors import ConfigurationError, TwilioFramesError
 from .assemble import FrameBuilder, kept_sids
 from .filters import wire_filters
 from .http import RetryPolicy, Transport
 from .plan_build import plan_chains
 from .plan_chains import parse_account, record_time
+from .plan_map import USAGE_CATEGORY
 from .paging import (PageChain, date_filters, fetch_page, iter_chains, iter_pages, list_url,
                      split_windows, to_utc)
 from ..resources import USAGE_SUBRESOURCES, get_resource
@@ -101,7 +103,7 @@ class Client:
             raise ConfigurationError(f"page_size must be an integer in 1..1000, not {page_size!r}")
         if not (isinstance(max_workers, int) and max_workers >= 1):
             raise ConfigurationError(f"max_workers must be a positive integer, not {max_workers!r}")
-        _check_bounds(max_body_bytes, deadline)
+        check_bounds(max_body_bytes, deadline)
         self._credentials = resolve_credentials(account_sid, auth_token, api_key=api_key,
                                                 api_secret=api_secret)
         self.base_url = resolve_base_url(base_url)
@@ -229,13 +231,13 @@ class Client:
         params = {**self._params(resource, filters), **date_filters(resource, start, end)}
         seg = self._usage_segment(subresource) if resource == "usage_records" else None
         sids = [None] if resource == "accounts" else self._account_sids(accounts)
-        left = _check_limit(limit)
+        left = check_limit(limit)
         if left == 0:
             return
         for sid in sids:       # pages are fetched lazily: none past the limit
             for page in self._redacted(self._pages(resource, sid, params, seg)):
                 for rec in page.records:
-                    if _in_interval(rec.get(res.date_field), start, end, resource):
+                    if in_interval(rec.get(res.date_field), start, end, resource):
                         yield rec
                         if left is not None:
                             left -= 1
@@ -250,7 +252,7 @@ class Client:
             raise ConfigurationError("window= needs both start and end")
         if start is not None and end is not None and not start < end:
             raise ConfigurationError(f"start {start} must be before end {end}")
-        limit = _check_limit(limit)
+        limit = check_limit(limit)
         base = self._params(resource, filters)
         sids = self._account_sids(accounts)
         if window is None and limit is None and self.max_workers > 1 and (
@@ -279,8 +281,23 @@ class Client:
                 params={**base, **date_filters(resource, *span)})),
             fetch=partial(self._fetch_page, resource),
             fetch_account=lambda url: parse_account(self._get(url), self.format),
-            ext=".json" if self.format == "json" else ".xml")
+            ext=".json" if self.format == "json" else ".xml",
+            usage_url=None if base else self._usage_map_url(resource, start, end),
+            fetch_usage=partial(self._fetch_page, "usage_records"),
+            field=get_resource(resource).date_field)
         return specs, chains, source
+
+    def _usage_map_url(self, resource, start, end):
+        """``spec -> URL`` of an account's daily usage counts for the range (the plan's
+        map, :mod:`twilio_frames.fetch.plan_map`), None for a resource without one. Not
+        with other filters: the counts would be of every record, not of those asked."""
+        category = USAGE_CATEGORY.get(resource)
+        if category is None:
+            return None
+        params = {"Category": category, "IncludeSubaccounts": "false",
+                  **date_filters("usage_records", start, end), "PageSize": 1000}
+        return lambda spec: list_url(self.base_url, spec.sid, "usage_records", self.format,
+                                     params=params, subresource="Daily")
 
     def _run(self, resource: str, specs: list[_Spec], chains=None, source=None, *, limit,
              sort: bool) -> pd.DataFrame:
@@ -300,7 +317,7 @@ class Client:
         builder = FrameBuilder(resource, [spec.span for spec in specs], batch=BATCH_RECORDS)
         fetch = partial(self._fetch_page, resource)
         pages = 0
-        with self._progress_bar(resource) as bar, self._redacting():
+        with open_bar(resource, self.progress) as bar, self._redacting():
             for index, page in iter_chains(fetch, chains, max_workers=self.max_workers,
                                            source=source):
                 chain = chains[index]
@@ -311,7 +328,7 @@ class Client:
                 if into is not None:          # None: a planning request (the account)
                     builder.add(into, page.records, url=page.url)
                 if bar is not None:
-                    _advance(bar, pages, len(page.records) if into is not None else 0, source)
+                    advance_bar(bar, pages, len(page.records) if into is not None else 0, source)
             frame = builder.frame(sort=sort)
             if bar is not None:               # records seen twice (a plan's overlaps) once
                 bar.total = bar.n = len(frame)
@@ -378,14 +395,6 @@ class Client:
     def _params(resource: str, filters: dict[str, Any]) -> dict[str, str]:
         return wire_filters(resource, filters)
 
-    def _progress_bar(self, resource: str):
-        show = self.progress if self.progress is not None else _interactive()
-        if not show:
-            return _NoBar()
-        from .progress_bars import progress_class
-        return progress_class()(desc=resource, unit=" records", leave=False,
-                                postfix={"pages": 0})
-
 
 class _Spec(NamedTuple):
     """One list to fetch: the account, its query, the window to trim to, the subresource."""
@@ -394,54 +403,3 @@ class _Spec(NamedTuple):
     params: dict[str, str]
     span: tuple[pd.Timestamp | None, pd.Timestamp | None] | None = None
     subresource: str | None = None
-
-
-class _NoBar:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc) -> None:
-        return None
-
-
-def _advance(bar, pages: int, records: int, source) -> None:
-    """One page more on the bar; with a plan, its estimate is the bar's total (so
-    tqdm shows the time left)."""
-    bar.set_postfix(pages=pages, refresh=False)
-    estimate = int(getattr(source, "estimate", 0) or 0)
-    if estimate > bar.n + records and estimate != bar.total:
-        bar.total = estimate
-    bar.update(records)
-
-
-def _interactive() -> bool:
-    """A terminal on stderr, or a Jupyter kernel."""
-    from .progress_bars import in_kernel
-    if in_kernel():
-        return True
-    stream = sys.stderr
-    return bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())
-
-
-def _check_bounds(max_body_bytes, deadline) -> None:
-    if not (type(max_body_bytes) is int and max_body_bytes >= 1):
-        raise ConfigurationError(f"max_body_bytes must be a positive integer (bytes), not "
-                                 f"{max_body_bytes!r}")
-    if not (isinstance(deadline, (int, float)) and not isinstance(deadline, bool)
-            and deadline > 0):
-        raise ConfigurationError(f"deadline must be a positive number of seconds, not {deadline!r}")
-
-
-def _check_limit(limit) -> int | None:
-    if limit is None or (isinstance(limit, int) and not isinstance(limit, bool) and limit >= 0):
-        return limit
-    raise ConfigurationError(f"limit must be None or a non-negative integer, not {limit!r}")
-
-
-def _in_interval(value, start, end, resource) -> bool:
-    if start is None and end is None or resource not in ("calls", "messages", "recordings"):
-        return True
-    if not value:
-        return False
-    when = pd.Timestamp(email.utils.parsedate_to_datetime(value)).tz_convert("UTC")
-    return (start is None or when >= start) and (end is None or when < end)

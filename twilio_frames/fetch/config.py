@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from ..errors import ConfigurationError
 
-__all__ = ["Credentials", "resolve_credentials", "resolve_base_url", "DEFAULT_BASE_URL",
+__all__ = ["check_bounds", "check_limit", "Credentials", "resolve_credentials", "resolve_base_url", "DEFAULT_BASE_URL",
            "DEFAULT_PAGE_SIZE", "DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT",
            "DEFAULT_MAX_WORKERS", "DEFAULT_MAX_RETRY_TIME", "DEFAULT_MAX_BODY_BYTES",
            "DEFAULT_DEADLINE", "FORMATS", "is_loopback"]
@@ -184,3 +184,20 @@ def _shown(parts) -> str:
     """A URL as safe to quote: scheme, host, port and path only."""
     host = parts.netloc.rpartition("@")[2]
     return f"{parts.scheme}://{host}{parts.path}" if parts.scheme else f"{host}{parts.path}"
+
+
+def check_bounds(max_body_bytes, deadline) -> None:
+    """``max_body_bytes`` a positive int, ``deadline`` a positive number of seconds."""
+    if not (type(max_body_bytes) is int and max_body_bytes >= 1):
+        raise ConfigurationError(f"max_body_bytes must be a positive integer (bytes), not "
+                                 f"{max_body_bytes!r}")
+    if not (isinstance(deadline, (int, float)) and not isinstance(deadline, bool)
+            and deadline > 0):
+        raise ConfigurationError(f"deadline must be a positive number of seconds, not {deadline!r}")
+
+
+def check_limit(limit) -> int | None:
+    """``limit`` as given: None or a non-negative int."""
+    if limit is None or (isinstance(limit, int) and not isinstance(limit, bool) and limit >= 0):
+        return limit
+    raise ConfigurationError(f"limit must be None or a non-negative integer, not {limit!r}")

@@ -22,6 +22,7 @@ an ISO 8601 duration (``P1D``, ``PT6H``) or a count and unit such as ``"7D"``,
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import re
 import warnings
 from typing import Any
@@ -31,7 +32,7 @@ import pandas as pd
 
 from ..errors import ConfigurationError
 
-__all__ = ["to_utc", "parse_duration", "DATE_FORMS", "DURATION_FORMS"]
+__all__ = ["in_interval", "to_utc", "parse_duration", "DATE_FORMS", "DURATION_FORMS"]
 
 #: What an error about a date says is accepted.
 DATE_FORMS = ("an ISO 8601 date or date-time ('2026-11-01', '2026-11-01T12:00', "
@@ -124,3 +125,14 @@ def _duration_text(value: str, name: str) -> pd.Timedelta:
                 total += pd.Timedelta(**{key: float(count)})
             return total
     raise ConfigurationError(f"{name}={value!r} is not a duration; expected {DURATION_FORMS}")
+
+
+def in_interval(value, start, end, resource) -> bool:
+    """A record's RFC 2822 ``value`` (its resource's date field) lies in ``[start, end)``;
+    always True without bounds or for a resource without a date filter."""
+    if start is None and end is None or resource not in ("calls", "messages", "recordings"):
+        return True
+    if not value:
+        return False
+    when = pd.Timestamp(email.utils.parsedate_to_datetime(value)).tz_convert("UTC")
+    return (start is None or when >= start) and (end is None or when < end)

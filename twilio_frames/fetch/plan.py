@@ -20,6 +20,13 @@ split, and :class:`AccountPlan` takes over, fed by the pages as they arrive:
    holds several pages stops, and its days become a stretch of their own, walked down
    from its newest record.
 
+With a usage map (:mod:`twilio_frames.fetch.plan_map`: Usage Records' daily counts,
+asked for beside page 1), steps 1-3 give way: once page 1 shows more than a page and the
+map has arrived, the probe chain stops and the whole range goes out at once as windows
+packed to about a page each, the windows expected to take the most pages first (so the
+second pages of dense days start early). The map only orders and sizes the windows: a
+wrong one costs requests, never records.
+
 Coverage never depends on the estimates: the newest window is open above (or ends at
 ``end``) and the oldest open below (or starts at ``start``), so the windows partition
 the range whatever the density, and records seen twice (page 1 and a window) are
@@ -29,6 +36,7 @@ every account share the scheduler's pool (:func:`twilio_frames.fetch.paging.iter
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from collections import deque
@@ -39,11 +47,14 @@ import pandas as pd
 
 from .paging import PageChain
 from .parse import Page
+from .plan_map import calibrate, expected_pages, map_windows
 from .plan_chains import (DAY, InfoChain, ProbeChain, Span, WindowChain, page_density,
                           page_span, record_time)
 
 __all__ = ["AutoPlan", "AccountPlan", "ProbeChain", "WindowChain", "InfoChain", "TARGET",
            "SPLIT_PAGES"]
+
+log = logging.getLogger("twilio_frames")
 
 #: Windows aim at this share of a page (a little under one, so that most of them fit).
 TARGET = 0.7
@@ -89,15 +100,21 @@ class AccountPlan:
                  *, page_size: int, max_workers: int,
                  window: Callable[[AccountPlan, Span], WindowChain],
                  info: Callable[[AccountPlan], InfoChain],
-                 created: pd.Timestamp | None = None) -> None:
+                 created: pd.Timestamp | None = None,
+                 usage: Callable[[AccountPlan], PageChain] | None = None,
+                 field: str = "date_created") -> None:
         self.list_index, self.start, self.end = list_index, start, end
         self.page_size, self.max_workers = page_size, max_workers
-        self._window, self._info = window, info
+        self._window, self._info, self._usage, self.field = window, info, usage, field
+        #: The usage map: want -> asked -> known (``counts``) or failed; none: not asked.
+        self.map_state = "want" if usage is not None and self._mappable() else "none"
+        self.counts: dict[pd.Timestamp, int] | None = None
         self._lock = threading.Lock()
         #: No record is older than this midnight (the creation day); None: unknown.
         self.lo = _floor(created) if created is not None else None
         self.lo_known = start is not None or created is not None
-        self.state = "probe"          # probe -> old (page 2 awaited) -> windows -> done
+        #: probe -> old (page 2 awaited; "await": and the usage map) -> windows -> done
+        self.state = "probe"
         self.moot = False             # the probe chain turned out to hold everything
         self.density = 0.0
         self.top: pd.Timestamp | None = None           # the newest windows end here
@@ -110,16 +127,24 @@ class AccountPlan:
         self.windows = 0              # windows made
         self.estimate = 0.0           # expected records in the range (for progress)
         self.oldest: pd.Timestamp | None = None        # page 1's oldest record
+        self.planned_by = "density"   # or "map" (the usage map planned the windows)
+        self.page1: Page | None = None  # page 1, kept while the map is awaited
 
     # ------------------------------------------------------------ pages arriving
-    def first_page(self, page: Page, more: bool) -> bool:
+    def first_page(self, page: Page, more: bool) -> bool | str:
         """Page 1 of the whole range; True when the plan takes over (the chain then
-        fetches page 2 and stops)."""
+        fetches page 2 and stops), ``"stop"`` when a usage map planned every window
+        (the chain stops now), False when the chain holds everything."""
         with self._lock:
             span, density = page_span(page), page_density(page)
             if not more or span is None or density is None or not self._splittable(span[0]):
                 self.state = "done"
                 return False
+            if self.map_state == "known":
+                self._plan_from_map(page)
+                return "stop"
+            if self.map_state == "failed":
+                log.debug("usage map unusable: planning from page 1")
             self.density, self.oldest = density, span[1]
             self.top = max(_floor(span[0]), self._cut())
             if self.end is not None:
@@ -129,13 +154,20 @@ class AccountPlan:
             self.mid = min(max(_floor(reach), self._cut()), self.top)
             if self.mid > self._cut():
                 self.stretches.append(_Stretch(self.start, self.mid, density, self._size(density)))
-            self.state = "old"
+            # the map still on its way: wait for it, or for page 2 if that comes first
+            self.state = "await" if self.map_state == "asked" else "old"
+            self.page1 = page if self.map_state == "asked" else None
             self._estimate(len(page.records))
             return True
 
     def second_page(self, more: bool) -> None:
         """Page 2 arrived: the last (the chain held everything), or windows go on."""
         with self._lock:
+            if self.planned_by == "map" and more:
+                return                       # the map's windows cover it all
+            if self.state == "await":
+                log.debug("usage map not there when page 2 came: planning from page 1")
+                self.map_state, self.page1 = "late", None
             if not more:
                 self.moot, self.state = True, "done"
                 self.pending.clear()
@@ -155,7 +187,7 @@ class AccountPlan:
         """A window's first page; True when the window is split (its chain stops)."""
         with self._lock:
             self.outstanding -= 1
-            if chain.skipped:
+            if chain.skipped or self.moot:
                 return False
             s, e = chain.span
             days = (e - s) / DAY if s is not None and e is not None else None
@@ -167,7 +199,44 @@ class AccountPlan:
                     stretch.density = density
             if stretch is not None and not page.records:
                 stretch.empty = True      # its next window reaches down to the bottom
+            if more and density is not None and chain.predicted is not None:
+                # a map's window is split only when far denser than the map said
+                more = density * self._days(s, e) >= max(SPLIT_PAGES * self.page_size,
+                                                         4 * chain.predicted)
             return more and density is not None and self._split(s, e, page, density)
+
+    def set_usage(self, counts: dict[pd.Timestamp, int] | None) -> None:
+        """The usage map arrived (None: absent, refused or unreadable). Used only if it
+        comes before page 1 says the range is dense; otherwise the plan goes on without."""
+        with self._lock:
+            if self.map_state != "asked":
+                return                       # page 2 came first: planned without it
+            self.counts = counts
+            self.map_state = "known" if counts is not None else "failed"
+            if self.state == "await":        # page 1 came first and said: dense
+                if counts is None:
+                    log.debug("usage map unusable: planning from page 1")
+                    self.state = "old"
+                else:
+                    self.stretches.clear()
+                    self._plan_from_map(self.page1)
+                self.page1 = None
+
+    def _plan_from_map(self, page: Page) -> None:
+        """Every window of the range from the map, calibrated on page 1, the windows
+        expected to take the most pages first (ties: newest first)."""
+        ratio = calibrate(self.counts, page, self.field)
+        windows = map_windows(self.counts, self.start, self.end, page_size=self.page_size,
+                              ratio=ratio)
+        order = sorted(range(len(windows)), key=lambda i: (
+            -expected_pages(windows[i][1], self.page_size), -windows[i][1], i))
+        self.pending.extend((windows[i][0], None, windows[i][1]) for i in order)
+        self.state, self.planned_by = "windows", "map"
+        if not self.lo_known:       # the oldest window is open below: no creation needed
+            self.lo_known, self.info_state = True, "known"
+        self.estimate = max(self.estimate, sum(w[1] for w in windows))
+        log.debug("usage map: %d windows for %d days listed, %.2f records per usage event",
+                  len(windows), len(self.counts), ratio)
 
     def set_created(self, created: pd.Timestamp | None) -> None:
         with self._lock:
@@ -192,6 +261,9 @@ class AccountPlan:
         """Up to ``n`` chains to start now."""
         out: list[PageChain] = []
         with self._lock:
+            if n > 0 and self.map_state == "want" and self.state == "probe":
+                self.map_state = "asked"          # beside page 1, in the same round
+                out.append(self._usage(self))
             while len(out) < n and self.state in ("old", "windows") and not self.moot:
                 if self.pending:
                     out.append(self._make(*self.pending.popleft()))
@@ -207,7 +279,8 @@ class AccountPlan:
                     out.append(self._make(self._next(st), st))
         return out
 
-    def _make(self, span: Span, stretch: _Stretch | None) -> WindowChain:
+    def _make(self, span: Span, stretch: _Stretch | None,
+              predicted: float | None = None) -> WindowChain:
         self.outstanding += 1
         self.windows += 1
         if self.windows > MAX_WINDOWS:        # a planning bug must not loop for ever
@@ -215,7 +288,7 @@ class AccountPlan:
         if stretch is not None and self._bottom(stretch.low) is None:
             self.blind += 1
         chain = self._window(self, span)
-        chain.stretch = stretch
+        chain.stretch, chain.predicted = stretch, predicted
         return chain
 
     def _next(self, st: _Stretch) -> Span:
@@ -278,6 +351,19 @@ class AccountPlan:
         """The range's lowest cut, far in the past while the creation is unknown."""
         bottom = self._bottom(self.start)
         return bottom if bottom is not None else _FAR_PAST
+
+    def _days(self, s: pd.Timestamp | None, e: pd.Timestamp | None) -> float:
+        """Days of a map's window; an open end is bounded by the map's listed days."""
+        listed = self.counts or {}
+        bottom = self._bottom(s) if s is not None or not listed else min(listed)
+        top = e if e is not None else (max(listed) + DAY if listed else None)
+        return (top - bottom) / DAY if top is not None and bottom is not None else math.inf
+
+    def _mappable(self) -> bool:
+        """A range of more than one UTC day (a single day is never split)."""
+        if self.start is None or self.end is None:
+            return True
+        return _ceil(self.end) - _floor(self.start) > DAY
 
     def _blind_cap(self) -> int:
         return max(1, self.max_workers // 2 - 2)

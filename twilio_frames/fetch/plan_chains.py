@@ -2,7 +2,8 @@
 
 :class:`ProbeChain` is the whole range of one account and tells the plan about its
 first two pages; :class:`WindowChain` is one window (its first page feeds the plan);
-:class:`InfoChain` asks for the account itself (its creation date bounds its history).
+:class:`InfoChain` asks for the account itself (its creation date bounds its history);
+:class:`UsageChain` for its daily usage counts (:mod:`twilio_frames.fetch.plan_map`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..errors import ParseError
+from ..errors import ParseError, TwilioFramesError
 from .paging import PageChain
 from .parse import Page, _load_json
 from .xmlsafe import fields, load_twilio_xml, snake_case
@@ -21,7 +22,7 @@ from .xmlsafe import fields, load_twilio_xml, snake_case
 if TYPE_CHECKING:
     from .plan import AccountPlan
 
-__all__ = ["ProbeChain", "WindowChain", "InfoChain", "parse_account", "record_time",
+__all__ = ["ProbeChain", "WindowChain", "InfoChain", "UsageChain", "parse_account", "record_time",
            "page_span", "page_density", "DAY", "Span"]
 
 DAY = pd.Timedelta(days=1)
@@ -87,6 +88,8 @@ class ProbeChain(PageChain):
         self.pages += 1
         if self.pages == 1:
             self.planned = self.plan.first_page(page, url is not None)
+            if self.planned == "stop":
+                return None                  # a usage map planned every window
         elif self.pages == 2 and self.planned:
             self.plan.second_page(url is not None)
             return None                      # covered by windows from here on
@@ -102,6 +105,8 @@ class WindowChain(PageChain):
         super().__init__(base_url, first_url)
         self.plan, self.span, self.list_index, self.first = plan, span, plan.list_index, True
         self._fetch, self.skipped, self.stretch = fetch, False, None
+        #: Records a usage map expected in the window (None: planned without a map).
+        self.predicted: float | None = None
 
     def fetch(self, url: str) -> Page:        # noqa: D102 - see PageChain.fetch
         if self.first and self.plan.moot:
@@ -129,4 +134,29 @@ class InfoChain(PageChain):
 
     def follow(self, page: Page) -> str | None:
         self.plan.set_created(record_time(page.records[0]) if page.records else None)
+        return None
+
+
+class UsageChain(PageChain):
+    """``GET .../Usage/Records/Daily``: the usage map of :mod:`~twilio_frames.fetch.plan_map`.
+
+    A hint only: any library error (a 403 on a subaccount, a 404, a 5xx or 429 past the
+    retries, an unreadable body) gives the plan no map instead of failing the fetch."""
+
+    list_index = None
+
+    def __init__(self, plan: AccountPlan, url: str, fetch: Callable[[str], Page],
+                 counts: Callable[[Page], Any]) -> None:
+        super().__init__(url, url)
+        self.plan, self._fetch, self._counts, self.failed = plan, fetch, counts, None
+
+    def fetch(self, url: str) -> Page:        # noqa: D102 - see PageChain.fetch
+        try:
+            return self._fetch(url)
+        except TwilioFramesError as exc:
+            self.failed = exc
+            return Page([])
+
+    def follow(self, page: Page) -> str | None:
+        self.plan.set_usage(None if self.failed is not None else self._counts(page))
         return None

@@ -1,0 +1,133 @@
+"""Usage Records' daily counts as a map of where an account's records are (a hint only).
+
+``GET /Accounts/{sid}/Usage/Records/Daily?Category=calls&StartDate=..&EndDate=..`` gives,
+in one request for a whole range, one record per UTC day whose ``count`` is "the number
+of usage events, such as the number of calls" (reference ``billing-rules.md`` §4.1,
+§4.3). It is sent beside page 1 of an automatic plan (:mod:`twilio_frames.fetch.plan`),
+so that the windows of a dense range can be packed to about a page each before the
+first window goes out, instead of learning the density page by page.
+
+The map is never trusted for coverage. Its counts are not the list's: ``calls`` leaves
+out ``calls-client`` and ``calls-sip`` (§4.4), calls never charged (busy, failed, no
+answer) may not count at all, and a subaccount or API key may not read usage (403/404).
+So the counts are calibrated against page 1 (records listed per usage event on the days
+page 1 holds completely), the windows still partition the range whatever the counts
+(cuts at midnights only, the newest window reaching ``end``, the oldest ``start``), a
+window that overflows follows ``next_page_uri`` and a multi-day one found to hold
+several pages is split as any other; an absent, erroring or unreadable map leaves the
+plan as it was without one.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from typing import Any
+
+import pandas as pd
+
+from .parse import Page
+from .plan_chains import DAY, Span, record_time
+
+__all__ = ["USAGE_CATEGORY", "FILL", "daily_counts", "calibrate", "map_windows"]
+
+#: Per resource, the usage category counting one event per record of its list (calls
+#: only: message usage counts segments, recordings' minutes, neither one per record).
+USAGE_CATEGORY = {"calls": "calls"}
+#: Windows are packed to this share of a page at the calibrated counts.
+FILL = 0.95
+#: Fewer usage events than this on page 1's complete days: no calibration (ratio 1).
+MIN_CALIBRATION = 20
+#: No map longer than this many days is used (20 years).
+MAX_MAP_DAYS = 20 * 366
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+#: A day counts at most this many records (a hostile count must not overflow anything).
+MAX_COUNT = 10 ** 9
+
+
+def daily_counts(page: Page) -> dict[pd.Timestamp, int] | None:
+    """``{UTC midnight: count}`` from a Usage Records ``Daily`` page; None when the page
+    is not a usable map (a next page, a record spanning days, an unreadable field)."""
+    if page.next_page_uri:
+        return None
+    out: dict[pd.Timestamp, int] = {}
+    for rec in page.records:
+        start, end, count = rec.get("start_date"), rec.get("end_date"), rec.get("count")
+        if not isinstance(start, str) or not _ISO_DAY.match(start) or end not in (None, start):
+            return None
+        try:
+            day, n = pd.Timestamp(start, tz="UTC"), int(count)
+        except (TypeError, ValueError, OverflowError):
+            return None
+        if not 0 <= n <= MAX_COUNT:
+            return None
+        out[day] = min(MAX_COUNT, out.get(day, 0) + n)
+    if out and (max(out) - min(out)) / DAY > MAX_MAP_DAYS:
+        return None
+    return out
+
+
+def _days(records: list[dict[str, Any]], field: str) -> Counter:
+    """Records per UTC midnight of ``field`` (RFC 2822; each distinct day parsed once)."""
+    by_prefix: Counter = Counter()
+    for rec in records:
+        value = rec.get(field)
+        if isinstance(value, str):
+            by_prefix[value[:16] if value.endswith("+0000") else value] += 1
+    out: Counter = Counter()
+    for key, n in by_prefix.items():
+        t = record_time({"t": key if len(key) > 16 else key + " 00:00:00 +0000"}, "t")
+        if t is not None:
+            out[t.normalize()] += n
+    return out
+
+
+def calibrate(counts: dict[pd.Timestamp, int], page: Page, field: str) -> float:
+    """Records listed per usage event, from page 1 (newest ``date_created`` first): the
+    days after the day of its oldest record are complete in it (as far as ``field``, the
+    list's filter field, comes after ``date_created``). 1.0 when too little to tell."""
+    oldest = record_time(page.records[-1]) if page.records else None
+    if oldest is None:
+        return 1.0
+    cut = oldest.normalize() + DAY
+    listed = sum(n for day, n in _days(page.records, field).items() if day >= cut)
+    events = sum(n for day, n in counts.items() if day >= cut)
+    if events < MIN_CALIBRATION or listed == 0:
+        return 1.0
+    return min(max(listed / events, 0.25), 10.0)
+
+
+def map_windows(counts: dict[pd.Timestamp, int], start: pd.Timestamp | None,
+                end: pd.Timestamp | None, *, page_size: int, ratio: float = 1.0,
+                fill: float = FILL) -> list[tuple[Span, float]]:
+    """Windows partitioning ``[start, end)`` at midnights, newest first, each with its
+    expected records: consecutive days packed while they fit ``fill`` of a page, a day
+    expected to hold more alone. Days the map does not list count 0 (they join their
+    neighbours); with no day listed inside the range, one window is the whole range."""
+    low = start.normalize() if start is not None else None
+    high = (end - pd.Timedelta(microseconds=1)).normalize() if end is not None else None
+    days = sorted(d for d in counts if (low is None or d >= low) and (high is None or d <= high))
+    if not days:
+        return [((start, end), 0.0)]
+    cap = fill * page_size
+    windows: list[tuple[Span, float]] = []
+    top, acc = end, 0.0           # the open window: [.., top), acc records so far
+    for day in reversed(days):
+        n = ratio * counts[day]
+        if acc and acc + n > cap and (top is None or day + DAY < top):
+            windows.append(((day + DAY, top), acc))
+            top, acc = day + DAY, 0.0
+        acc += n
+    windows.append(((start, top), acc))
+    return [(span, acc) for span, acc in windows if _nonempty(span)]
+
+
+def _nonempty(span: Span) -> bool:
+    s, e = span
+    return s is None or e is None or s < e
+
+
+def expected_pages(predicted: float, page_size: int) -> int:
+    """Pages a window expected to hold ``predicted`` records takes (at least one)."""
+    return max(1, math.ceil(predicted / page_size))
