@@ -49,6 +49,7 @@ class FrameBuilder:
         self.keys: list[np.ndarray] = []      # per pending page: (list << 32 | page) per row
         self.parts: list[tuple[pd.DataFrame, np.ndarray]] = []
         self.urls: dict[int, str] = {}        # page key -> URL, for error messages
+        self.nested: set[str] = set()         # extra fields holding an object in some batch
 
     def add(self, index: int, records: list[dict[str, Any]], *, url: str | None = None) -> None:
         """The records of the next page of list ``index`` (fetched from ``url``, which
@@ -66,6 +67,7 @@ class FrameBuilder:
         keys = np.concatenate(self.keys) if self.keys else np.zeros(0, np.int64)
         try:
             frame = _build_fields(self.res, self.fields, final=final)
+            self.nested |= self.fields.nested
         except _RowError as err:
             url = self.urls.get(int(keys[err.bad.position]))
             raise err.parse_error(self.resource, self.fields.values.get("sid"), url) from None
@@ -94,8 +96,9 @@ class FrameBuilder:
         frames = [f for f, _ in self.parts]
         self.parts = []                         # the parts go column by column
         frame = _concat_columns(frames)
-        if not alone:
-            frame = combine_frames(self.resource, [frame])
+        if not alone:     # a field holding an object in any batch is left out of all
+            frame = combine_frames(self.resource, [frame.drop(columns=sorted(
+                self.nested & set(frame.columns)))])
         arrived_in_order = bool(np.all(keys[1:] >= keys[:-1]))
         if sort:       # one take: dedupe in fetch order and sort on positions, not frames
             return _take_columns(frame, _sorted_positions(frame, None if arrived_in_order else keys))

@@ -79,6 +79,11 @@ class Fields:
         """The extra fields kept as string columns, sorted."""
         return sorted(self._extra - self._nested)
 
+    @property
+    def nested(self) -> set[str]:
+        """Extra fields left out: one of their values is an object."""
+        return set(self._nested)
+
 
 def field_values(res, records: Sequence[dict[str, Any]],
                  ) -> tuple[dict[str, list], list[str], set[str]]:
