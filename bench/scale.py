@@ -2,11 +2,16 @@
 
     python bench/scale.py --messages 10000000 --root /tmp/scale-10M        # write + measure
     python bench/scale.py --root /tmp/scale-10M --skip-write --repeat 3     # measure again
+    python bench/scale.py --messages 10000000 --root /tmp/w --write-only    # time the write
 
-1. write: a synthetic account of N messages (A accounts, D days) straight into the store
-   layout (bench/scale_data.py, vectorised, one day at a time); its time is printed.
+1. write: the simulated account of ``tf.simulator.write_store`` (A accounts: the master
+   and A - 1 subaccounts, D days up to 2026-11-01, N / D messages a day, the default
+   40 calls a day) straight into a new store, a few days at a time; in a child process
+   that prints its wall time, peak RSS and what it wrote. ``--writer synthetic`` writes
+   the older stand-in of bench/scale_data.py instead (messages and usage records only).
 2. each measurement runs in a fresh child process (``--child NAME``), which prints its
-   wall time, its peak RSS (VmHWM, the whole process) and a checksum:
+   wall time, its CPU time (all its threads), its peak RSS (VmHWM, the whole process)
+   and a checksum:
    - ``dask-cbp``: ``tf.cost_by_period(messages=ddf, freq="D", by="account_sid")``
    - ``dask-reconcile``: ``tf.reconcile(usage, messages=ddf)``
    - ``duckdb-cbp`` / ``duckdb-reconcile``: DuckDB's SQL of the same aggregation over the
@@ -121,7 +126,7 @@ def child(name: str, root: str, reader: str, workers: int, scheduler: str) -> di
 
     import twilio_frames as tf
     tf.cost_by_period, tf.reconcile  # noqa: B018  (imports paid before the clock starts)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     if name.startswith("duckdb"):
         con = duckdb.connect(config={"threads": workers})
         sql = (DUCK_CBP if name == "duckdb-cbp" else DUCK_RECONCILE).format(root=root)
@@ -140,8 +145,8 @@ def child(name: str, root: str, reader: str, workers: int, scheduler: str) -> di
                 out = tf.reconcile(usage, messages=ddf)
                 cost, rows = out["list_price_micros"], int(out["list_count"].sum())
     matched = out["status"].astype(str).value_counts().to_dict() if "status" in out else None
-    seconds = time.perf_counter() - t0
-    return {"name": name, "seconds": seconds, "peak_rss_mib": peak_rss_mib(),
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {"name": name, "seconds": seconds, "cpu_seconds": cpu, "peak_rss_mib": peak_rss_mib(),
             "cost_micros": int(cost.sum()), "rows": rows, "result_rows": len(out),
             "status": matched}
 
@@ -156,10 +161,34 @@ def own_usage(root: str):
     return frame
 
 
+def write(args) -> dict:
+    """Write the store (in this process: the caller runs it as a child)."""
+    t0, cpu = time.perf_counter(), time.process_time()
+    if args.writer == "synthetic":
+        from scale_data import write_messages_store
+        write_messages_store(args.root, messages=args.messages, accounts=args.accounts,
+                             days=args.days)
+        rows = {"messages": args.messages}
+    else:
+        import twilio_frames as tf
+        result = tf.simulator.write_store(
+            args.root, seed=1, now="2026-11-01T00:00:00Z", days=args.days,
+            subaccounts=args.accounts - 1, messages_per_day=args.messages / args.days)
+        rows = result.rows
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu
+    files = list(Path(args.root).rglob("*.parquet"))
+    return {"name": f"write-{args.writer}", "seconds": seconds, "cpu_seconds": cpu,
+            "peak_rss_mib": peak_rss_mib(),
+            "rows": rows, "partitions": len(files),
+            "mib_on_disk": sum(f.stat().st_size for f in files) / 2**20}
+
+
 def run_child(name: str, args) -> dict:
     cmd = [sys.executable, __file__, "--child", name, "--root", args.root,
            "--reader", args.reader, "--workers", str(args.workers),
-           "--scheduler", args.scheduler]
+           "--scheduler", args.scheduler, "--writer", args.writer,
+           "--messages", str(args.messages), "--accounts", str(args.accounts),
+           "--days", str(args.days)]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -171,10 +200,13 @@ def load() -> str:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--messages", type=int, default=10_000_000)
-    p.add_argument("--accounts", type=int, default=20)
+    p.add_argument("--accounts", type=int, default=15,
+                   help="accounts (the simulator draws at most 15: a master and 14 subaccounts)")
     p.add_argument("--days", type=int, default=90)
     p.add_argument("--root", default="/tmp/twilio-frames-scale")
     p.add_argument("--skip-write", action="store_true")
+    p.add_argument("--write-only", action="store_true")
+    p.add_argument("--writer", choices=["simulator", "synthetic"], default="simulator")
     p.add_argument("--repeat", type=int, default=2)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--reader", choices=["store", "own"], default=None)
@@ -188,6 +220,9 @@ def main() -> None:
             args.reader = "store"
         except ImportError:
             args.reader = "own"
+    if args.child == "write":
+        print(json.dumps(write(args)))
+        return
     if args.child:
         print(json.dumps(child(args.child, args.root, args.reader, args.workers,
                                args.scheduler)))
@@ -196,13 +231,15 @@ def main() -> None:
           f"python {platform.python_version()}; reader {args.reader}; Dask scheduler "
           f"{args.scheduler}, {args.workers} workers")
     if not args.skip_write:
-        from scale_data import write_messages_store
-        t0, before = time.perf_counter(), load()
-        write_messages_store(args.root, messages=args.messages, accounts=args.accounts,
-                             days=args.days)
-        size = sum(f.stat().st_size for f in Path(args.root).rglob("*.parquet"))
-        print(f"write {args.messages:,} messages: {time.perf_counter() - t0:.1f} s, "
-              f"{size / 2**20:.0f} MiB on disk (load before {before}, after {load()})")
+        before = load()
+        r = run_child("write", args)
+        print(f"write {r['rows'].get('messages', 0):,} messages ({args.writer}; "
+              f"{', '.join(f'{n:,} {k}' for k, n in r['rows'].items() if k != 'messages')}): "
+              f"{r['seconds']:.1f} s ({r['cpu_seconds']:.1f} s CPU), peak RSS {r['peak_rss_mib']:.0f} MiB, "
+              f"{r['partitions']:,} files, {r['mib_on_disk']:.0f} MiB on disk "
+              f"(load before {before}, after {load()})", flush=True)
+    if args.write_only:
+        return
     results: dict[str, list[dict]] = {}
     for _ in range(args.repeat):
         for name in [f"{e}-{what}" for what in ("cbp", "reconcile")
@@ -211,19 +248,23 @@ def main() -> None:
             r["load"] = load()
             results.setdefault(name, []).append(r)
             print(json.dumps(r), flush=True)
-    print("\n| measurement | best s | median s | peak RSS MiB | checksum cost micros | load |")
-    print("|---|---|---|---|---|---|")
+    print("\n| measurement | best s | median s | best CPU s | peak RSS MiB | checksum cost "
+          "micros | load |")
+    print("|---|---|---|---|---|---|---|")
     for name, rs in results.items():
         secs = sorted(r["seconds"] for r in rs)
         print(f"| {name} | {secs[0]:.2f} | {secs[len(secs) // 2]:.2f} | "
+              f"{min(r['cpu_seconds'] for r in rs):.2f} | "
               f"{max(r['peak_rss_mib'] for r in rs):.0f} | {rs[0]['cost_micros']:,} | "
               f"{rs[-1]['load']} |")
     for what in ("cbp", "reconcile") if args.engines == "duckdb,dask" else ():
         d = min(r["seconds"] for r in results[f"dask-{what}"])
         k = min(r["seconds"] for r in results[f"duckdb-{what}"])
         same = results[f"dask-{what}"][0]["cost_micros"] == results[f"duckdb-{what}"][0]["cost_micros"]
-        print(f"{what}: Dask / DuckDB = {d / k:.2f}x (best of {args.repeat}); "
-              f"same cost total: {same}")
+        cd = min(r["cpu_seconds"] for r in results[f"dask-{what}"])
+        ck = min(r["cpu_seconds"] for r in results[f"duckdb-{what}"])
+        print(f"{what}: Dask / DuckDB = {d / k:.2f}x (best of {args.repeat}; CPU time "
+              f"{cd / ck:.2f}x); same cost total: {same}")
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "analysis.rules": ("load_rules",),
     "analysis.statements": ("RuleWarning", "statements"),
     "analysis.statement_checks": ("master_check", "statement_detail"),
+    "analysis.coverage": ("PartialDetailWarning",),
     "output.statements": ("write_statements",),
     "output.export": ("write_billing_csv", "write_frame_csv", "write_line_items_csv"),
     "output.plots": ("plot_call_durations", "plot_call_heatmap", "plot_cost_by_subaccount",
@@ -44,6 +45,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "fetch.parse": ("Page", "parse_page"),
     "fetch.frames": ("to_frame",),
     "store.store": ("Store",),
+    "store.sync_result": ("AccountGoneWarning",),
     "output.report.write": ("REPORT_MARKER", "ReportResult", "write_report"),
 }
 

@@ -238,3 +238,12 @@ def test_partitions_with_their_own_unknown_enum_values(frames):
             got = summary(lazy)
         pd.testing.assert_frame_equal(got, summary(whole), check_exact=True)
     assert list(got["status"].cat.categories[-3:]) == ["alpha-state", "beta-state", "zeta-state"]
+
+
+def test_sized_partitions_run_one_per_task():
+    """Store.dask's partitions are sized by bytes of Parquet: batching them would hold
+    several in one task's memory; other frames of many partitions are batched."""
+    assert engine.partitions_per_task(330) == 6
+    assert engine.partitions_per_task(330, sized=True) == 1
+    with dask.config.set({"twilio_frames.partitions_per_task": 4}):
+        assert engine.partitions_per_task(330, sized=True) == 4

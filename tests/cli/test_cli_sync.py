@@ -78,3 +78,25 @@ def test_sync_errors_are_one_line(sim_env, tmp_path, capsys):
     code, _, err = run(capsys, "report", "--store", str(tmp_path / "nowhere"), *RANGE,
                        "--out", str(tmp_path / "r"))
     assert code == 1 and "not a folder" in err
+
+
+def test_sync_names_an_account_whose_data_twilio_deleted(tmp_path, capsys, monkeypatch):
+    """A closed subaccount 41 days after closing (simulator/closing.py): the sync
+    succeeds, and one line on stderr names the account and what the store keeps."""
+    from twilio_frames import simulator
+    with simulator.running(seed=5, start="2026-09-01", now="2026-11-15T12:00:00Z",
+                           subaccounts=2, closed_at="2026-10-05T09:30:00Z") as sim:
+        for name in ("TWILIO_API_KEY", "TWILIO_API_SECRET"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("TWILIO_ACCOUNT_SID", sim.account_sid)
+        monkeypatch.setenv("TWILIO_AUTH_TOKEN", sim.auth_token)
+        monkeypatch.setenv("TWILIO_API_BASE", sim.base_url)
+        code, out, err = run(capsys, "sync", str(tmp_path / "h"), "--start", "2026-11-10",
+                             "--quiet")
+        sid = sim.dataset.closing.sid
+    assert code == 0, err
+    assert f"account {sid} answers 404 / 20404 on calls, incoming_phone_numbers" in out
+    [line] = err.strip().splitlines()
+    assert line.startswith(f"warning: account {sid} (") and "closed since 2026-10-05" in line
+    assert "keeps its 0 partitions as they were" in line
+    assert sim.auth_token not in out + err

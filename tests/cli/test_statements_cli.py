@@ -92,3 +92,21 @@ def test_statements_from_a_store_equal_statements_from_the_api(capsys, tmp_path,
                        "--out", str(tmp_path / "sep"))
     assert code == 1 and f"the store {root} holds no usage records for 2026-09" in err
     assert len(err.strip().splitlines()) == 1 and not (tmp_path / "sep").exists()
+
+
+def test_statements_from_a_store_synced_mid_month_say_what_the_detail_covers(
+        capsys, tmp_path, sim_env):
+    root = tmp_path / "history"
+    code, _, err = run(capsys, "sync", str(root), "--start", "2026-10-28", "--resources",
+                       "accounts", "usage_records", "calls", "messages", "--quiet")
+    assert code == 0, err
+    code, out, err = run(capsys, "statements", "--month", "2026-10", "--store", str(root),
+                         "--out", str(tmp_path / "st"), "--quiet")
+    assert code == 0, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("warning: statement AC")
+    assert "calls and messages 2026-10-28 to 2026-10-31, 4 of 31 days" in lines[0]
+    assert lines[1].startswith("Master cross-check skipped")
+    for page in (tmp_path / "st").glob("AC*-2026-10.html"):
+        assert '<p class="coverage">Detail tables cover only part of' in page.read_text("utf-8")
+

@@ -14,7 +14,7 @@ import time
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import twilio_frames as tf
@@ -135,6 +135,10 @@ bursts = st.lists(st.tuples(st.integers(0, 300), st.integers(1, 400), st.floats(
 
 
 @settings(max_examples=60, deadline=None)
+# found by Hypothesis: a map-planned window split into a stretch open below, with the
+# creation never asked (the map planned without it), stalled behind the blind-window cap
+@example(bursts=[(0, 67, 1.0)], page_size=10, workers=8, kind="true", delay=40.0,
+         bounds="none", seed=0)
 @given(bursts=bursts, page_size=st.sampled_from([10, 50, 200]), workers=st.sampled_from([2, 8, 16]),
        kind=st.sampled_from(["true", "wrong", "refused", "absent", "garbage"]),
        delay=st.sampled_from([0.0, 0.5, 40.0]), bounds=st.sampled_from(["none", "start", "both"]),

@@ -71,22 +71,71 @@ def test_each_engine_reads_the_store_without_twilio_frames(store, reader):
 def test_store_dask_prunes_partitions_and_projects_columns(store):
     pytest.importorskip("dask.dataframe")
     sub = tf.Store(store.path).frame("calls")["account_sid"].iloc[-1]
-    lazy = store.dask("calls", "2026-11-10T06:00", "2026-11-13", accounts=[sub],
-                      columns=["sid", "start_time", "price_micros"])
-    assert lazy.npartitions == 3                    # one account, three days
-    assert list(lazy.columns) == ["sid", "start_time", "price_micros"]
-    got = lazy.compute().sort_values("sid").reset_index(drop=True)
     want = store.frame("calls", "2026-11-10T06:00", "2026-11-13", accounts=[sub],
                        columns=["sid", "start_time", "price_micros"])
-    pd.testing.assert_frame_equal(got, want.sort_values("sid").reset_index(drop=True))
-    assert (got["start_time"] >= pd.Timestamp("2026-11-10T06:00", tz="UTC")).all()
+    for size, npartitions in ((None, 3), ("32MiB", 1)):    # one account, three days
+        lazy = store.dask("calls", "2026-11-10T06:00", "2026-11-13", accounts=[sub],
+                          columns=["sid", "start_time", "price_micros"], partition_size=size)
+        assert lazy.npartitions == npartitions
+        assert list(lazy.columns) == ["sid", "start_time", "price_micros"]
+        got = lazy.compute().sort_values("sid").reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, want.sort_values("sid").reset_index(drop=True))
+        assert (got["start_time"] >= pd.Timestamp("2026-11-10T06:00", tz="UTC")).all()
+
+
+def test_store_dask_partitions_hold_consecutive_stored_partitions(store):
+    pytest.importorskip("dask.dataframe")
+    from twilio_frames.store import read
+    parts = read.select(store.path, "messages")
+    sizes = [p.path.stat().st_size for p in parts]
+    limit = 3 * max(sizes)
+    lazy = store.dask("messages", columns=["sid", "account_sid"], partition_size=limit)
+    assert len(parts) // 3 <= lazy.npartitions < len(parts)
+    pieces = [lazy.get_partition(i).compute() for i in range(lazy.npartitions)]
+    got = pd.concat(pieces, ignore_index=True)
+    whole = read.read_partitions(parts, columns=["sid", "account_sid"])
+    pd.testing.assert_frame_equal(got, whole)          # every row once, in stored order
+    assert set(got["account_sid"]) == {p.account_sid for p in parts}
+
+
+def test_store_dask_reads_only_the_columns_a_computation_selects(store, monkeypatch):
+    pytest.importorskip("dask.dataframe")
+    import dask
+    from twilio_frames.store import read
+    want = store.frame("messages")["price_micros"].sum()
+    seen = []
+    real = read._read_file
+    monkeypatch.setattr(read, "_read_file", lambda part, columns: seen.append(
+                        (part.resource, columns)) or real(part, columns))
+    lazy = store.dask("messages", columns=["sid", "to", "from", "price_micros", "status"])
+    with dask.config.set(scheduler="sync"):
+        total = lazy[["price_micros", "status"]].compute()["price_micros"].sum()
+    assert total == want
+    read = {tuple(c) for r, c in seen if r == "messages"}
+    assert read == {("status", "price_micros")}           # no sid, no sort keys
+
+
+@pytest.mark.parametrize("size", ["lots", -1, [1]])
+def test_store_dask_refuses_a_bad_partition_size(store, size):
+    pytest.importorskip("dask.dataframe")
+    with pytest.raises(tf.ConfigurationError, match="partition_size"):
+        store.dask("messages", partition_size=size)
 
 
 def test_store_dask_keeps_the_frame_dtypes(store):
     pytest.importorskip("dask.dataframe")
-    lazy = store.dask("messages")
     frame = store.frame("messages")
-    assert lazy.npartitions > 1
-    got = lazy.compute()
-    assert dict(got.dtypes) == dict(frame.dtypes)
-    assert len(got) == len(frame) and set(got["sid"]) == set(frame["sid"])
+    for size in (None, "32MiB"):
+        lazy = store.dask("messages", partition_size=size)
+        assert lazy.npartitions > 1 or size
+        got = lazy.compute()
+        assert dict(got.dtypes) == dict(frame.dtypes)
+        assert len(got) == len(frame) and set(got["sid"]) == set(frame["sid"])
+
+
+def test_store_dask_says_its_partitions_are_sized(store):
+    pytest.importorskip("dask.dataframe")
+    from twilio_frames.analysis import engine
+    assert store.dask("calls")[["sid"]]._meta.attrs.get(engine.SIZED) is True
+    assert engine.SIZED not in store.dask("calls", partition_size=None)._meta.attrs
+    assert engine.SIZED not in store.dask("calls").compute().attrs

@@ -24,7 +24,7 @@ from pandas.api.types import union_categoricals
 from ..errors import ConfigurationError
 from ..money import require_columns
 
-__all__ = ["MAX_PARTITIONS_PER_TASK", "MIN_TASKS", "attrs_of", "check_frame", "concat",
+__all__ = ["MAX_PARTITIONS_PER_TASK", "MIN_TASKS", "SIZED", "attrs_of", "check_frame", "concat",
            "group_rows", "histogram_stats", "is_dask", "partials", "partitions_per_task",
            "regroup", "to_pandas"]
 
@@ -77,7 +77,7 @@ def partials(frame, fn: Callable, *, columns: Sequence[str], needed: Sequence[st
     import dask
 
     parts = frame[_present(frame, [*needed, *columns])].to_delayed()
-    size = partitions_per_task(len(parts))
+    size = partitions_per_task(len(parts), sized=bool(attrs_of(frame).get(SIZED)))
     task = dask.delayed(_run, pure=True)
     return list(dask.compute(*[task(fn, parts[i:i + size], options)
                                for i in range(0, len(parts), size)]))
@@ -87,20 +87,27 @@ def partials(frame, fn: Callable, *, columns: Sequence[str], needed: Sequence[st
 MAX_PARTITIONS_PER_TASK = 16
 #: Fewest tasks worth having (keeps a cluster's threads busy).
 MIN_TASKS = 64
+#: ``attrs`` key of a Dask frame's meta saying its partitions are already sized for a
+#: task (``Store.dask`` sets it: each of its partitions reads up to ``partition_size``
+#: of Parquet), so they are not batched: a task's memory stays one partition's.
+SIZED = "twilio_frames.sized_partitions"
 
 
-def partitions_per_task(npartitions: int) -> int:
+def partitions_per_task(npartitions: int, *, sized: bool = False) -> int:
     """How many consecutive partitions one task runs the partial on, concatenated.
 
     A partial costs a few milliseconds whatever its size (pandas' fixed costs), so a
-    store of many small partitions (one per account and day) is run in batches: at
-    least :data:`MIN_TASKS` tasks, at most :data:`MAX_PARTITIONS_PER_TASK` partitions
-    each. Dask config ``twilio_frames.partitions_per_task`` overrides it.
+    frame of many small partitions is run in batches: at least :data:`MIN_TASKS`
+    tasks, at most :data:`MAX_PARTITIONS_PER_TASK` partitions each; ``sized``
+    partitions (:data:`SIZED`) one per task. Dask config
+    ``twilio_frames.partitions_per_task`` overrides it.
     """
     import dask
     chosen = dask.config.get("twilio_frames.partitions_per_task", None)
     if chosen is not None:
         return max(1, int(chosen))
+    if sized:
+        return 1
     return int(min(MAX_PARTITIONS_PER_TASK, max(1, -(-npartitions // MIN_TASKS))))
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..errors import ConfigurationError
 from .billing import derive
+from .coverage import detail_coverage
 
 __all__ = ["DETAIL_COLUMNS", "master_check", "statement_detail"]
 
@@ -73,7 +74,9 @@ def statement_detail(*, calls: pd.DataFrame | None = None,
         ``top destinations`` (country of the other party of outbound calls and
         messages), ``messages by country``, ``calls by direction`` or ``recordings``;
         every table but the two by direction keeps the :data:`TOP` costliest keys per
-        account and month.
+        account and month. When a frame comes from a store that lacks some of its days,
+        ``attrs["coverage"]`` holds the days each frame covers
+        (:func:`~twilio_frames.analysis.coverage.detail_coverage`).
     """
     c, m, r = _items(calls, "calls"), _items(messages, "messages"), _items(recordings,
                                                                             "recordings")
@@ -89,7 +92,11 @@ def statement_detail(*, calls: pd.DataFrame | None = None,
     out = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(
         len(p) for p in parts) else pd.DataFrame(columns=DETAIL_COLUMNS)
     out["cost_micros"] = pd.array(out["cost_micros"], dtype="Int64")
-    return out.reset_index(drop=True)
+    out = out.reset_index(drop=True)
+    coverage = detail_coverage(calls=calls, messages=messages, recordings=recordings)
+    if coverage is not None:              # frames from a store that lacks some days
+        out.attrs["coverage"] = coverage
+    return out
 
 
 def _by_category(usage: pd.DataFrame) -> pd.DataFrame:

@@ -232,7 +232,8 @@ def statements(usage: pd.DataFrame, *, accounts: pd.DataFrame | None = None, rul
     calls, messages, recordings : DataFrame, optional
         The same accounts' list frames: each statement then carries its detail (top
         numbers and destinations, messages by country, calls by direction) in
-        ``attrs["detail"]`` (see :func:`statement_detail`).
+        ``attrs["detail"]`` (see :func:`statement_detail`); a ``PartialDetailWarning``
+        when a store's frames hold fewer days than a statement (:mod:`.coverage`).
     rounding : {"line", "statement"}
         Round each line half-up to the currency's minor unit (default), or keep lines to
         the micro-unit and round each statement's total once (a ``rounding`` line).
@@ -266,9 +267,11 @@ def statements(usage: pd.DataFrame, *, accounts: pd.DataFrame | None = None, rul
     out = pd.concat([lines, extra], ignore_index=True) if len(extra) else lines
     out = _finish(out, accounts)
     if any(f is not None for f in (calls, messages, recordings)):
+        from .coverage import warn_partial
         from .statement_checks import statement_detail
         out.attrs["detail"] = statement_detail(calls=calls, messages=messages,
                                                recordings=recordings)
+        warn_partial(out, out.attrs["detail"])
     return out
 
 

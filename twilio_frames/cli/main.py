@@ -86,7 +86,7 @@ def _run_sim(args: argparse.Namespace) -> int:
         rate_drop=args.rate_drop, seed=args.fault_seed)
     options = {"seed": args.seed, "subaccounts": args.subaccounts, "currency": args.currency,
                "attacks": args.attacks}
-    for name in ("start", "days", "now"):
+    for name in ("start", "days", "now", "closed_at"):
         if getattr(args, name) is not None:
             options[name] = getattr(args, name)
     try:
@@ -137,6 +137,9 @@ def add_sim_command(subparsers) -> None:
     parser.add_argument("--attacks", type=_count, default=0, metavar="N",
                         help="inject N SMS-pumping and N toll-fraud episodes and an organic "
                              "campaign, 15-27 days after the start (needs 30 days or more)")
+    parser.add_argument("--closed-at", type=instant, default=None, metavar="ISO",
+                        help="close the last subaccount at this instant: 30 days later "
+                             "its data is deleted and its lists answer 404")
     _add_fault_options(parser)
     parser.set_defaults(func=guarded(_run_sim))
 

@@ -18,6 +18,7 @@ import datetime as dt
 import re
 import sys
 import textwrap
+import warnings
 
 from ..errors import ConfigurationError
 from .commands import (PROG, _accounts, _add_output_options, _add_source_options, _client,
@@ -85,6 +86,7 @@ def add_statements_command(subparsers) -> None:
 
 
 def run_statements(args: argparse.Namespace) -> int:
+    from ..analysis.coverage import PartialDetailWarning
     from ..analysis.rules import load_rules
     from ..analysis.statement_checks import master_check
     from ..analysis.statements import statements
@@ -110,7 +112,15 @@ def run_statements(args: argparse.Namespace) -> int:
             "monthly", start=start, end=end, include_subaccounts=True)
         lists = {name: getattr(client, name)(start, end, accounts=sids)
                  for name in ("calls", "messages")}
-    st = statements(usage, accounts=accounts, rules=rules, rounding=args.rounding, **lists)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PartialDetailWarning)
+        st = statements(usage, accounts=accounts, rules=rules, rounding=args.rounding,
+                        **lists)
+    for w in caught:        # a store synced from mid-month: say so in one line
+        if issubclass(w.category, PartialDetailWarning):
+            print(f"warning: {w.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     paths = write_statements(args.out, st, issuer=args.issuer, show_cost=args.show_cost,
                              overwrite=args.overwrite)
     check = None if store else master_check(

@@ -7,6 +7,8 @@ bar of partitions, print what was done and what the store now holds.
 from __future__ import annotations
 
 import argparse
+import sys
+import warnings
 
 from .commands import (PROG, _accounts, _add_source_options, _client, _date, _parser,
                        guarded, usage_error)
@@ -63,14 +65,21 @@ def add_sync_command(subparsers) -> None:
 
 def run_sync(args: argparse.Namespace) -> int:
     from ..store.store import Store
+    from ..store.sync_result import AccountGoneWarning
     if args.start is not None and args.end is not None and not args.start < args.end:
         usage_error(args, f"--start {args.start} must be before --end {args.end}")
     store = Store(args.dir)
-    with _client(args) as client:
+    with _client(args) as client, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", AccountGoneWarning)
         result = store.sync(client, args.start, args.end, resources=args.resources,
                             accounts=_accounts(args.accounts), settle=args.settle,
                             refresh=args.refresh)
     print(f"Synced {store.path} (server time {result.now:%Y-%m-%d %H:%M} UTC): {result}")
+    for w in caught:            # an account the API no longer serves: one line each
+        if issubclass(w.category, AccountGoneWarning):
+            print(f"warning: {w.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     for resource, account, period, message in result.refused[:5]:
         print(f"  not served: {resource} {account} {period or ''}: {message.splitlines()[0]}")
     if len(result.refused) > 5:

@@ -316,6 +316,10 @@ class AccountPlan:
         bottom = self._bottom(s)
         if s is not None and (e is not None and (e - s) <= DAY):
             return False
+        if bottom is None and self.lo_known:
+            # open below with no creation date coming (a map planned without asking for
+            # it): a stretch could only be walked down blind, so the window goes on
+            return False
         span_days = (e - bottom) / DAY if e is not None and bottom is not None else math.inf
         if density * span_days < SPLIT_PAGES * self.page_size:
             return False

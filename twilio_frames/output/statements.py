@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..analysis.coverage import coverage_notes
 from ..analysis.statements import STATEMENT_COLUMNS
 from ..errors import ConfigurationError
 from ..money import micros_to_decimal, minor_unit
@@ -55,6 +56,8 @@ td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: t
 tr.total td { font-weight: 700; border-top: 2px solid #1f2430; border-bottom: none; }
 .details { display: grid; grid-template-columns: 1fr 1fr; gap: 0 8mm; }
 .note { color: #5d6475; font-size: 8.5pt; margin-top: 8mm; }
+.coverage { color: #7a5200; font-size: 9pt; border-left: 3px solid #e0b84c;
+            padding-left: 3mm; }
 @media print { body { background: #fff; font-size: 8.5pt; } h1 { font-size: 16pt; }
                .note { margin-top: 4mm; }
                .sheet { margin: 0; width: auto; min-height: 0; padding: 0; }
@@ -130,8 +133,9 @@ def _detail_html(detail: pd.DataFrame | None, sid: str, month) -> str:
 
 
 def statement_html(st: pd.DataFrame, *, issuer: str, detail: pd.DataFrame | None = None,
-                   show_cost: bool = False) -> str:
-    """The HTML page of one statement (the rows of one account, month and currency)."""
+                   show_cost: bool = False, coverage: str | None = None) -> str:
+    """The HTML page of one statement (the rows of one account, month and currency);
+    ``coverage``: a sentence saying the detail tables cover part of the period only."""
     first = st.iloc[0]
     currency, sid = str(first["currency"]), str(first["account_sid"])
     name = first["friendly_name"] if isinstance(first["friendly_name"], str) and first[
@@ -154,6 +158,7 @@ def statement_html(st: pd.DataFrame, *, issuer: str, detail: pd.DataFrame | None
 <div class="to"><b>{_e(name)}</b><br>Account {_e(sid)}<br>Currency {_e(currency)}</div>
 </header>{badge}
 {_lines_table(st, currency, show_cost)}
+{f'<p class="coverage">{_e(coverage)}</p>' if coverage else ""}
 {_detail_html(detail, sid, month)}
 <p class="note">{note}</p>
 </div></body></html>
@@ -172,7 +177,10 @@ def write_statements(folder: str | os.PathLike, statements: pd.DataFrame, *,
     Per account and month ``<account_sid>-<YYYY-MM>.csv`` and ``.html``, plus
     ``statements.csv`` with every customer's lines (cost and charge). ``detail`` defaults
     to ``statements.attrs["detail"]``; ``issuer`` is our name on the page; ``show_cost``
-    also shows Twilio's cost to the customer. Returns the paths written.
+    also shows Twilio's cost to the customer. When the detail covers fewer days than a
+    statement (frames from a store synced from mid-month), its page says so above the
+    detail tables and its CSVs carry one ``line="note"`` row (zero charge) saying it.
+    Returns the paths written.
     """
     missing = [c for c in STATEMENT_COLUMNS if c not in statements.columns]
     if missing:
@@ -186,9 +194,12 @@ def write_statements(folder: str | os.PathLike, statements: pd.DataFrame, *,
     mine = [*columns, *(["cost"] if show_cost else []), "charge"]
     written: list[str] = []
     months = statements["start_date"].dt.tz_localize(None).dt.to_period("M")
+    notes = coverage_notes(statements, None if detail is None else detail.attrs.get(
+        "coverage"))
     with atomic_folder(folder, overwrite=overwrite, marker=STATEMENTS_MARKER) as tmp:
-        write_cells_csv(statements, tmp / "statements.csv", columns=[*columns, "cost",
-                        "charge"], micros=money, dates=("start_date", "end_date"))
+        write_cells_csv(_with_notes(statements, notes), tmp / "statements.csv",
+                        columns=[*columns, "cost", "charge"], micros=money,
+                        dates=("start_date", "end_date"))
         written.append("statements.csv")
         for (sid, month, cur), st in statements.groupby(
                 [statements["account_sid"], months, statements["currency"]], sort=True):
@@ -196,9 +207,39 @@ def write_statements(folder: str | os.PathLike, statements: pd.DataFrame, *,
                 statements["account_sid"] == sid, "currency"].nunique() == 1 else f"-{cur}")
             while f"{stem}.csv" in written:          # two odd SIDs with one slug
                 stem += "-2"
-            write_cells_csv(st, tmp / f"{stem}.csv", columns=mine, micros=money,
-                            dates=("start_date", "end_date"))
-            page = statement_html(st, issuer=issuer, detail=detail, show_cost=show_cost)
+            note = notes.get((str(sid), str(month)))
+            write_cells_csv(_with_notes(st, notes), tmp / f"{stem}.csv", columns=mine,
+                            micros=money, dates=("start_date", "end_date"))
+            page = statement_html(st, issuer=issuer, detail=detail, show_cost=show_cost,
+                                  coverage=note)
             (tmp / f"{stem}.html").write_text(page, encoding="utf-8")
             written += [f"{stem}.csv", f"{stem}.html"]
     return [Path(folder) / name for name in written]
+
+
+def _with_notes(statements: pd.DataFrame, notes: dict) -> pd.DataFrame:
+    """The lines, and after each statement whose detail is partial a ``note`` row."""
+    if not notes:
+        return statements
+    months = statements["start_date"].dt.tz_localize(None).dt.to_period("M").astype(str)
+    rows, after = [], []
+    for (sid, month), text in notes.items():
+        mask = ((statements["account_sid"] == sid) & (months == month)).to_numpy()
+        if not mask.any():
+            continue
+        st = statements[mask]
+        first = st.iloc[0]
+        after.append(int(mask.nonzero()[0].max()) + 0.5)     # after its statement's lines
+        rows.append({**{c: first[c] for c in ("account_sid", "friendly_name", "currency")},
+                     "start_date": st["start_date"].min(), "end_date": st["end_date"].max(),
+                     "category": "detail-coverage", "description": text, "count": pd.NA,
+                     "count_unit": "", "usage": None, "usage_unit": "", "cost_micros": 0,
+                     "cost": 0.0, "charge_micros": 0, "charge": 0.0, "rule": "",
+                     "line": "note", "provisional": bool(st["provisional"].any())})
+    if not rows:
+        return statements
+    extra = pd.DataFrame(rows, columns=STATEMENT_COLUMNS).astype(
+        {c: statements[c].dtype for c in STATEMENT_COLUMNS if c not in ("usage",)})
+    out = pd.concat([statements, extra], ignore_index=True)
+    where = pd.Series([*range(len(statements)), *after])
+    return out.iloc[where.sort_values(kind="stable").index].reset_index(drop=True)

@@ -22,13 +22,16 @@ from .faults import FAULT_OPTIONS, Faults, Stats
 from .server import LoopbackServer
 
 __all__ = ["Dataset", "Faults", "RunningSimulator", "SimulatorApp", "Stats", "running",
-           "serve"]
+           "serve", "write_store"]
 
 
 def __getattr__(name: str):
     if name == "Dataset":   # imported on first use: building data needs numpy and friends
         from .dataset import Dataset
         return Dataset
+    if name == "write_store":   # the one bridge to the store: never loaded by serving
+        from .to_store import write_store
+        return write_store
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

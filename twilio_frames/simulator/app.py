@@ -15,7 +15,8 @@ Auth is HTTP Basic with an account sid + auth token or an API key sid + secret (
 for its account). Wrong or missing credentials: 401 / 20003. A path account that exists but
 that the credentials may not read (a parent, a sibling subaccount): 401 / 20003, as Twilio's
 20003 page lists "subaccount credentials used on the parent" under that code. An account sid
-that does not exist: 404 / 20404. Only GET is served; anything else is 405 / 20004.
+that does not exist, or the data of a closed subaccount once deleted (:mod:`.closing`):
+404 / 20404. Only GET is served; anything else is 405 / 20004.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from urllib.parse import parse_qsl
 
 import numpy as np
 
-from . import render
+from . import closing, render
 from .faults import Decision, FaultInjector, Faults
 from .query import (BadRequest, active_filters, check_retention, page_envelope, parse_bool,
                     parse_paging, parse_usage_date, select_rows)
@@ -200,7 +201,7 @@ class SimulatorApp:
             secret, account = ds.auth_tokens.get(user), user
         if secret is None or not hmac.compare_digest(secret.encode(), password.encode()):
             return None
-        return account
+        return None if closing.refuses_login(ds, account) else account
 
     def _target(self, request: Request, sid: str, raw_path: str) -> str:
         """The path's account sid, checked against what the credentials may read."""
@@ -219,6 +220,8 @@ class SimulatorApp:
         if not rest:
             return self._accounts(request)
         account = self._target(request, rest[0], raw_path)
+        if len(rest) > 1 and closing.deleted(self.dataset, account):
+            raise _not_found(raw_path)          # a closed subaccount's data, deleted
         if len(rest) == 1:
             record = next(a for a in self.dataset.accounts if a["sid"] == account)
             return render.render_record(request.fmt, "Account", record)

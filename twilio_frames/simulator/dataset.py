@@ -25,6 +25,7 @@ from datetime import date, datetime
 import numpy as np
 
 from .enums import CALL_STATUS
+from . import closing
 from . import generate_records as gr
 from . import timeline
 from . import usage
@@ -35,7 +36,7 @@ from .generate_calls import call_events
 from .generate_messages import message_events
 from .generate_numbers import build_parties
 from .generate_recordings import recording_events
-from .generate_times import DayStreams, random_hex, sample_times
+from .generate_times import DayStreams, random_hex, sample_days, stream_days
 from .pricing import load_price_list
 from .table import Table
 from .text import body_pool
@@ -83,6 +84,11 @@ class Dataset:
     attacks : int
         Add this many SMS-pumping and toll-fraud episodes and an organic campaign, as
         events of their own (:mod:`.generate_attacks`); the truth is :attr:`attacks`.
+    closed_at : datetime or date or str or None
+        Close one subaccount at this instant (the last; with 4 or more, the last but
+        one): no traffic or numbers after it, status ``closed`` once ``now`` has passed
+        it, its data deleted 30 days later (:mod:`.closing`; :attr:`closing`). Default:
+        none is closed.
     """
 
     def __init__(self, *, seed: int = 0, start: datetime | date | str | None = None,
@@ -90,7 +96,37 @@ class Dataset:
                  subaccounts: int = 3, calls_per_day: float = 40.0,
                  messages_per_day: float = 50.0, currency: str = "USD",
                  unpriced_hours: float = 6.0, recording_share: float = 0.3,
-                 live_calls: bool = True, attacks: int = 0):
+                 live_calls: bool = True, attacks: int = 0, closed_at=None):
+        self._rates = (calls_per_day, messages_per_day, recording_share, live_calls)
+        now_s = self._setup(seed, start, now, days, subaccounts, currency, unpriced_hours,
+                            attacks, closed_at)
+        lists = self.traffic(stream_days(self.window_start, now_s), extra=True)
+        self.calls, self.recordings = lists["calls"], lists["recordings"]
+        self.messages = lists["messages"]
+        self.incoming_phone_numbers = closing.held_numbers(
+            self, number_columns(self.numbers, self.number_sids))
+        self._bounds = {name: np.searchsorted(self._cols(name)["acct"],
+                                              np.arange(len(self._acc) + 1))
+                        for name in TABLE_RESOURCES}
+
+    @classmethod
+    def without_traffic(cls, **options) -> Dataset:
+        """The dataset of ``options`` with everything but its traffic: accounts, numbers,
+        parties, prices and the attacks' events. Its :meth:`traffic` draws calls,
+        recordings and messages a few days at a time (:mod:`.to_store`)."""
+        rates = {k: options.pop(k) for k in ("calls_per_day", "messages_per_day",
+                                             "recording_share", "live_calls") if k in options}
+        self = cls.__new__(cls)
+        self._rates = (rates.get("calls_per_day", 40.0), rates.get("messages_per_day", 50.0),
+                       rates.get("recording_share", 0.3), rates.get("live_calls", True))
+        self._setup(**options)
+        return self
+
+    # ------------------------------------------------------------------ building
+    def _setup(self, seed: int = 0, start=None, now=None, days=None, subaccounts: int = 3,
+               currency: str = "USD", unpriced_hours: float = 6.0, attacks: int = 0,
+               closed_at=None) -> int:
+        """Everything the traffic is drawn from; returns ``now`` in epoch seconds."""
         self.seed, self.unpriced_hours = seed, unpriced_hours
         self.now = parse_time(now, "now")
         now_s = int(self.now.timestamp())
@@ -101,17 +137,17 @@ class Dataset:
         self.currency = self.prices.currency
         r = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3)]
         self._build_accounts(r[0], subaccounts, now_s)
-        pool = int(np.clip(_POOL_DAYS * (calls_per_day + messages_per_day) / 400, 40, 2500))
+        self.closing = closing.close_account(self, closed_at, now_s)
+        pool = int(np.clip(_POOL_DAYS * (self._rates[0] + self._rates[1]) / 400, 40, 2500))
         self.parties = build_parties(r[1], [(x.e164, x.country, x.ntype) for x in self.numbers],
                                      len(self._acc), pool)
         self.parties.value_list = self.parties.value.tolist()
         self.bodies, segments = body_pool(r[2])
-        world = build_world(self.prices, self.numbers, self.parties, len(self._acc), segments)
-        extra, self.attacks = attack_events(self, attacks)
-        self._build_traffic(world, now_s, calls_per_day, messages_per_day, recording_share,
-                            live_calls, extra)
+        self._world = build_world(self.prices, self.numbers, self.parties, len(self._acc),
+                                  segments)
+        self._extra, self.attacks = attack_events(self, attacks)
+        return now_s
 
-    # ------------------------------------------------------------------ building
     def _build_accounts(self, rng, subaccounts: int, now_s: int) -> None:
         self._acc = build_accounts(rng, subaccounts, self.window_start, now_s)
         self.master_sid = self._acc[0].sid
@@ -131,38 +167,39 @@ class Dataset:
         until = np.array([a.active_until for a in self._acc], dtype=np.int64)
         return (t >= self.window_start) & (t <= until[acct])
 
-    def _build_traffic(self, world, now_s, calls_per_day, messages_per_day, rec_share,
-                       live_calls, extra) -> None:
-        """Events of every day up to ``now``, then the lists as they stand at ``now``.
+    def traffic(self, days: np.ndarray, *, extra: bool) -> dict[str, dict]:
+        """The ``calls``, ``recordings`` and ``messages`` of the local ``days`` as they
+        stand at ``now``: served columns, each by account then newest first. A day's
+        events do not depend on the other days drawn with it (:class:`DayStreams`).
 
-        Each kind of traffic is ``{resource: (event columns, mask of the events inside the
-        history)}``; more kinds join as events before their view at ``now``. Calls are
-        viewed (and their events let go) before messages are drawn, to bound memory.
+        With ``extra`` the three live calls at the edge of ``now`` and the attacks'
+        events join them (whatever their days). Each kind of traffic is ``{resource:
+        (event columns, mask of the events inside the history)}`` until its view at
+        ``now``; calls are viewed (their events let go) before messages are drawn.
         """
-        shares = np.array([a.share for a in self._acc])
+        now_s = int(self.now.timestamp())
+        calls_per_day, messages_per_day, rec_share, live_calls = self._rates
+        world, shares = self._world, np.array([a.share for a in self._acc])
         tz = np.array([a.tz_hours for a in self._acc])
-        events = self._call_events(world, now_s, calls_per_day, rec_share, shares, tz)
-        if live_calls:
+        events = self._call_events(world, days, calls_per_day, rec_share, shares, tz)
+        if extra and live_calls:
             events["calls"] = timeline.join(events["calls"], self._edge_calls(world, now_s))
-        events["calls"] = join_events(events["calls"], extra["calls"])
-        self._view_calls(events, now_s)
-        streams, acct, t = sample_times(self.seed, _MESSAGES, messages_per_day,
-                                        self.window_start, now_s, shares, tz)
+        if extra:
+            events["calls"] = join_events(events["calls"], self._extra["calls"])
+        out = self._view_calls(events, now_s)
+        streams, acct, t = sample_days(self.seed, _MESSAGES, messages_per_day, days, shares, tz)
         events = {"messages": (message_events(streams, world, acct, t,
                                               unpriced_hours=self.unpriced_hours),
                                self._history(acct, t))}
-        events["messages"] = join_events(events["messages"], extra["messages"])
-        self._view_messages(events, now_s)
-        self.incoming_phone_numbers = number_columns(self.numbers, self.number_sids)
-        self._bounds = {name: np.searchsorted(self._cols(name)["acct"],
-                                              np.arange(len(self._acc) + 1))
-                        for name in TABLE_RESOURCES}
+        if extra:
+            events["messages"] = join_events(events["messages"], self._extra["messages"])
+        out["messages"] = self._view_messages(events, now_s)
+        return out
 
-    def _call_events(self, world, now_s, calls_per_day, rec_share, shares, tz) -> dict:
+    def _call_events(self, world, days, calls_per_day, rec_share, shares, tz) -> dict:
         """Call legs (parents, then children) and recordings, each with its history mask."""
-        streams, acct, t = sample_times(self.seed, _CALLS, calls_per_day /
-                                        (1 + _CHILDREN_PER_PARENT), self.window_start, now_s,
-                                        shares, tz)
+        streams, acct, t = sample_days(self.seed, _CALLS, calls_per_day /
+                                       (1 + _CHILDREN_PER_PARENT), days, shares, tz)
         calls = call_events(streams, world, acct, t, unpriced_hours=self.unpriced_hours)
         recs = recording_events(streams, calls, len(t), self.prices.recording, share=rec_share)
         keep = self._history(acct, t)
@@ -176,23 +213,25 @@ class Dataset:
                            unpriced_hours=self.unpriced_hours, edge=True)
         return edge, np.ones(3, bool)
 
-    def _view_calls(self, events: dict, now_s: int) -> None:
+    @staticmethod
+    def _view_calls(events: dict, now_s: int) -> dict[str, dict]:
         """The calls and recordings lists at ``now``, in served order."""
         calls, keep = events.pop("calls")
-        self.calls = timeline.served_order(calls, timeline.calls_at(calls, keep, now_s), "CA")
+        served = timeline.served_order(calls, timeline.calls_at(calls, keep, now_s), "CA")
         del calls
         rows = np.full(len(keep), -1, np.int64)           # call event -> served row
-        rows[self.calls.pop("leg")] = np.arange(len(self.calls["sid"]))
+        rows[served.pop("leg")] = np.arange(len(served["sid"]))
         recs, keep = events.pop("recordings")
         recs = dict(recs, call=rows[recs["call"]])
-        self.recordings = timeline.served_order(recs, timeline.recordings_at(recs, keep, now_s),
-                                                "RE")
+        return {"calls": served, "recordings": timeline.served_order(
+            recs, timeline.recordings_at(recs, keep, now_s), "RE")}
 
-    def _view_messages(self, events: dict, now_s: int) -> None:
+    @staticmethod
+    def _view_messages(events: dict, now_s: int) -> dict:
         """The messages list at ``now``, in served order."""
         msgs, keep = events.pop("messages")
-        self.messages = timeline.served_order(msgs, timeline.messages_at(msgs, keep, now_s),
-                                              "SM", alt=("MM", "mms"))
+        return timeline.served_order(msgs, timeline.messages_at(msgs, keep, now_s),
+                                     "SM", alt=("MM", "mms"))
 
     # ------------------------------------------------------------------ access
     def _cols(self, resource: str) -> dict:

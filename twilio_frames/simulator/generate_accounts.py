@@ -23,6 +23,9 @@ _TZ = (-5.0, -5.0, 1.0, 10.0, -5.0)            # UTC offset per profile (no DST)
 _SHARES = (0.25, 0.3, 0.2, 0.15, 0.1)
 #: With four or more subaccounts, the last one is suspended this long after ``start``.
 SUSPENDED_AFTER_DAYS = 30
+#: Most subaccounts a dataset has (each created 4 days after the one before, all before
+#: ``start``).
+MAX_SUBACCOUNTS = 14
 #: ``active_until`` of an account that is never suspended.
 FOREVER = np.iinfo(np.int64).max
 _ACCOUNT_SUBRESOURCES = (
@@ -77,8 +80,13 @@ def build_accounts(rng: np.random.Generator, n_sub: int, start: int,
 
     With four or more subaccounts the last one is suspended ``SUSPENDED_AFTER_DAYS`` after
     ``start``: it has no traffic after that (it still holds its numbers), and it shows as
-    ``suspended`` from then on. Nothing drawn here depends on ``now``.
+    ``suspended`` from then on. Nothing drawn here depends on ``now``. Subaccounts are
+    created four days apart from 60 days before ``start``, so there are at most
+    :data:`MAX_SUBACCOUNTS`.
     """
+    if int(n_sub) != n_sub or not 0 <= n_sub <= MAX_SUBACCOUNTS:
+        raise ValueError(f"subaccounts must be a whole number from 0 to {MAX_SUBACCOUNTS} "
+                         f"(all are created before start), got {n_sub!r}")
     master_created = start - 60 * 86400 + int(rng.integers(0, 86400))
     out = []
     for i in range(n_sub + 1):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["DayStreams", "sample_times", "sid_parts", "format_sids", "random_hex",
+__all__ = ["DayStreams", "sample_days", "sample_times", "stream_days", "sid_parts", "format_sids", "random_hex",
            "HOUR_WEIGHTS", "WEEKDAY_WEIGHTS"]
 
 #: Relative activity per local hour of day.
@@ -85,6 +85,12 @@ class DayStreams:
         return raw[:, 0].copy(), raw[:, 1].copy()
 
 
+def stream_days(start: int, end: int) -> np.ndarray:
+    """The (local) days whose events can fall inside ``[start, end]`` (epoch seconds):
+    one day either side, for the accounts' UTC offsets."""
+    return np.arange(start // 86400 - 1, end // 86400 + 2, dtype=np.int64)
+
+
 def sample_times(seed: int, stream: int, per_day: float, start: int, end: int,
                  shares: np.ndarray, tz_hours: np.ndarray
                  ) -> tuple[DayStreams, np.ndarray, np.ndarray]:
@@ -97,8 +103,16 @@ def sample_times(seed: int, stream: int, per_day: float, start: int, end: int,
     its history (the times outside ``[start, end]`` are there so that the days' streams
     stay whole).
     """
-    first, last = start // 86400 - 1, end // 86400 + 1
-    days = np.arange(first, last + 1, dtype=np.int64)
+    return sample_days(seed, stream, per_day, stream_days(start, end), shares, tz_hours)
+
+
+def sample_days(seed: int, stream: int, per_day: float, days: np.ndarray,
+                shares: np.ndarray, tz_hours: np.ndarray
+                ) -> tuple[DayStreams, np.ndarray, np.ndarray]:
+    """:func:`sample_times` of the given local ``days``: each day's events are the same
+    whichever other days are drawn with it, so a history can be drawn a few days at a
+    time (:mod:`.to_store`)."""
+    days = np.asarray(days, np.int64)
     weekday = (days + 3) % 7                       # 1970-01-01 was a Thursday
     day_w = WEEKDAY_WEIGHTS[weekday] / WEEKDAY_WEIGHTS.mean()
     lam = per_day * np.outer(shares / shares.sum(), day_w)        # [account, day]
@@ -123,14 +137,17 @@ def sid_parts(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]
 
 
 def format_sids(prefix: str, hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
-    """``prefix`` + 32 lowercase hex digits per (hi, lo), vectorised; returns a str array."""
+    """``prefix`` + 32 lowercase hex digits per (hi, lo), vectorised; returns a str array.
+
+    The characters are written straight into the array's UCS-4 code units (a bytes
+    array converted to str costs about three times as much)."""
     n = len(hi)
     raw = np.stack([hi, lo], axis=1).astype(">u8").view(np.uint8).reshape(n, 16)
-    out = np.empty((n, 2 + 32), dtype=np.uint8)
+    out = np.empty((n, 2 + 32), dtype=np.uint32)
     out[:, :2] = np.frombuffer(prefix.encode("ascii"), dtype=np.uint8)
     out[:, 2::2] = _HEX[raw >> 4]
     out[:, 3::2] = _HEX[raw & 15]
-    return out.view("S34").ravel().astype("U34")
+    return out.view("U34").ravel()
 
 
 def random_hex(rng: np.random.Generator, prefix: str = "") -> str:

@@ -13,10 +13,12 @@ from datetime import date
 
 import numpy as np
 
+from .closing import deleted_by, deleted_recordings, last_rental_day
 from .enums import USAGE_SUBRESOURCES
 from .pricing import NULL_PRICE, format_amount
 
-__all__ = ["LEAVES", "CATEGORIES", "UsageCube", "build_cube", "FREE_STORAGE_MINUTES",
+__all__ = ["LEAVES", "CATEGORIES", "UsageCube", "build_cube", "empty_cube", "add_traffic",
+           "stored_minutes", "finish_cube", "FREE_STORAGE_MINUTES",
            "day_number", "day_date"]
 
 LEAVES = ("calls-inbound-local", "calls-inbound-mobile", "calls-inbound-tollfree",
@@ -185,23 +187,57 @@ def record(account_sid: str, subresource: str | None, category: str, first: date
 
 def build_cube(ds) -> UsageCube:
     """Aggregate the dataset's priced events into a :class:`UsageCube` (see README)."""
+    cube = empty_cube(ds)
+    add_traffic(cube, ds.calls, ds.messages, ds.recordings)
+    return finish_cube(cube, ds, stored_minutes(cube, ds.recordings, ds))
+
+
+def empty_cube(ds) -> UsageCube:
+    """The cube of the dataset's accounts, from the first account's creation to today."""
     first = min(a.created for a in ds._acc) // 86400
-    today = int(ds.now.timestamp()) // 86400
-    cube = UsageCube(len(ds._acc), first, today)
-    c = ds.calls
+    return UsageCube(len(ds._acc), first, int(ds.now.timestamp()) // 86400)
+
+
+def add_traffic(cube: UsageCube, calls: dict, messages: dict, recordings: dict) -> None:
+    """Add the priced calls, messages and recordings (served columns at ``now``; any
+    part of the lists, so a history can be added a few days at a time)."""
+    c = calls
     ok = c["price"] != NULL_PRICE
     cube.add(c["acct"][ok], c["start"][ok] // 86400, c["leaf"][ok], 1, c["minutes"][ok],
              -c["price"][ok])
-    m = ds.messages
+    m = messages
     ok = m["price"] != NULL_PRICE
     cube.add(m["acct"][ok], m["day_t"][ok] // 86400, 5 + m["leaf"][ok], 1, m["units"][ok],
              -m["price"][ok])
-    r = ds.recordings
+    r = recordings
     ok = r["price"] != NULL_PRICE
     cube.add(r["acct"][ok], r["created"][ok] // 86400, LEAVES.index("recordings"), 1,
              r["minutes"][ok], -r["price"][ok])
+
+
+def stored_minutes(cube: UsageCube, recordings: dict, ds) -> np.ndarray:
+    """``[4, n_days]``: recordings completed (processed) on each day of the cube and
+    their minutes, then the same for those a closed subaccount's deletion removes
+    (:func:`.closing.deleted_recordings`); sums over parts of the lists are the whole
+    lists'."""
+    r = recordings
+    done = r["status"] == 0
+    day = r["done_at"][done] // 86400 - cube.first_day
+    minutes = -(-r["duration"][done] // 60)
+    gone = deleted_recordings(ds, r["acct"][done])
+    return np.stack([np.bincount(day, minlength=cube.n_days),
+                     np.bincount(day, weights=minutes, minlength=cube.n_days),
+                     np.bincount(day, weights=gone, minlength=cube.n_days),
+                     np.bincount(day, weights=minutes * gone, minlength=cube.n_days)]
+                    ).astype(np.int64)[:, :cube.n_days]
+
+
+def finish_cube(cube: UsageCube, ds, stored: np.ndarray) -> UsageCube:
+    """Add the number rentals and the recording storage (``stored``: the sum of
+    :func:`stored_minutes` over the lists) to a cube of the whole traffic."""
+    today = cube.last_day
     _add_rentals(cube, ds, today)
-    _add_storage(cube, ds, today)
+    _add_storage(cube, ds, today, stored)
     return cube
 
 
@@ -217,7 +253,7 @@ def _add_rentals(cube: UsageCube, ds, today: int) -> None:
         while True:
             y, mth = bought.year + (bought.month - 1 + k) // 12, (bought.month - 1 + k) % 12 + 1
             d = day_number(date(y, mth, min(bought.day, calendar.monthrange(y, mth)[1])))
-            if d > today:
+            if d > last_rental_day(ds, x.account, today):
                 break
             rows.append((x.account, d, LEAVES.index("phonenumbers-local") + ti, rate))
             k += 1
@@ -226,22 +262,17 @@ def _add_rentals(cube: UsageCube, ds, today: int) -> None:
         cube.add(a[:, 0], a[:, 1], a[:, 2], 1, 1, a[:, 3])
 
 
-def _add_storage(cube: UsageCube, ds, today: int) -> None:
+def _add_storage(cube: UsageCube, ds, today: int, stored: np.ndarray) -> None:
     """Recording storage on the master, on the last day of each closed calendar month: the
     recordings completed (processed) before the month's end, as stored then."""
-    r = ds.recordings
-    done = r["status"] == 0
-    days = r["done_at"][done] // 86400
-    order = np.argsort(days, kind="stable")
-    days = days[order]
-    minutes = (-(-r["duration"][done] // 60))[order]
-    cum_min = np.concatenate([[0], np.cumsum(minutes)])
+    cum = np.cumsum(stored, axis=1)
     leaf = LEAVES.index("recordingstorage")
     for _, last in _months(day_date(cube.first_day), day_date(today), 1):
         end = day_number(last)
         if end >= today or last.day != calendar.monthrange(last.year, last.month)[1]:
             continue
-        n = int(np.searchsorted(days, end, side="right"))
-        stored = int(cum_min[n])
-        price = max(0, stored - FREE_STORAGE_MINUTES) * ds.prices.storage
-        cube.add([0], [end], [leaf], n, stored, price)
+        n, minutes, gone_n, gone_min = (int(v) for v in cum[:, end - cube.first_day])
+        if deleted_by(ds, (end + 1) * 86400):        # a closed subaccount's, deleted by then
+            n, minutes = n - gone_n, minutes - gone_min
+        price = max(0, minutes - FREE_STORAGE_MINUTES) * ds.prices.storage
+        cube.add([0], [end], [leaf], n, minutes, price)

@@ -5,7 +5,9 @@ asked for, reads them with Arrow (only the columns needed), checks each file's s
 trims rows to the exact interval and puts them in the client's documented order:
 newest first by ``date_created``, ties by ``sid`` descending (usage records: account
 by account, periods ascending, as served). A truncated file or one of an unexpected
-schema is a :class:`~twilio_frames.StoreError` naming it. :func:`read_dask` is the
+schema is a :class:`~twilio_frames.StoreError` naming it. A frame of calls, messages or
+recordings whose range the store holds only in part says which days it holds
+(``attrs["stored_days"]``, :mod:`.coverage`). :func:`read_dask` is the
 same per partition, lazily: each Dask partition is one stored partition, trimmed,
 in stored order.
 """
@@ -30,10 +32,12 @@ from ..fetch.frames import to_frame
 from ..fetch.paging import to_utc
 from ..resources import get_resource
 from . import ledger
+from .coverage import stored_days
 from .layout import PERIOD, Partition, arrow_schema, iter_partitions
 from .order import served_order
 
-__all__ = ["read_frame", "read_dask", "select", "account_order", "read_partition"]
+__all__ = ["PARTITION_SIZE", "read_frame", "read_dask", "select", "account_order",
+           "read_partition", "read_partitions"]
 
 _SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
 _SORTED = {"calls", "messages", "recordings", "incoming_phone_numbers"}
@@ -94,47 +98,108 @@ def _touches(part: Partition, start, end) -> bool:
 def read_frame(root, resource: str, start=None, end=None, *, accounts=None,
                columns: Sequence[str] | None = None) -> pd.DataFrame:
     """The frame ``Client.<resource>(start, end, accounts=...)`` gives, from the store."""
-    parts = select(root, resource, start, end, accounts=accounts)
+    daily = PERIOD.get(resource) == "day"
+    order = _accounts(root, accounts) if daily else accounts     # the accounts read once
+    parts = select(root, resource, start, end, accounts=order)
     start, end = to_utc(start), to_utc(end)
     wanted = _columns(resource, columns)
-    tables = _read_tables(parts, _needed(resource, wanted))
+    needed = _needed(resource, wanted, trim=start is not None or end is not None)
+    tables = _read_files(parts, needed)
     if not tables:
         frame = to_frame(resource, [])
     else:
-        table = pa.concat_tables(tables, promote_options="permissive")
-        table = _trim(resource, table, start, end)
+        table = _trim(resource, _concat(resource, parts, tables, needed), start, end)
         frame = _ordered(resource, table)
     if resource == "usage_records":
         frame.attrs["include_subaccounts"] = False
-    return frame if wanted is None else frame[wanted]
+    frame = frame if wanted is None else frame[wanted]
+    days = stored_days(root, resource, parts, start, end, order) if daily else None
+    if days is not None:                  # the store lacks some asked days: say which it has
+        frame.attrs["stored_days"] = days
+    return frame
 
 
 def read_partition(part: Partition, start=None, end=None, columns=None) -> pd.DataFrame:
-    """One partition as a frame (trimmed to ``[start, end)``, stored order): what
-    each partition of :func:`read_dask` computes."""
-    wanted = _columns(part.resource, columns)
-    table = _trim(part.resource, _read_table(part, _needed(part.resource, wanted)),
-                  to_utc(start), to_utc(end))
-    frame = _pandas(part.resource, table)
+    """One partition as a frame (trimmed to ``[start, end)``, stored order)."""
+    return read_partitions([part], start, end, columns)
+
+
+def read_partitions(parts: Sequence[Partition], start=None, end=None,
+                    columns=None) -> pd.DataFrame:
+    """Consecutive partitions of one resource as one frame, each trimmed to ``[start,
+    end)``, in stored order (not sorted): what each partition of :func:`read_dask`
+    computes. Only ``columns`` are read (plus the date field when trimming); the
+    files are concatenated as Arrow tables and converted to pandas once."""
+    resource = parts[0].resource
+    wanted = _columns(resource, columns)
+    start, end = to_utc(start), to_utc(end)
+    needed = _needed(resource, wanted, order=False,
+                     trim=start is not None or end is not None)
+    table = _concat(resource, parts, [_read_file(p, needed) for p in parts], needed)
+    frame = _pandas(resource, _trim(resource, table, start, end))
     return frame if wanted is None else frame[wanted]
 
 
-def read_dask(root, resource: str, start=None, end=None, *, accounts=None, columns=None):
-    """A lazy Dask DataFrame: one partition per stored partition touching the range."""
+#: Default on-disk size of the stored partitions one Dask partition reads (Dask's
+#: ``partition_size`` convention): a store's quiet account-days are tiny files, and
+#: each partition costs a few milliseconds whatever its size.
+PARTITION_SIZE = "32MiB"
+
+
+def read_dask(root, resource: str, start=None, end=None, *, accounts=None, columns=None,
+              partition_size=PARTITION_SIZE):
+    """A lazy Dask DataFrame: each partition reads consecutive stored partitions (by
+    account, then period) touching the range, up to ``partition_size`` bytes of
+    Parquet (``None``: one stored partition each)."""
     try:
         import dask
         import dask.dataframe as dd
+        from dask.utils import parse_bytes
     except ImportError:
         raise ConfigurationError("Store.dask needs Dask: pip install 'twilio-frames[dask]'") from None
     parts = select(root, resource, start, end, accounts=accounts)
     wanted = _columns(resource, columns)
     meta = to_frame(resource, [])
     meta = meta if wanted is None else meta[wanted]
+    limit = _partition_size(partition_size, parse_bytes)
     with dask.config.set({"dataframe.convert-string": False}):   # keep the frames' str
         if not parts:
             return dd.from_pandas(meta, npartitions=1)
-        return dd.from_map(read_partition, parts, start=start, end=end, columns=wanted,
-                           meta=meta, enforce_metadata=False)
+        if limit:    # sized for a task: analysis.engine does not batch them (its SIZED)
+            meta.attrs["twilio_frames.sized_partitions"] = True
+        return dd.from_map(read_partitions, _batches(parts, limit), start=start, end=end,
+                           columns=wanted, meta=meta, enforce_metadata=False)
+
+
+def _partition_size(size, parse_bytes) -> int:
+    if size is None:
+        return 0
+    try:
+        limit = parse_bytes(size) if isinstance(size, str) else int(size)
+    except (TypeError, ValueError):
+        limit = -1
+    if limit < 0:
+        raise ConfigurationError(f"partition_size must be a size such as '32MiB' or a "
+                                 f"number of bytes, or None; got {size!r}")
+    return limit
+
+
+def _batches(parts: list[Partition], limit: int) -> list[list[Partition]]:
+    """Consecutive runs of ``parts`` of at most ``limit`` bytes on disk (at least one
+    partition each; ``limit`` 0: one each)."""
+    batches: list[list[Partition]] = []
+    total = limit
+    for part in parts:
+        try:
+            size = os.stat(part.path).st_size
+        except OSError:
+            size = 0                # reading it says what is wrong, naming the file
+        if not batches or total + size > limit:
+            batches.append([])
+            total = 0
+        batches[-1].append(part)
+        total += size
+    return batches
 
 
 def _columns(resource: str, columns) -> list[str] | None:
@@ -148,45 +213,78 @@ def _columns(resource: str, columns) -> list[str] | None:
     return names
 
 
-def _needed(resource: str, wanted: list[str] | None) -> list[str] | None:
+def _needed(resource: str, wanted: list[str] | None, *, order: bool = True,
+            trim: bool = True) -> list[str] | None:
     """The file columns to read: the wanted ones plus what trimming and order need."""
     if wanted is None:
         return None
     res = get_resource(resource)
-    extra = [res.date_field] if res.date_field else []
-    if resource in _SORTED:
+    extra = [res.date_field] if res.date_field and trim else []
+    if resource in _SORTED and order:
         extra += ["date_created", "sid"]
     keep = set(wanted) | set(extra)
     return [c for c in res.column_names if c in keep]
 
 
-def _read_tables(parts: list[Partition], columns: list[str] | None) -> list[pa.Table]:
+def _read_files(parts: list[Partition], columns: list[str] | None) -> list[pa.Table]:
     """Read the files on a few threads (Arrow decodes without the GIL), in order."""
     if len(parts) < 8:
-        return [_read_table(p, columns) for p in parts]
+        return [_read_file(p, columns) for p in parts]
     with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 2) * 2)) as pool:
-        return list(pool.map(lambda p: _read_table(p, columns), parts))
+        return list(pool.map(lambda p: _read_file(p, columns), parts))
 
 
 def _read_table(part: Partition, columns: list[str] | None) -> pa.Table:
     """One file as an Arrow table with the frame's columns (``account_sid`` from the
     path), checked against the resource's schema."""
+    return _concat(part.resource, [part], [_read_file(part, columns)], columns)
+
+
+def _concat(resource: str, parts: Sequence[Partition], tables: list[pa.Table],
+            columns: list[str] | None) -> pa.Table:
+    """The files' tables as one, with ``account_sid`` (from the paths) when wanted: a
+    dictionary of the accounts cast to strings, far cheaper than a string per row."""
+    table = tables[0] if len(tables) == 1 else pa.concat_tables(
+        tables, promote_options="permissive")
+    if PERIOD[resource] == "whole" or not (columns is None or "account_sid" in columns):
+        return table
+    sids, index = np.unique([p.account_sid for p in parts], return_inverse=True)
+    codes = np.repeat(index.astype(np.int32), [t.num_rows for t in tables])
+    value = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()),
+                                           pa.array(sids, pa.large_string()))
+    at = get_resource(resource).column_names.index("account_sid")
+    return table.add_column(min(at, table.num_columns), "account_sid",
+                            value.cast(pa.large_string()))
+
+
+def _read_file(part: Partition, columns: list[str] | None) -> pa.Table:
+    """One file's columns (those of ``columns`` it has; all if None), its schema
+    checked first."""
     try:
-        pf = pq.ParquetFile(part.path)
+        pf = pq.ParquetFile(str(part.path))
         names = _check_schema(part, pf.schema_arrow)
         read = None if columns is None else [c for c in columns if c in names]
-        table = pf.read(columns=read)
+        return pf.read(columns=read)
     except (OSError, pa.ArrowException) as exc:
         raise StoreError(f"unreadable partition (truncated or corrupt: {exc})",
                          path=part.path) from None
-    if PERIOD[part.resource] != "whole" and (columns is None or "account_sid" in columns):
-        at = get_resource(part.resource).column_names.index("account_sid")
-        value = pa.array([part.account_sid] * table.num_rows, pa.large_string())
-        table = table.add_column(min(at, table.num_columns), "account_sid", value)
-    return table
+
+
+#: Per resource, file schemas already found good: most files of a store share one, so
+#: one comparison in C++ replaces the field-by-field check (done on any other schema).
+_GOOD_SCHEMAS: dict[str, list[pa.Schema]] = {}
 
 
 def _check_schema(part: Partition, schema: pa.Schema) -> set[str]:
+    good = _GOOD_SCHEMAS.setdefault(part.resource, [])
+    if not any(schema.equals(s) for s in good):
+        _check_fields(part, schema)
+        if len(good) < 8:
+            good.append(schema.remove_metadata())
+    return set(schema.names)
+
+
+def _check_fields(part: Partition, schema: pa.Schema) -> None:
     expected = arrow_schema(part.resource)
     for f in expected:
         if f.name not in schema.names:
@@ -199,7 +297,6 @@ def _check_schema(part: Partition, schema: pa.Schema) -> set[str]:
         if _kind(schema.field(name).type) != "string":
             raise StoreError(f"partition of an unexpected schema: extra column {name!r} is "
                              f"{schema.field(name).type}, expected a string", path=part.path)
-    return set(schema.names)
 
 
 def _kind(t: pa.DataType) -> str:
@@ -259,6 +356,10 @@ def _pandas(resource: str, table: pa.Table) -> pd.DataFrame:
 def _categorical(s: pd.Series, known: tuple[str, ...]) -> pd.Series:
     if not isinstance(s.dtype, pd.CategoricalDtype):
         s = s.astype("category")
-    used = s.cat.remove_unused_categories().cat.categories
-    unknown = sorted(set(used) - set(known))
-    return s.cat.set_categories(pd.Index([*known, *unknown], dtype="str"))
+    cats = s.cat.categories
+    present = np.zeros(len(cats) + 1, bool)
+    present[s.cat.codes.to_numpy() + 1] = True          # codes -1 (missing) -> slot 0
+    unknown = sorted(set(cats[present[1:]]) - set(known))
+    wanted = pd.Index([*known, *unknown], dtype="str")
+    same = cats.dtype == wanted.dtype and cats.equals(wanted)
+    return s if same else s.cat.set_categories(wanted)

@@ -79,14 +79,17 @@ class Store:
         return read.read_frame(self.path, resource, start, end, accounts=accounts,
                                columns=columns)
 
-    def dask(self, resource: str, start=None, end=None, *, accounts=None, columns=None):
-        """A lazy Dask DataFrame of the same rows as :meth:`frame`, one partition per
-        stored partition (pruned by range and accounts, only ``columns`` read); rows
-        are in stored order within a partition, not sorted across partitions. Needs
-        the ``dask`` extra."""
+    def dask(self, resource: str, start=None, end=None, *, accounts=None, columns=None,
+             partition_size=read.PARTITION_SIZE):
+        """A lazy Dask DataFrame of the same rows as :meth:`frame` (pruned by range and
+        accounts; only ``columns``, or those a computation selects, are read); rows
+        are in stored order, not sorted. Each Dask partition reads consecutive stored
+        partitions (by account, then period) up to ``partition_size`` of Parquet
+        (``"32MiB"``, or bytes; ``None``: one stored partition each). Needs the
+        ``dask`` extra."""
         self._check()
         return read.read_dask(self.path, resource, start, end, accounts=accounts,
-                              columns=columns)
+                              columns=columns, partition_size=partition_size)
 
     def status(self) -> pd.DataFrame:
         """One row per partition: resource, account_sid, period, rows, fetched_at,

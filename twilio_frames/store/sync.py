@@ -5,8 +5,8 @@ Every (resource, account, period) is a partition. Consecutive missing days of on
 scheduler (:func:`twilio_frames.fetch.units.fetch_units`) and cut by UTC day into
 exactly what each day's own list gives (:func:`~twilio_frames.fetch.units.split_unit`).
 The first day of each run is fetched alone: its rows size the lists of the rest (about
-one page each, at most :data:`SPAN_DAYS` days; a list that proves denser follows its
-pages). Each day's frame is written as soon as its list's last page arrives, replacing
+one page each, at most :data:`~.sync_plan.SPAN_DAYS` days; a list that proves denser
+follows its pages). Each day's frame is written as soon as its list's last page arrives, replacing
 its partition whole and atomically (:func:`~twilio_frames.store.layout.write_partition`).
 A sync killed at any moment
 leaves every partition old or new, and the next sync fetches only what is missing or
@@ -15,12 +15,13 @@ interleaving: the second is refused with a message naming the holder.
 
 A unit the API no longer serves (Messages older than 400 days: 400 / 20004; an account
 deleted after closure: 404 / 20404) never touches what the store holds; the result
-lists it. Credentials never reach the store: only frames and the facts of the fetch.
+lists it (:mod:`.sync_result`). A list that answered 404 / 20404 is not asked again in
+that sync, and its account is named in an :class:`~.sync_result.AccountGoneWarning`.
+Credentials never reach the store: only frames and the facts of the fetch.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -30,58 +31,25 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import ConfigurationError, StoreError
 from ..fetch.paging import to_utc
 from ..fetch.units import Unit, fetch_units, split_unit
-from ..resources import RESOURCES
-from . import ledger
+from . import ledger, sync_plan
 from .lock import clean_leftovers, store_lock
-from .layout import (PERIOD, create_store, iter_partitions, partition_path, read_meta,
-                     write_partition)
+from .layout import PERIOD, create_store, write_partition
+from .sync_result import (AccountGoneWarning, SyncResult, finish, is_gone, refuse,
+                          warn_gone)
 
-__all__ = ["SyncResult", "sync", "RESOURCE_ORDER"]
-
-#: Most consecutive days of one (resource, account) one list request covers.
-SPAN_DAYS = 31
+__all__ = ["AccountGoneWarning", "RESOURCE_ORDER", "SyncResult", "sync"]
 
 #: Resources a sync covers by default, in the order they are planned.
-RESOURCE_ORDER = ("accounts", "incoming_phone_numbers", "calls", "messages", "recordings",
-                  "usage_records")
-
-
-@dataclass
-class SyncResult:
-    """What a sync did. ``refused`` lists ``(resource, account_sid, period, message)``
-    of units the API would not serve (what the store held for them is kept)."""
-
-    fetched: int = 0
-    skipped: int = 0
-    records: int = 0
-    requests: int = 0
-    repaired: int = 0
-    kept: int = 0
-    refused: list = field(default_factory=list)
-    seconds: float = 0.0
-    now: pd.Timestamp | None = None
-    open: int = 0
-
-    def __str__(self) -> str:
-        text = (f"fetched {self.fetched} partitions ({self.records} records, {self.requests} "
-                f"requests, {self.open} still open), skipped {self.skipped} settled, "
-                f"{self.seconds:.1f}s")
-        if self.repaired:
-            text += f"; refetched {self.repaired} unreadable"
-        if self.refused:
-            text += (f"; {len(self.refused)} not served by the API any more "
-                     f"({self.kept} kept as stored)")
-        return text
+RESOURCE_ORDER = sync_plan.RESOURCE_ORDER
 
 
 def sync(root, client, start=None, end=None, *, resources: Sequence[str] | None = None,
          accounts="all", settle="48h", refresh: bool = False, progress=None) -> SyncResult:
     """Bring the store at ``root`` up to date from ``client``; see :meth:`Store.sync`."""
     started = time.perf_counter()
-    names = _resources(resources)
+    names = sync_plan.resources(resources)
     settle = ledger.parse_settle(settle)
     start, end = to_utc(start), to_utc(end)
     create_store(root, account_sid=client.account_sid)
@@ -90,68 +58,103 @@ def sync(root, client, start=None, end=None, *, resources: Sequence[str] | None 
         result = SyncResult()
         frame, now = _accounts(client, result)
         result.now = now
-        sids = _account_sids(frame, accounts)
+        sids = sync_plan.account_sids(frame, accounts)
         if "accounts" in names:
             settled, rows = _write(root, Unit("accounts", None), None, frame, now, settle,
                                    client, 1)
             result.fetched, result.open, result.records = 1, int(not settled), rows
-        start, end = _range(root, names, start, end, now)
-        runs = _plan(root, names, sids, start, end, refresh, result)
+        start, end = sync_plan.sync_range(root, names, start, end, now)
+        runs = sync_plan.plan(root, names, sids, start, end, refresh, result)
         total = sum(len(periods) for *_, periods in runs)
         with _progress(client, total, progress) as bar, _Writers(result) as writers:
+            run = _Run(root, client, now, settle, result, writers, bar)
             # the first day of each run alone says how many rows a day holds; the rest
             # of the run then goes in lists of about one page
             day = {r: PERIOD[r] == "day" for r, *_ in runs}
-            probes, sizes = {}, {}
+            probes = {}
             for resource, sid, periods in runs:
-                probes.update(_units(resource, sid, periods[:1] if day[resource] else periods, 1))
-            retry = _fetch(root, client, probes, now, settle, result, writers, bar, sizes)
+                probes.update(sync_plan.units(resource, sid, periods[:1] if day[resource]
+                                              else periods, 1))
+            retry = run.fetch(probes)
             rest = {}
             for resource, sid, periods in runs:
                 if day[resource]:
-                    step = _span_days(client.page_size, sizes.get((resource, sid)))
-                    rest.update(_units(resource, sid, periods[1:], step))
-            retry.update(_fetch(root, client, rest, now, settle, result, writers, bar, sizes))
+                    step = sync_plan.span_days(client.page_size, run.sizes.get((resource, sid)))
+                    rest.update(sync_plan.units(resource, sid, periods[1:], step))
+            retry.update(run.fetch(rest))
             # a list of several days the API refuses (e.g. partly outside retention):
             # each day asked alone, as a one-day partition always was
-            _fetch(root, client, retry, now, settle, result, writers, bar, sizes)
-    result.refused.sort(key=lambda r: (r[0], r[1] or "", str(r[2])))
+            run.fetch(retry)
+    finish(result)
     result.seconds = time.perf_counter() - started
+    warn_gone(root, result, frame)
     return result
 
 
-def _span_days(page_size: int, rows: int | None) -> int:
-    """Days one list covers when a day held ``rows`` (None: unknown, one day)."""
-    if rows is None:
-        return 1
-    return max(1, min(SPAN_DAYS, page_size // max(2 * rows, 1)))
+@dataclass
+class _Run:
+    """One sync's fetching: where it writes, what it learnt (rows per day in ``sizes``;
+    lists that answered 404 / 20404 in ``gone``, never asked again this sync)."""
 
+    root: Path
+    client: object
+    now: pd.Timestamp
+    settle: pd.Timedelta
+    result: SyncResult
+    writers: _Writers
+    bar: object
+    sizes: dict = field(default_factory=dict)
+    gone: dict = field(default_factory=dict)
 
-def _fetch(root, client, plan, now, settle, result, writers, bar, sizes) -> dict:
-    """Fetch every unit of ``plan`` (unit -> its periods), write each period's frame,
-    note each one-period unit's rows in ``sizes``; the refused units of several periods
-    come back as one-period units."""
-    retry = {}
-    for got in fetch_units(client, list(plan), on_page=lambda unit, page: _count(result, bar)):
-        periods = plan[got.unit]
-        if got.refused is not None and len(periods) > 1:
-            retry.update(_units(got.unit.resource, got.unit.account_sid, periods, 1))
-            continue
-        if got.refused is not None:
-            _refused(root, got, result)
-        else:
-            if len(periods) == 1:
-                sizes[got.unit.resource, got.unit.account_sid] = len(got.frame)
-            spans = [ledger.period_span(got.unit.resource, p) for p in periods]
-            frames = ([got.frame] if len(periods) == 1
-                      else split_unit(got.unit, got.frame, spans))
-            for (lo, hi), period, frame in zip(spans, periods, frames):
-                writers.submit(_write, root, Unit(got.unit.resource, got.unit.account_sid,
-                                                  lo, hi), period, frame, now, settle,
-                               client, got.pages)
-        if bar is not None:
-            bar.update(len(periods))
-    return retry
+    def fetch(self, plan: dict) -> dict:
+        """Fetch every unit of ``plan`` (unit -> its periods), write each period's frame,
+        note each one-period unit's rows in ``sizes``; the refused units of several
+        periods come back as one-period units (to ask each day alone), unless their
+        list answered 404 / 20404: its account's list is gone as a whole."""
+        retry, asked = {}, {}
+        for unit, periods in plan.items():
+            error = self.gone.get((unit.resource, unit.account_sid))
+            if error is None:
+                asked[unit] = periods
+            else:
+                self._refuse(unit, periods, error, asked=False)
+        on_page = lambda unit, page: _count(self.result, self.bar)       # noqa: E731
+        for got in fetch_units(self.client, list(asked), on_page=on_page):
+            unit, periods = got.unit, asked[got.unit]
+            if got.refused is not None and is_gone(got.refused):
+                self.gone[unit.resource, unit.account_sid] = got.refused
+                self._refuse(unit, periods, got.refused)
+                continue
+            if got.refused is not None and len(periods) > 1:
+                retry.update(sync_plan.units(unit.resource, unit.account_sid, periods, 1))
+                continue
+            if got.refused is not None:
+                self._refuse(unit, periods, got.refused)
+                continue
+            self._write(got, periods)
+        return retry
+
+    def _write(self, got, periods) -> None:
+        unit = got.unit
+        if len(periods) == 1:
+            self.sizes[unit.resource, unit.account_sid] = len(got.frame)
+        spans = [ledger.period_span(unit.resource, p) for p in periods]
+        frames = [got.frame] if len(periods) == 1 else split_unit(unit, got.frame, spans)
+        for (lo, hi), period, frame in zip(spans, periods, frames):
+            self.writers.submit(_write, self.root, Unit(unit.resource, unit.account_sid,
+                                                        lo, hi), period, frame, self.now,
+                                self.settle, self.client, got.pages)
+        self._done(periods)
+
+    def _refuse(self, unit, periods, error, *, asked: bool = True) -> None:
+        for period in periods:
+            refuse(self.root, unit.resource, unit.account_sid, period, error, self.result,
+                   asked=asked)
+        self._done(periods)
+
+    def _done(self, periods) -> None:
+        if self.bar is not None:
+            self.bar.update(len(periods))
 
 
 class _Writers:
@@ -185,17 +188,6 @@ class _Writers:
             self._collect(self.pending)
 
 
-def _resources(resources) -> list[str]:
-    if resources is None:
-        return list(RESOURCE_ORDER)
-    names = [resources] if isinstance(resources, str) else list(resources)
-    bad = [r for r in names if r not in RESOURCES]
-    if bad or not names:
-        raise ConfigurationError(f"unknown resources {bad or names}; expected some of: "
-                                 f"{', '.join(RESOURCE_ORDER)}")
-    return [r for r in RESOURCE_ORDER if r in names]
-
-
 def _accounts(client, result: SyncResult) -> tuple[pd.DataFrame, pd.Timestamp]:
     """The Accounts list (first: it names the accounts) and the server's now."""
     [got] = fetch_units(client, [Unit("accounts", None)])
@@ -204,92 +196,6 @@ def _accounts(client, result: SyncResult) -> tuple[pd.DataFrame, pd.Timestamp]:
         raise got.refused
     now = got.server_date or pd.Timestamp.now(tz="UTC")
     return got.frame, now.floor("s")
-
-
-def _account_sids(frame: pd.DataFrame, accounts) -> list[str]:
-    known = frame["sid"].dropna().tolist()
-    if accounts is None or accounts == "all":
-        return known
-    sids = [accounts] if isinstance(accounts, str) else list(dict.fromkeys(accounts))
-    bad = [s for s in sids if s not in known]
-    if bad or not sids:
-        raise ConfigurationError(f"accounts must be 'all' or SIDs the Accounts list shows "
-                                 f"({', '.join(known)}); got {bad or sids}")
-    return sids
-
-
-def _range(root, names, start, end, now) -> tuple[pd.Timestamp, pd.Timestamp]:
-    end = end if end is not None else now
-    if start is None:
-        stored = _first_stored(root, names, "day") or _first_stored(root, names, "month")
-        if not stored:
-            raise ConfigurationError("the first sync of a store needs start= (the first "
-                                     "day of history to keep)")
-        start = pd.Timestamp(stored, tz="UTC")
-    if not start < end:
-        raise ConfigurationError(f"start {start} must be before end {end}")
-    return start, end
-
-
-def _first_stored(root, names, kind: str) -> dt.date | None:
-    """The first period stored of the resources of ``kind`` (days before months: a
-    month partition starts before the first day synced)."""
-    stored = [p.period for r in names if PERIOD[r] == kind for p in iter_partitions(root, r)]
-    return min(stored, default=None)
-
-
-def _plan(root, names, sids, start, end, refresh, result) -> list[tuple[str, str, list]]:
-    """Runs of consecutive periods to fetch, ``(resource, sid, periods)``: every
-    partition missing, open, unreadable, or all with refresh."""
-    units = []
-    for resource in names:
-        if resource == "accounts":
-            continue
-        for sid in sids:
-            run = []
-            for period in ledger.periods(resource, start, end):
-                if not refresh and _settled(root, resource, sid, period, result):
-                    result.skipped += 1
-                    units += [(resource, sid, run)] if run else []
-                    run = []
-                else:
-                    run.append(period)
-            units += [(resource, sid, run)] if run else []
-    return units
-
-
-def _units(resource, sid, run, step) -> list[tuple[Unit, list]]:
-    """Consecutive ``run`` of periods as units of at most ``step`` periods."""
-    units = []
-    for at in range(0, len(run), step):
-        periods = run[at:at + step]
-        lo, hi = ledger.period_span(resource, periods[0])[0], ledger.period_span(
-            resource, periods[-1])[1]
-        units.append((Unit(resource, sid, lo, hi), periods))
-    return units
-
-
-def _settled(root, resource, sid, period, result) -> bool:
-    path = partition_path(root, resource, sid, period)
-    if not path.exists():
-        return False
-    try:
-        return bool(read_meta(path).get("settled"))
-    except StoreError:
-        result.repaired += 1          # unreadable: fetched again, replaced whole
-        return False
-
-
-def _period(unit: Unit) -> dt.date | None:
-    return None if unit.start is None else unit.start.date()
-
-
-def _refused(root, got, result: SyncResult) -> None:
-    """A unit the API no longer serves: keep what the store holds, say so."""
-    period = _period(got.unit)
-    exists = partition_path(root, got.unit.resource, got.unit.account_sid, period).exists()
-    result.kept += exists
-    result.refused.append((got.unit.resource, got.unit.account_sid, period, str(got.refused)))
 
 
 def _write(root, unit, period, frame, now, settle, client, pages) -> tuple[bool, int]:
