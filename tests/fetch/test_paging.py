@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import queue
 import threading
+import time
+import types
 
 import pandas as pd
 import pytest
@@ -139,6 +142,24 @@ def test_chains_share_one_pool_page_by_page_and_keep_each_chain_in_order():
                      f"{BASE}/c2p1", f"{BASE}/c0p2"]
     for c, n in enumerate(lengths):
         assert [p.page for i, p in got if i == c] == list(range(n))
+
+
+def test_a_chain_s_pages_reach_the_consumer_in_order_when_the_handover_is_slow(monkeypatch):
+    # page 0's handover is slowed; its successor, fetched at once, must not overtake it
+    # (the consumer stops at a chain's last page: overtaken pages would be lost)
+    from twilio_frames.fetch import paging
+
+    bodies = chain_bodies([2])
+
+    class SlowQueue(queue.SimpleQueue):
+        def put(self, item, *args, **kwargs):
+            if item[0] is not None and item[1].page == 0:
+                time.sleep(0.3)
+            super().put(item, *args, **kwargs)
+    monkeypatch.setattr(paging, "queue", types.SimpleNamespace(SimpleQueue=SlowQueue))
+    got = list(iter_chains(lambda url: parse_page(bodies[url], "json", "calls"),
+                           chains_for([2]), max_workers=2))
+    assert [p.page for _, p in got] == [0, 1]
 
 
 def test_chains_fill_every_worker_and_never_exceed_the_cap():

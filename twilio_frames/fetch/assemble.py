@@ -18,7 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import columns
-from .frames import _build, _convert, _RowError, _values, combine_frames
+from .batch import Fields
+from .frames import _build_fields, _convert, _RowError, _sid, _values, combine_frames
 from ..resources import get_resource
 
 __all__ = ["FrameBuilder", "kept_sids", "sort_frame"]
@@ -43,10 +44,12 @@ class FrameBuilder:
         self.lo = np.array([_bound_us(t and t[0], -1) for t in trims], dtype=np.int64)
         self.hi = np.array([_bound_us(t and t[1], 1) for t in trims], dtype=np.int64)
         self.pages = [0] * len(trims)
-        self.records: list[dict[str, Any]] = []
+        self.res = get_resource(resource)
+        self.fields = Fields(self.res)        # the pending batch, read page by page
         self.keys: list[np.ndarray] = []      # per pending page: (list << 32 | page) per row
         self.parts: list[tuple[pd.DataFrame, np.ndarray]] = []
         self.urls: dict[int, str] = {}        # page key -> URL, for error messages
+        self.nested: set[str] = set()         # extra fields holding an object in some batch
 
     def add(self, index: int, records: list[dict[str, Any]], *, url: str | None = None) -> None:
         """The records of the next page of list ``index`` (fetched from ``url``, which
@@ -56,22 +59,25 @@ class FrameBuilder:
             self.urls[key] = url
         self.keys.append(np.full(len(records), key, np.int64))
         self.pages[index] += 1
-        self.records.extend(records)
-        if len(self.records) >= self.batch_size:
+        self.fields.add(records)
+        if self.fields.n >= self.batch_size:
             self._flush()
 
-    def _flush(self) -> None:
+    def _flush(self, *, final: bool = False) -> None:
         keys = np.concatenate(self.keys) if self.keys else np.zeros(0, np.int64)
         try:
-            frame = _build(get_resource(self.resource), self.records)
+            frame = _build_fields(self.res, self.fields, final=final)
+            self.nested |= self.fields.nested
         except _RowError as err:
             url = self.urls.get(int(keys[err.bad.position]))
-            raise err.parse_error(self.resource, self.records, url) from None
+            raise err.parse_error(self.resource, self.fields.values.get("sid"), url) from None
         keep = self._keep(frame, keys >> 32)
         if not keep.all():
             frame, keys = frame[keep], keys[keep]
+            if final:     # an unknown enum value may have gone with the rows cut
+                frame = combine_frames(self.resource, [frame.reset_index(drop=True)])
         self.parts.append((frame, keys))
-        self.records, self.keys = [], []
+        self.fields, self.keys = Fields(self.res), []
         self.urls.clear()                     # a page's records are all in one batch
 
     def _keep(self, frame: pd.DataFrame, lists: np.ndarray) -> np.ndarray:
@@ -83,12 +89,16 @@ class FrameBuilder:
     def frame(self, *, sort: bool) -> pd.DataFrame:
         """Every row, categories set; with ``sort``, :func:`sort_frame` order. Call once:
         the partial frames are released as they are combined."""
-        if self.records or not self.parts:
-            self._flush()
+        alone = not self.parts                  # one batch: built with its categories
+        if self.fields.n or alone:
+            self._flush(final=alone)
         keys = np.concatenate([k for _, k in self.parts])
         frames = [f for f, _ in self.parts]
         self.parts = []                         # the parts go column by column
-        frame = combine_frames(self.resource, [_concat_columns(frames)])
+        frame = _concat_columns(frames)
+        if not alone:     # a field holding an object in any batch is left out of all
+            frame = combine_frames(self.resource, [frame.drop(columns=sorted(
+                self.nested & set(frame.columns)))])
         arrived_in_order = bool(np.all(keys[1:] >= keys[:-1]))
         if sort:       # one take: dedupe in fetch order and sort on positions, not frames
             return _take_columns(frame, _sorted_positions(frame, None if arrived_in_order else keys))
@@ -151,7 +161,7 @@ def kept_sids(resource: str, records: Sequence[dict[str, Any]],
     try:
         times = _convert(col, _values(records, col.name))
     except columns.BadValue as bad:
-        raise _RowError(col.name, bad).parse_error(resource, records) from None
+        raise _RowError(col.name, bad).parse_error(resource, [_sid(r) for r in records]) from None
     keep = _inside(times, _bound_us(span[0], -1), _bound_us(span[1], 1))
     return [sid for sid, k in zip(sids, keep) if k]
 

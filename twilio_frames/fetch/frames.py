@@ -27,22 +27,19 @@ it in served order is :mod:`twilio_frames.fetch.assemble`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import columns
+from . import batch, columns
 from ..errors import ParseError
-from ..money import PRICE_OUT_OF_RANGE, price_to_micros
 from ..resources import DTYPES, RESOURCES, Column, get_resource
 
 __all__ = ["to_frame", "partial_frame", "combine_frames", "schema_table"]
-
-_NESTED_FLATTENED = {"capabilities": ("voice", "sms", "mms", "fax")}
-
 
 def to_frame(resource: str, records: Sequence[dict[str, Any]]) -> pd.DataFrame:
     """Turn JSON-equivalent records of ``resource`` into its typed DataFrame.
@@ -81,26 +78,50 @@ def partial_frame(resource: str, records: Sequence[dict[str, Any]], *,
     try:
         frame = _build(get_resource(resource), records)
     except _RowError as err:
-        raise err.parse_error(resource, records) from None
+        raise err.parse_error(resource, [_sid(r) for r in records]) from None
     return _trim(frame, trim) if trim else frame
 
 
-def _build(res, records: Sequence[dict[str, Any]]) -> pd.DataFrame:
+def _build(res, records: Sequence[dict[str, Any]], *, fast: bool = True,
+           final: bool = False) -> pd.DataFrame:
+    """One batch -> its partial frame: every field read in one pass, the date-time
+    columns parsed together (:mod:`~twilio_frames.fetch.batch`), each column built as an
+    array and the frame once. ``final``: the only batch, so enum columns become
+    categoricals now (what :func:`combine_frames` of it alone gives). ``fast=False``
+    takes every column through its general conversion: the reference the tests hold
+    the fast paths to."""
+    fields = batch.Fields(res)
+    fields.add(records)
+    return _build_fields(res, fields, fast=fast, final=final)
+
+
+def _build_fields(res, batch_fields: batch.Fields, *, fast: bool = True,
+                  final: bool = False) -> pd.DataFrame:
+    """:func:`_build` from the values :class:`~twilio_frames.fetch.batch.Fields` read."""
+    fields, extra, n = batch_fields.values, batch_fields.extra, batch_fields.n
+    if not n:
+        fields = {name: [] for name in res.column_names}
+    done = batch.datetime_columns(res, fields) if fast else {}
     data: dict[str, Any] = {}
     for col in res.columns:
         if col.kind == "micros":
             continue
         try:
-            if col.kind == "money":
-                data[col.name], data["price_micros"] = _money(_values(records, col.name))
+            if col.name in done:
+                data[col.name] = done[col.name]
+            elif col.kind == "money":
+                data[col.name], data["price_micros"] = batch.money(fields[col.name], fast=fast)
             else:
-                data[col.name] = _convert(col, _values(records, col.name))
+                data[col.name] = _convert(col, fields[col.name], fast=fast)
+            if final and col.kind == "category":
+                data[col.name] = _categorical(pd.Series(data[col.name]), col.values)
         except columns.BadValue as bad:
             raise _RowError(col.name, bad) from None
-    for name in _unknown_fields(res, records):
-        data[name] = _strings(_values(records, name))
-    frame = pd.DataFrame(data, index=pd.RangeIndex(len(records)), copy=False)
-    return frame[[*res.column_names, *sorted(set(frame.columns) - set(res.column_names))]]
+    for name in extra:
+        data[name] = batch.strings(fields[name])
+    frame = pd.DataFrame(data, index=pd.RangeIndex(n), copy=False)
+    order = [*res.column_names, *extra]
+    return frame if list(frame.columns) == order else frame[order]
 
 
 class _RowError(Exception):
@@ -111,14 +132,19 @@ class _RowError(Exception):
         super().__init__(column, bad)
         self.column, self.bad = column, bad
 
-    def parse_error(self, resource: str, records: Sequence[dict], url: str | None = None,
+    def parse_error(self, resource: str, sids: Sequence | None, url: str | None = None,
                     ) -> ParseError:
-        """One line: resource, column, the value, what it should be, the row's sid."""
+        """One line: resource, column, the value, what it should be, the row's sid
+        (``sids``: the batch's, by row)."""
         at = self.bad.position
-        sid = records[at].get("sid") if 0 <= at < len(records) else None
+        sid = sids[at] if sids is not None and 0 <= at < len(sids) else None
         return ParseError(f"{resource} column {self.column!r}: {_quote(self.bad.value)} is not "
                           f"{self.bad.expected} (first bad row: sid {_quote(sid, bare=True)})",
                           url=url)
+
+
+def _sid(record: Any) -> Any:
+    return record.get("sid") if isinstance(record, dict) else None
 
 
 def _quote(value: Any, *, bare: bool = False, width: int = 60) -> str:
@@ -131,49 +157,31 @@ def _quote(value: Any, *, bare: bool = False, width: int = 60) -> str:
 
 
 def _values(records: Sequence[dict], name: str) -> list:
+    """One field's values (a flattened ``capabilities_*`` one from its object)."""
     outer, _, inner = name.partition("_")
-    if outer in _NESTED_FLATTENED and inner in _NESTED_FLATTENED[outer]:
+    if outer in batch.NESTED_FLATTENED and inner in batch.NESTED_FLATTENED[outer]:
         return [(r.get(outer) or {}).get(inner) for r in records]
     return [r.get(name) for r in records]
 
 
-def _unknown_fields(res, records: Sequence[dict]) -> list[str]:
-    seen: set[str] = set()
-    for r in records:
-        seen.update(r.keys())
-    known = set(res.column_names) | set(res.dropped)
-    extra = []
-    for name in sorted(seen - known):
-        if not any(isinstance(r.get(name), (dict, list)) for r in records):
-            extra.append(name)
-    return extra
-
-
-def _strings(values: list) -> pd.Series:
-    try:
-        s = pd.Series(pd.array(values, dtype=DTYPES["str"]))
-    except UnicodeEncodeError:        # a lone surrogate: U+FFFD, as string_array does
-        s = pd.Series(pd.array(columns.replace_surrogates(values), dtype=DTYPES["str"]))
-    return s.mask(s == "")
-
-
-def _convert(col: Column, values: list) -> pd.Series:
-    """One column: the Arrow fast path of :mod:`columns` when the values have Twilio's
-    usual shape, else the general conversion (same result, or BadValue)."""
+def _convert(col: Column, values: list, *, fast: bool = True):
+    """One column (a Series, or an array for strings): the Arrow fast path of
+    :mod:`columns` when the values have Twilio's usual shape, else the general
+    conversion (same result, or BadValue)."""
     if col.kind == "bool":
         return columns.general_booleans(values)
-    arr = columns.string_array(values)
+    arr = columns.string_array(values) if fast else None
     if arr is None:
-        return _convert_general(col, _strings(values))
-    fast = _convert_fast(col, arr)
-    return fast if fast is not None else _convert_general(col, columns.as_strings(arr))
+        return _convert_general(col, batch.strings(values))
+    out = _convert_fast(col, arr)
+    return out if out is not None else _convert_general(col, columns.as_strings(arr))
 
 
-def _convert_fast(col: Column, arr) -> pd.Series | None:
+def _convert_fast(col: Column, arr):
     if col.kind == "str":
-        return columns.as_strings(columns.strip_format(arr) if col.name == "uri" else arr)
+        return columns.string_values(columns.strip_format(arr) if col.name == "uri" else arr)
     if col.kind == "category":
-        return columns.as_strings(pc.utf8_upper(arr) if col.name == "price_unit" else arr)
+        return columns.string_values(pc.utf8_upper(arr) if col.name == "price_unit" else arr)
     if col.kind == "datetime" and len(arr):
         return columns.rfc2822(arr)
     if col.kind == "int":
@@ -196,51 +204,9 @@ def _convert_general(col: Column, s: pd.Series) -> pd.Series:
     raise ValueError(f"unknown column kind {kind!r} for {col.name}")
 
 
-def _money(values: list) -> tuple[pd.Series, pd.Series]:
-    """``price`` (float64, Twilio's sign) and ``price_micros`` (exact, from the strings
-    as sent, not from the float). Raises BadValue."""
-    arr = columns.string_array(values)
-    if arr is None and any(isinstance(v, float) for v in values):
-        values = _float_texts(values)
-        arr = columns.string_array(values)
-    fast = columns.prices(arr) if arr is not None else None
-    if fast is not None:
-        return fast
-    s = _strings(values) if arr is None else columns.as_strings(arr)
-    price = columns.general_numbers(s, DTYPES["money"])
-    try:
-        micros = _micros(s, price)
-    except ParseError:
-        for at in np.flatnonzero(s.notna().to_numpy()):
-            try:
-                _micros(s.iloc[at:at + 1], price.iloc[at:at + 1])
-            except ParseError as err:
-                expected = ("a price whose micros fit in int64" if PRICE_OUT_OF_RANGE in str(err)
-                            else "a price with at most 6 decimal places")
-                raise columns.BadValue(int(at), s.iloc[at], expected) from None
-        raise
-    return (micros.astype("float64") / 1e6).astype("float64"), micros
-
-
-def _float_texts(values: list) -> list:
-    """JSON numbers (floats) as the shortest decimal text that reads back as the same
-    float (``-1e-05`` -> ``"-0.00001"``), so a price sent as a number is parsed as a
-    decimal like one sent as a string (reference §2); NaN is missing."""
-    return [(np.format_float_positional(v, unique=True, trim="-") if v == v else None)
-            if isinstance(v, float) else v for v in values]
-
-
-def _micros(s: pd.Series, price: pd.Series) -> pd.Series:
-    try:
-        return price_to_micros(s)
-    except ParseError as err:  # not plain decimals ("1e3"): as read into the float column
-        if PRICE_OUT_OF_RANGE in str(err):
-            raise             # the float would round it into range: never
-        return price_to_micros(price)
-
-
 def _strip_format(s: pd.Series) -> pd.Series:
-    return s.str.replace(r"\.(?:json|xml)(?=\?|$)", "", regex=True)
+    # \Z, not $: Python's $ also matches before a final newline, Arrow's (RE2) does not
+    return s.str.replace(r"\.(?:json|xml)(?=\?|\Z)", "", regex=True)
 
 
 def _trim(frame: pd.DataFrame, trim) -> pd.DataFrame:
@@ -260,21 +226,41 @@ def combine_frames(resource: str, parts: Iterable[pd.DataFrame]) -> pd.DataFrame
     if not parts:
         parts = [partial_frame(resource, [])]
     frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-    frame = frame.reset_index(drop=True)
     extra = sorted(set(frame.columns) - set(res.column_names))
-    for name in extra:
-        frame[name] = frame[name].astype(DTYPES["str"])
-    for col in res.columns:
-        if col.kind == "category":
-            frame[col.name] = _categorical(frame[col.name], col.values)
-    return frame[[*res.column_names, *extra]]
+    kinds = {col.name: col for col in res.columns}
+    data = {}
+    for name in [*res.column_names, *extra]:     # one frame built, not one per column set
+        values = frame[name]
+        if name in kinds and kinds[name].kind == "category":
+            data[name] = _categorical(values, kinds[name].values)
+        elif name not in kinds and values.dtype != DTYPES["str"]:
+            data[name] = values.astype(DTYPES["str"]).array
+        else:
+            data[name] = values.array
+    out = pd.DataFrame(data, copy=False)
+    out.attrs = frame.attrs
+    return out
 
 
-def _categorical(s: pd.Series, known: tuple[str, ...]) -> pd.Series:
-    present = s.dropna().unique()
-    unknown = sorted(set(present) - set(known))
-    cats = pd.Index([*known, *unknown], dtype=DTYPES["str"])
-    return pd.Series(pd.Categorical(s, categories=cats), index=s.index)
+def _categorical(s: pd.Series, known: tuple[str, ...]) -> pd.Categorical:
+    """Codes looked up in Arrow: the known values, then the unknown ones present, sorted."""
+    if s.dtype != DTYPES["str"]:
+        s = s.astype(DTYPES["str"])
+    arr = pa.array(s.array)                        # an Array, or chunks after a concat
+    cats = list(known)
+    codes = pc.index_in(arr, value_set=pa.array(cats, arr.type))
+    unknown = pc.and_(pc.is_null(codes), pc.is_valid(arr))
+    if pc.any(unknown).as_py():
+        cats += sorted(set(pc.unique(pc.filter(arr, unknown)).to_pylist()))
+        codes = pc.index_in(arr, value_set=pa.array(cats, arr.type))
+    return pd.Categorical.from_codes(pc.fill_null(codes, -1).to_numpy(),
+                                     dtype=_categories(tuple(cats)), validate=False)
+
+
+@functools.lru_cache(maxsize=256)
+def _categories(cats: tuple[str, ...]) -> pd.CategoricalDtype:
+    """The dtype of an enum's categories (validated once, not once per batch)."""
+    return pd.CategoricalDtype(pd.Index(cats, dtype=DTYPES["str"]))
 
 
 def schema_table() -> str:

@@ -318,6 +318,9 @@ class _Scheduler:
                 self.continuing.appendleft((index, url))
             elif url is not None:
                 self.continuing.append((index, url))
+        # the page before its successor is submitted: a chain's pages reach the consumer
+        # in order, its last one last (submitting first let a quick next page overtake
+        # it, and the consumer stopped at that "last" page with this one still queued)
         self.out.put((index, page, url is None))
         self._submit()
 
