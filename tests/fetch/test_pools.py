@@ -1,0 +1,74 @@
+"""Warm worker pools: reused by the next fetch, never shared, nothing left running."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+import twilio_frames as tf
+from twilio_frames.fetch import pools
+from twilio_frames.fetch.paging import PageChain, iter_chains
+from twilio_frames.fetch.parse import Page
+
+
+def test_a_pool_given_back_is_borrowed_again_and_never_by_two_at_once():
+    a = pools.borrow(3)
+    b = pools.borrow(3)                       # a is out: b is another pool
+    assert a is not b
+    pools.give_back(a, 3)
+    assert pools.borrow(3) is a
+    pools.give_back(a, 3)
+    pools.give_back(b, 3)
+
+
+def test_pools_past_the_kept_number_are_shut_down():
+    held = [pools.borrow(5) for _ in range(pools.KEEP + 1)]
+    for pool in held:
+        pools.give_back(pool, 5)
+    with pytest.raises(RuntimeError):         # the extra one no longer takes work
+        held[-1].submit(lambda: None)
+    for _ in range(pools.KEEP):
+        pools.borrow(5).shutdown()
+
+
+def test_a_second_fetch_runs_on_the_first_ones_threads(sim):
+    seen = []
+    client = tf.Client(sim.account_sid, sim.auth_token, base_url=sim.base_url, progress=False,
+                       page_size=100, max_workers=2)
+    get = client.transport.get
+
+    def spy(url):
+        seen.append(threading.current_thread())   # held: never reused
+        return get(url)
+
+    client.transport.get = spy
+    client.calls()
+    first = list(seen)
+    seen.clear()
+    client.calls()
+    assert seen and all(any(t is f for f in first) for t in seen)
+
+
+def test_an_error_cancels_the_pages_not_started_and_waits_for_the_running_ones():
+    started, finished = [], []
+
+    def fetch(url):
+        started.append(url)
+        if url.endswith("/bad"):
+            raise ValueError("bad page")
+        time.sleep(0.2)
+        finished.append(url)
+        return Page(records=[{"sid": url}])
+
+    chains = [PageChain("http://h", f"http://h/{i}") for i in range(6)] + [
+        PageChain("http://h", "http://h/bad")]
+    chains = [chains[-1], *chains[:-1]]
+    with pytest.raises(ValueError, match="bad page"):
+        for _ in iter_chains(fetch, chains, max_workers=2):
+            pass
+    running = len(started) - 1                  # the bad one ended at once
+    assert len(finished) == running < 6         # every page started finished; no more began
+    time.sleep(0.3)
+    assert len(started) == running + 1 and len(finished) == running
