@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import warnings
 
 import pytest
 
@@ -72,3 +73,27 @@ def test_an_error_cancels_the_pages_not_started_and_waits_for_the_running_ones()
     assert len(finished) == running < 6         # every page started finished; no more began
     time.sleep(0.3)
     assert len(started) == running + 1 and len(finished) == running
+
+
+def test_a_forked_child_does_not_borrow_its_parents_idle_pool():
+    import os
+    parent = pools.borrow(2)
+    parent.submit(lambda: None).result()        # its threads exist in this process only
+    pools.give_back(parent, 2)
+    read, write = os.pipe()
+    with warnings.catch_warnings():             # 3.12+: fork() of a threaded process warns
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:                                # the child: a fresh pool that runs work
+        try:
+            pool = pools.borrow(2)
+            ok = pool is not parent and pool.submit(lambda: 42).result(timeout=5) == 42
+            os.write(write, b"1" if ok else b"0")
+        finally:
+            os._exit(0)
+    os.close(write)
+    try:
+        assert os.read(read, 1) == b"1"
+    finally:
+        os.close(read)
+        os.waitpid(pid, 0)

@@ -8,11 +8,13 @@ size from a previous fetch (or a new one) for one scheduler's sole use; :func:`g
 takes it back once every future the scheduler submitted has finished or been cancelled,
 so a pool is never shared by two fetches at once and nothing of one fetch runs after it.
 At most :data:`KEEP` idle pools of each size are kept; their threads wait on an empty
-queue (no CPU) and end with the interpreter, as every ``ThreadPoolExecutor``'s do.
+queue (no CPU) and end with the interpreter, as every ``ThreadPoolExecutor``'s do. A
+forked child forgets its parent's idle pools (their threads did not come with it).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
@@ -23,6 +25,18 @@ KEEP = 2
 
 _lock = threading.Lock()
 _idle: dict[int, list[ThreadPoolExecutor]] = {}
+
+
+def _forget_after_fork() -> None:
+    """A forked child has none of its parent's threads: an idle pool it inherited would
+    queue work that no thread ever runs (the fetch would hang), so it starts afresh."""
+    global _lock
+    _lock = threading.Lock()
+    _idle.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def borrow(max_workers: int) -> ThreadPoolExecutor:
