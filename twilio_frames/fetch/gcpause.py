@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
 import threading
 from collections.abc import Iterator
 
@@ -28,6 +29,19 @@ __all__ = ["paused"]
 _lock = threading.Lock()
 _depth = 0
 _was_enabled = False
+
+
+def _after_fork() -> None:
+    """A child forked during a fetch has no fetch running: collection back as it was."""
+    global _lock, _depth
+    _lock = threading.Lock()
+    if _depth and _was_enabled:
+        gc.enable()
+    _depth = 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
 
 
 @contextlib.contextmanager
