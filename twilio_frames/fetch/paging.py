@@ -367,7 +367,7 @@ class _Scheduler:
         while True:
             with self._lock:
                 self.stopped = True
-                busy, pending = self.submitting, [f for f in self.futures if not f.done()]
+                busy, pending = self.submitting, [f for f in list(self.futures) if not f.done()]
             if not busy and not pending:
                 break
             pools.settle(set(pending))
