@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import warnings
 
@@ -34,22 +33,17 @@ def test_pools_past_the_kept_number_are_shut_down():
         pools.borrow(5).shutdown()
 
 
-def test_a_second_fetch_runs_on_the_first_ones_threads(sim):
-    seen = []
+def test_a_second_fetch_runs_on_the_pool_the_first_gave_back(sim, monkeypatch):
+    lent, returned = [], []
+    borrow, give_back = pools.borrow, pools.give_back
+    monkeypatch.setattr(pools, "borrow", lambda n: lent.append(borrow(n)) or lent[-1])
+    monkeypatch.setattr(pools, "give_back", lambda p, n: returned.append(p) or give_back(p, n))
     client = tf.Client(sim.account_sid, sim.auth_token, base_url=sim.base_url, progress=False,
                        page_size=100, max_workers=2)
-    get = client.transport.get
-
-    def spy(url):
-        seen.append(threading.current_thread())   # held: never reused
-        return get(url)
-
-    client.transport.get = spy
     client.calls()
-    first = list(seen)
-    seen.clear()
     client.calls()
-    assert seen and all(any(t is f for f in first) for t in seen)
+    assert len(lent) == len(returned) == 2 and lent[1] is returned[0]
+    assert not lent[1]._shutdown               # kept warm, not shut down
 
 
 def test_an_error_cancels_the_pages_not_started_and_waits_for_the_running_ones():
