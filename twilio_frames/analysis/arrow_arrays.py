@@ -28,15 +28,12 @@ def _chunks(column: pa.ChunkedArray) -> list[pa.Array]:
 
 
 def _dictionary_codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list]:
-    """Codes (-1 missing) into the values of all chunks' dictionaries, unified."""
-    values: dict = {}
-    out = []
-    for chunk in _chunks(column):
-        words = chunk.dictionary.to_pylist()
-        remap = np.array([values.setdefault(w, len(values)) for w in words] + [-1], np.int64)
-        idx = chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-        out.append(remap[idx.astype(np.int64, copy=False)])
-    return np.concatenate(out), list(values)
+    """Codes (-1 missing) into the values of all chunks' dictionaries, unified (one
+    concatenation: Arrow unifies the files' dictionaries in C++)."""
+    chunks = _chunks(column)
+    array = chunks[0] if len(chunks) == 1 else pa.concat_arrays(chunks)
+    idx = array.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    return idx.astype(np.int64, copy=False), array.dictionary.to_pylist()
 
 
 def codes_of(column: pa.ChunkedArray) -> tuple[np.ndarray, list]:
@@ -54,8 +51,9 @@ def plain_column(table: pa.Table, name: str) -> bool:
     return pa.types.is_dictionary(t) or pa.types.is_string(t) or pa.types.is_large_string(t)
 
 
-def _in(column: pa.ChunkedArray, values) -> np.ndarray:
-    codes, words = codes_of(column)
+def _in(coded: tuple[np.ndarray, list], values) -> np.ndarray:
+    """``column in values`` of a column's :func:`codes_of` (missing: False)."""
+    codes, words = coded
     lut = np.append(np.isin(np.array(words, dtype=object), list(values)), False)
     return lut[codes]
 
@@ -109,10 +107,10 @@ def _currency(table: pa.Table) -> tuple[np.ndarray, list[str]]:
 
 def message_arrays(table: pa.Table, *, category: bool = True) -> dict:
     """:func:`.billing.arrays` of a messages table (same keys, same values)."""
-    status = table.column("status")
+    status = codes_of(table.column("status"))
     billed = _in(status, _MSG_BILLED)
     mms = _ints(table.column("num_media")) >= 1
-    inbound = _in(table.column("direction"), ["inbound"])
+    inbound = _in(codes_of(table.column("direction")), ["inbound"])
     cat = None
     if category:
         cat = np.where(mms, np.where(inbound, _CAT["mms-inbound"], _CAT["mms-outbound"]),
