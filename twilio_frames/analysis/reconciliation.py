@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from . import engine
-from .arrow_arrays import codes_of, message_arrays
+from .arrow_arrays import codes_of, group_sums, message_arrays
 from .billing import CATEGORIES, NEEDED, arrays
 from ..categories import CATEGORY_TREE, OverlappingCategoriesWarning, check_no_overlap
 from ..errors import ConfigurationError
@@ -125,9 +125,18 @@ def _day_table_arrow(table, *, resource: str) -> pd.DataFrame:
     if not table.num_rows:
         return _day_table(pd.DataFrame(), resource=resource)
     accounts, labels = codes_of(table.column("account_sid"))
-    if (accounts < 0).any():
-        accounts, labels = np.where(accounts < 0, len(labels), accounts), [*labels, None]
-    out = _day_sums(message_arrays(table), accounts, labels)
+    a = message_arrays(table)
+    day = np.where(a["when"] == np.iinfo(np.int64).min, -1, a["when"] // _DAY_US)
+    sums = group_sums({"account_sid": np.where(accounts < 0, len(labels), accounts),
+                       "fine": a["category"], "day": day, "currency": a["currency"] + 1},
+                      {"billed": a["billable"], "usage": a["usage"], "cost": a["cost"],
+                       "unrated": a["unrated"]})
+    sums["count"] = sums.pop("billed")           # billed rows, as _day_sums counts
+    out = pd.DataFrame({
+        "account_sid": np.array([*labels, None], dtype=object)[sums["account_sid"]],
+        "fine": np.asarray(CATEGORIES, dtype=object)[sums["fine"]], "day": sums["day"],
+        "currency": np.array([None, *a["currencies"]], dtype=object)[sums["currency"]],
+        **{name: sums[name] for name in ("count", "usage", "cost", "unrated")}})
     return out[out["fine"].isin(_WANTED)].reset_index(drop=True)
 
 

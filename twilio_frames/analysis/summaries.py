@@ -23,7 +23,7 @@ from .billing import CATEGORIES, NEEDED, PRODUCTS, arrays, country_of, derive, n
 from ..errors import ConfigurationError
 from ..money import exact_group_sums, infer_resource
 from ..resources import get_resource
-from .arrow_arrays import codes_of, message_arrays
+from .arrow_arrays import codes_of, group_sums, message_arrays
 
 __all__ = ["cost_by_period", "top_countries", "top_numbers", "unrated"]
 
@@ -170,6 +170,8 @@ def _by_codes(frame: pd.DataFrame, a: dict, col: str) -> tuple[np.ndarray, pd.In
 
 def _digit(codes: np.ndarray, labels: pd.Index) -> np.ndarray:
     """Codes with the NA sentinel (-1) moved onto the NA label (or one past the end)."""
+    if not len(codes) or codes.min() >= 0:
+        return codes
     return np.where(codes < 0, len(labels) - 1 if labels.hasnans else len(labels), codes)
 
 
@@ -209,13 +211,22 @@ def _aggregate_arrow(table, *, resource, by, freq, tz) -> pd.DataFrame:
     """:func:`_aggregate_fast` of a partition's Arrow table (messages, ``by`` string
     columns of the frame: the twin :func:`_arrow_by` accepts)."""
     a = message_arrays(table, category=False)
-    by_codes = []
+    pcodes, periods = period_codes(a["when"], freq, tz)
+    keys = {"period": np.where(pcodes < 0, len(periods), pcodes)}
+    labels = {"period": pd.Index([*periods, pd.NaT])}
     for col in by:
         codes, words = codes_of(table.column(col))
-        if (codes < 0).any():
-            codes, words = np.where(codes < 0, len(words), codes), [*words, None]
-        by_codes.append((codes, pd.Index(words, dtype="str")))
-    return _aggregate(a, by_codes, by, table.num_rows, freq, tz)
+        keys[col] = np.where(codes < 0, len(words), codes)
+        labels[col] = pd.Index([*words, None], dtype="str")
+    keys["product"], labels["product"] = a["product"], pd.Index(PRODUCTS)
+    keys["currency"] = a["currency"] + 1
+    labels["currency"] = pd.Index([pd.NA, *a["currencies"]], dtype="object")
+    sums = group_sums(keys, {"usage": a["usage"], "cost_micros": a["cost"],
+                             "n_unrated": a["unrated"]})
+    out = pd.DataFrame({name: labels[name].take(sums[name]) for name in keys})
+    for name in ("count", "usage", "cost_micros", "n_unrated"):
+        out[name] = sums[name]
+    return out
 
 
 def _arrow_by(*, resource, by, freq, tz) -> bool:
