@@ -112,6 +112,18 @@ def test_a_store_frame_runs_the_twins_and_gives_the_pandas_result(store, twin_ru
     pd.testing.assert_frame_equal(got[1], tf.reconcile(usage, messages=frame))
 
 
+def test_a_store_frame_of_a_range_is_trimmed_in_the_twins(store, twin_runs):
+    span = {"start": "2026-10-28T06:00:00Z", "end": "2026-10-30T18:00:00Z"}
+    with dask.config.set(scheduler="sync"):
+        got = tf.cost_by_period(messages=store.dask("messages", **span), freq="D",
+                                by="account_sid")
+    assert twin_runs
+    want = tf.cost_by_period(messages=store.frame("messages", **span), freq="D",
+                             by="account_sid")
+    assert 0 < want["count"].sum() < len(store.frame("messages"))
+    pd.testing.assert_frame_equal(got, want)
+
+
 def test_a_changed_store_frame_is_computed_as_pandas(store, twin_runs):
     lazy = store.dask("messages")
     kept = lazy[lazy["status"] != "failed"]
