@@ -290,3 +290,19 @@ def test_a_lone_surrogate_in_json_text_becomes_the_replacement_character():
     df = tf.to_frame("messages", recs[:1])
     assert df.body[0] == "hi \uFFFD" and df.status[0] == "sent\uFFFD"
     assert df.zz_extra[0] == "\uFFFD"
+
+
+def test_frames_are_the_same_when_memory_is_given_back_at_every_step(sim, monkeypatch):
+    from twilio_frames.fetch import assemble, trim
+    calls = []
+    monkeypatch.setattr(trim, "MIN_ROWS", 0)
+    monkeypatch.setattr(assemble, "GIVE_BACK_EVERY", 1)
+    monkeypatch.setattr(trim, "_TRIM", lambda pad: calls.append(pad) or 0)
+    recs = sim.dataset.records("calls", sim.account_sid)[:150]
+    builder = FrameBuilder("calls", [None, None], batch=40)
+    for i, part in [(1, recs[60:]), (0, recs[:70])]:          # overlapping, out of order
+        for k in range(0, len(part), 25):
+            builder.add(i, part[k:k + 25])
+    expected = sort_frame(combine_frames("calls", [partial_frame("calls", recs[:70] + recs[60:])]))
+    pd.testing.assert_frame_equal(builder.frame(sort=True), expected)
+    assert len(calls) >= 5 and len(expected) == 150

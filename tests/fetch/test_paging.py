@@ -239,3 +239,15 @@ def test_counted_limit_counts_only_kept_distinct_records_and_cuts_no_page():
         list(iter_chains(fetch, [PageChain(BASE, f"{BASE}/c0p0", limit=3, counted=broken)],
                          max_workers=1))
     assert info.value.url == f"{BASE}/c0p0"
+
+
+def test_a_chain_lets_go_of_its_record_hashes_once_it_has_ended():
+    lengths = [3, 2]
+    bodies = chain_bodies(lengths)
+    chains = chains_for(lengths)
+    seen = []
+    for index, _ in iter_chains(lambda url: parse_page(bodies[url], "json", "calls"), chains,
+                                max_workers=2):
+        seen.append(len(chains[index]._progress._seen))
+    assert max(seen) > 0                       # the guard did hold them while paging
+    assert all(not c._progress._seen and not c._seen for c in chains)

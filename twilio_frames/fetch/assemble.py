@@ -19,10 +19,15 @@ import pyarrow.compute as pc
 
 from . import columns
 from .batch import Fields
+from .dedupe import first_of_each
 from .frames import _build_fields, _convert, _RowError, _sid, _values, combine_frames
+from .trim import give_back
 from ..resources import get_resource
 
 __all__ = ["FrameBuilder", "kept_sids", "sort_frame"]
+
+#: Batches converted between two calls of :func:`~twilio_frames.fetch.trim.give_back`.
+GIVE_BACK_EVERY = 20
 
 
 class FrameBuilder:
@@ -79,6 +84,8 @@ class FrameBuilder:
         self.parts.append((frame, keys))
         self.fields, self.keys = Fields(self.res), []
         self.urls.clear()                     # a page's records are all in one batch
+        if len(self.parts) % GIVE_BACK_EVERY == 0:
+            give_back(GIVE_BACK_EVERY * self.batch_size)   # the pages these batches came from
 
     def _keep(self, frame: pd.DataFrame, lists: np.ndarray) -> np.ndarray:
         trimmed = self.trimmed[lists]
@@ -95,13 +102,16 @@ class FrameBuilder:
         keys = np.concatenate([k for _, k in self.parts])
         frames = [f for f, _ in self.parts]
         self.parts = []                         # the parts go column by column
+        give_back(len(keys))                    # what fetching and parsing let go
         frame = _concat_columns(frames)
         if not alone:     # a field holding an object in any batch is left out of all
             frame = combine_frames(self.resource, [frame.drop(columns=sorted(
                 self.nested & set(frame.columns)))])
         arrived_in_order = bool(np.all(keys[1:] >= keys[:-1]))
         if sort:       # one take: dedupe in fetch order and sort on positions, not frames
-            return _take_columns(frame, _sorted_positions(frame, None if arrived_in_order else keys))
+            positions = _sorted_positions(frame, None if arrived_in_order else keys)
+            give_back(len(positions))
+            return _take_columns(frame, positions)
         if not arrived_in_order:
             frame = _take_columns(frame, np.argsort(keys, kind="stable"))
         return frame
@@ -137,6 +147,7 @@ def _take_columns(frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
     for name in list(frame.columns):
         data[name] = frame[name].take(positions).reset_index(drop=True)
         del frame[name]
+        give_back(len(positions), malloc=False)   # its source's Arrow buffers, not kept
     out = pd.DataFrame(data, copy=False)
     out.attrs = attrs
     return out
@@ -177,25 +188,25 @@ def _bound_us(ts: pd.Timestamp | None, side: int) -> int:
 def _sorted_positions(frame: pd.DataFrame, keys: np.ndarray | None) -> np.ndarray:
     """Row positions of :func:`sort_frame`'s result, as if the rows were first put in
     ``keys`` order (fetch order; None: already in it): the first of each sid in that
-    order is kept. Only positions and two key columns are copied, never the frame."""
+    order is kept. Only positions and the dates are copied, never the frame: every row
+    is sorted and the kept ones picked out in that order (their keys are distinct, so
+    the order among them is the one a sort of them alone would give)."""
     order = np.argsort(keys, kind="stable") if keys is not None else None
-    sid = frame["sid"]
-    if order is None:
-        keep = np.flatnonzero(~sid.duplicated().to_numpy())
-    else:
-        first = ~pd.Series(sid.array.take(order)).duplicated().to_numpy()
-        keep = np.sort(order[first])
-    if len(keep) == len(frame) and _in_served_order(frame):
+    first = first_of_each(frame["sid"], order)
+    keep = np.flatnonzero(first) if order is None else np.sort(order[first])
+    if _in_served_order(frame, keep):
         return keep
-    kept = frame[["date_created", "sid"]].take(keep)
-    return keep if _in_served_order(kept) else keep[_served_order(kept)]
+    ranked = _served_order(frame)
+    kept = np.zeros(len(frame), dtype=bool)
+    kept[keep] = True
+    return ranked[kept[ranked]]
 
 
 def sort_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows newest first by ``date_created``, ties by ``sid`` descending (the API's
     served order), duplicates of a ``sid`` dropped. A frame already in that order is
     returned without sorting."""
-    dup = frame["sid"].duplicated().to_numpy()
+    dup = ~first_of_each(frame["sid"])
     if dup.any():
         frame = frame[~dup]
     if not _in_served_order(frame):
@@ -215,13 +226,16 @@ def _served_order(frame: pd.DataFrame) -> np.ndarray:
     return order.to_numpy()
 
 
-def _in_served_order(frame: pd.DataFrame) -> bool:
-    """True when rows are already newest first, ties by sid descending; a missing date
-    or sid answers False (sids cannot be compared with it; the Arrow sort places it)."""
-    dates = frame["date_created"]
-    if dates.isna().any() or frame["sid"].isna().any():
+def _in_served_order(frame: pd.DataFrame, rows: np.ndarray | None = None) -> bool:
+    """True when the rows (``rows`` of ``frame`` in that order; None: all of them) are
+    already newest first, ties by sid descending; a missing date or sid answers False
+    (sids cannot be compared with it; the Arrow sort places it)."""
+    d = frame["date_created"].to_numpy(dtype="datetime64[us]")   # not to_numpy(): objects when tz-aware
+    missing = frame["sid"].isna().to_numpy()
+    if rows is not None:
+        d, missing = d[rows], missing[rows]
+    if np.isnat(d).any() or missing.any():
         return False
-    d = dates.to_numpy(dtype="datetime64[us]")      # not to_numpy(): objects when tz-aware
     if len(d) < 2:
         return True
     if (d[1:] > d[:-1]).any():
@@ -229,6 +243,6 @@ def _in_served_order(frame: pd.DataFrame) -> bool:
     ties = np.flatnonzero(d[1:] == d[:-1])
     if not len(ties):
         return True
+    after, before = (ties + 1, ties) if rows is None else (rows[ties + 1], rows[ties])
     sid = frame["sid"]
-    after = sid.iloc[ties + 1].to_numpy(dtype=object)
-    return bool(np.all(after < sid.iloc[ties].to_numpy(dtype=object)))
+    return bool(np.all(sid.iloc[after].to_numpy(dtype=object) < sid.iloc[before].to_numpy(dtype=object)))

@@ -160,6 +160,13 @@ class PageChain:
         self._seen.add(url)
         return url
 
+    def close(self) -> None:
+        """The chain has ended: let go of what it kept to check its pages (the hashes of
+        every record it brought, about 60 bytes each: 60 MB over a million records,
+        otherwise held until the frame is built, when memory peaks)."""
+        self._progress = ProgressGuard()
+        self._seen, self._keys = set(), set()
+
     def _reached_limit(self, page: Page) -> bool:
         if self.counted is None:
             self.count += len(page.records)
@@ -306,6 +313,8 @@ class _Scheduler:
         try:
             page = future.result()
             url = self.chains[index].follow(page)
+            if url is None:
+                self.chains[index].close()
         except BaseException as exc:  # handed to the consumer, raised there
             with self._lock:
                 self.stopped = True
