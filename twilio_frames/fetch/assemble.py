@@ -111,9 +111,11 @@ class FrameBuilder:
         if sort:       # one take: dedupe in fetch order and sort on positions, not frames
             positions = _sorted_positions(frame, None if arrived_in_order else keys)
             give_back(len(positions))
-            return _take_columns(frame, positions)
+            held, frame = [frame], None
+            return _take_columns(held, positions)
         if not arrived_in_order:
-            frame = _take_columns(frame, np.argsort(keys, kind="stable"))
+            held, frame = [frame], None
+            frame = _take_columns(held, np.argsort(keys, kind="stable"))
         return frame
 
 
@@ -121,7 +123,12 @@ def _concat_columns(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """The partial frames end to end, one column at a time, each column dropped from the
     parts once copied: peak memory is the parts plus one column, not twice the frame.
     Empties ``frames``. Parts whose columns differ (a field only some pages had) go
-    through ``pd.concat``, which aligns them."""
+    through ``pd.concat``, which aligns them.
+
+    The parts' columns are taken out as arrays first (the frames then dropped) and joined
+    with their own ``_concat_same_type``: deleting a column from a frame rebuilds its
+    block index, and 27 columns x 11 parts of a 54,766-call fetch took 130-230 ms that
+    way against 16-18 ms (2 shared cores)."""
     if len(frames) == 1:
         return frames.pop().reset_index(drop=True)
     names = list(frames[0].columns)
@@ -129,24 +136,36 @@ def _concat_columns(frames: list[pd.DataFrame]) -> pd.DataFrame:
         out = pd.concat(frames, ignore_index=True)
         frames.clear()
         return out
+    parts = [{name: f[name].array for name in names} for f in frames]
+    frames.clear()
     data = {}
     for name in names:
-        data[name] = pd.concat([f[name] for f in frames], ignore_index=True)
-        for f in frames:
-            del f[name]
-    frames.clear()
+        data[name] = _join([part.pop(name) for part in parts])
     return pd.DataFrame(data, copy=False)
 
 
-def _take_columns(frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
-    """``frame.take(positions)`` with a fresh index, built one column at a time and each
-    source column let go once taken (the caller must hold no other reference)."""
+def _join(arrays: list) -> Any:
+    """Arrays of one column end to end (as ``pd.concat`` of their Series would give)."""
+    first = arrays[0]
+    if all(a.dtype == first.dtype for a in arrays):
+        return type(first)._concat_same_type(arrays)
+    return pd.concat([pd.Series(a, copy=False) for a in arrays], ignore_index=True).array
+
+
+def _take_columns(held: list[pd.DataFrame], positions: np.ndarray) -> pd.DataFrame:
+    """``frame.take(positions)`` with a fresh index, ``frame`` popped from ``held`` (the
+    caller's only reference), built one column at a time and each source column let go
+    once taken. The columns are taken out as arrays and the frame dropped at once:
+    deleting them one by one rebuilt the frame's block index 27 times (15-20 ms of a
+    54,766-call fetch's 50-65 ms take)."""
+    frame = held.pop()
     if len(positions) == len(frame) and bool(np.all(positions == np.arange(len(frame)))):
         return frame.reset_index(drop=True)
     data, attrs = {}, frame.attrs
-    for name in list(frame.columns):
-        data[name] = frame[name].take(positions).reset_index(drop=True)
-        del frame[name]
+    columns = {name: frame[name].array for name in frame.columns}
+    del frame
+    for name in list(columns):
+        data[name] = columns.pop(name).take(positions)
         give_back(len(positions), malloc=False)   # its source's Arrow buffers, not kept
     out = pd.DataFrame(data, copy=False)
     out.attrs = attrs

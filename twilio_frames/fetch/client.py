@@ -23,6 +23,7 @@ from .config import (DEFAULT_DEADLINE, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_RETRI
                      DEFAULT_MAX_RETRY_TIME, DEFAULT_MAX_WORKERS, DEFAULT_PAGE_SIZE,
                      DEFAULT_TIMEOUT, FORMATS, check_bounds, check_limit, resolve_base_url,
                      resolve_credentials)
+from . import gcpause
 from .dates import in_interval
 from .progress_bars import advance_bar, open_bar
 from ..errors import ConfigurationError, TwilioFramesError
@@ -318,17 +319,19 @@ class Client:
         fetch = partial(self._fetch_page, resource)
         pages = 0
         with open_bar(resource, self.progress) as bar, self._redacting():
-            for index, page in iter_chains(fetch, chains, max_workers=self.max_workers,
-                                           source=source):
-                chain = chains[index]
-                if getattr(chain, "skipped", False):
-                    continue                  # a window the plan no longer needed
-                pages += 1
-                into = getattr(chain, "list_index", index)
-                if into is not None:          # None: a planning request (the account)
-                    builder.add(into, page.records, url=page.url)
-                if bar is not None:
-                    advance_bar(bar, pages, len(page.records) if into is not None else 0, source)
+            with gcpause.paused():            # records make no cycles (fetch/gcpause.py)
+                for index, page in iter_chains(fetch, chains, max_workers=self.max_workers,
+                                               source=source):
+                    chain = chains[index]
+                    if getattr(chain, "skipped", False):
+                        continue              # a window the plan no longer needed
+                    pages += 1
+                    into = getattr(chain, "list_index", index)
+                    if into is not None:      # None: a planning request (the account)
+                        builder.add(into, page.records, url=page.url)
+                    if bar is not None:
+                        advance_bar(bar, pages, len(page.records) if into is not None else 0,
+                                    source)
             frame = builder.frame(sort=sort)
             if bar is not None:               # records seen twice (a plan's overlaps) once
                 bar.total = bar.n = len(frame)

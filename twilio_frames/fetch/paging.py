@@ -16,15 +16,16 @@ from __future__ import annotations
 import datetime as dt
 import queue
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit
 
 import pandas as pd
 
+from . import pools
 from ..errors import ConfigurationError, ParseError
 from .dates import parse_duration, to_utc
 from .parse import Page, parse_page
@@ -258,7 +259,9 @@ class _Scheduler:
         self.fetch, self.chains, self.backlog = fetch, chains, backlog
         self.source = source
         self.max_workers = max_workers
-        self.pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="twilio-frames")
+        self.pool = pools.borrow(max_workers)      # warm threads (fetch/pools.py)
+        self.futures: set = set()                  # submitted, not yet done
+        self.submitting = 0                        # _submit calls between take and submit
         self.out: queue.SimpleQueue = queue.SimpleQueue()
         self._lock = threading.Lock()
         self.unstarted = deque(range(len(chains)))
@@ -271,12 +274,16 @@ class _Scheduler:
     def _submit(self) -> None:
         """Start pages while a worker is free and the backlog allows (new chains first).
         Futures are submitted outside the lock: a callback may run at once."""
-        for index, url in self._take():
-            try:
+        taken = self._take()
+        try:
+            for index, url in taken:
                 future = self.pool.submit(self.chains[index].fetch or self.fetch, url)
-            except RuntimeError:       # the pool was shut down: the consumer has gone
-                return
-            future.add_done_callback(partial(self._done, index))
+                self.futures.add(future)
+                future.add_done_callback(partial(self._done, index))
+        finally:
+            if taken:
+                with self._lock:
+                    self.submitting -= 1
 
     def _take(self) -> list[tuple[int, str]]:
         taken = []
@@ -297,6 +304,7 @@ class _Scheduler:
                 else:
                     taken.append(self.continuing.popleft())
                 self.running += 1
+            self.submitting += bool(taken)
         return taken
 
     def _grow(self) -> None:
@@ -310,6 +318,9 @@ class _Scheduler:
             self.open += 1
 
     def _done(self, index: int, future) -> None:
+        self.futures.discard(future)
+        if future.cancelled():         # by stop(): the consumer has gone
+            return
         try:
             page = future.result()
             url = self.chains[index].follow(page)
@@ -359,6 +370,16 @@ class _Scheduler:
         raise RuntimeError("automatic plan stalled: no chain running and none to start")
 
     def stop(self) -> None:
-        with self._lock:
-            self.stopped = True
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        """No new page; the pages not started cancelled, the running ones waited for;
+        the pool back to :mod:`~twilio_frames.fetch.pools` with nothing of this fetch
+        left in it."""
+        while True:
+            with self._lock:
+                self.stopped = True
+                busy, pending = self.submitting, [f for f in list(self.futures) if not f.done()]
+            if not busy and not pending:
+                break
+            pools.settle(set(pending))
+            if busy:                   # a _submit between its take and its submit
+                time.sleep(0.001)
+        pools.give_back(self.pool, self.max_workers)

@@ -12,6 +12,7 @@ history is never cut: every page of it brings new records.
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any
 
 from ..errors import ParseError
@@ -31,6 +32,20 @@ def record_key(record: dict[str, Any]) -> int:
     return hash(key)
 
 
+def _sid_keys(records: list) -> list[int] | None:
+    """:func:`record_key` of every record when each is a dict with a non-empty string
+    ``sid`` (every page Twilio sends but usage records'), read at C speed: one Python
+    call per record was 0.4 ms of a 1,000-call page, on the way to its next page.
+    None otherwise (the caller then keys record by record)."""
+    try:
+        sids = list(map(itemgetter("sid"), records))
+    except (KeyError, TypeError, IndexError):
+        return None
+    if not sids or "" in sids or set(map(type, sids)) != {str}:
+        return None
+    return list(map(hash, sids))
+
+
 class ProgressGuard:
     """Per chain: the records seen, and how many pages in a row brought none new.
 
@@ -44,7 +59,8 @@ class ProgressGuard:
     def check(self, records: list[dict[str, Any]], next_uri: str, url: str | None) -> None:
         """Called for a page that names a next page; raise once the chain has stalled."""
         before = len(self._seen)
-        self._seen.update(record_key(r) for r in records if isinstance(r, dict))
+        self._seen.update(_sid_keys(records) or
+                          (record_key(r) for r in records if isinstance(r, dict)))
         self.stalled = 0 if len(self._seen) > before else self.stalled + 1
         if self.stalled >= self.patience:
             what = (f"{len(records)} records, all seen before" if records else "no records")
