@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from . import engine
+from .arrow_arrays import codes_of, group_sums, message_arrays
 from .billing import CATEGORIES, NEEDED, arrays
 from ..categories import CATEGORY_TREE, OverlappingCategoriesWarning, check_no_overlap
 from ..errors import ConfigurationError
@@ -114,13 +115,35 @@ def _day_table(frame: pd.DataFrame, *, resource: str) -> pd.DataFrame:
     if not len(frame):
         return pd.DataFrame(columns=["account_sid", "fine", "day", "currency", "count",
                                      "usage", "cost", "unrated"])
-    out = _day_sums(frame, resource)
+    accounts, labels = pd.factorize(frame["account_sid"], use_na_sentinel=False)
+    out = _day_sums(arrays(frame, resource), accounts, labels)
     return out[out["fine"].isin(_WANTED)].reset_index(drop=True)
 
 
-def _day_sums(frame: pd.DataFrame, resource: str) -> pd.DataFrame:
-    a = arrays(frame, resource)
-    accounts, acct_labels = pd.factorize(frame["account_sid"], use_na_sentinel=False)
+def _day_table_arrow(table, *, resource: str) -> pd.DataFrame:
+    """:func:`_day_table` of a partition's Arrow table (messages)."""
+    if not table.num_rows:
+        return _day_table(pd.DataFrame(), resource=resource)
+    accounts, labels = codes_of(table.column("account_sid"))
+    a = message_arrays(table)
+    day = np.where(a["when"] == np.iinfo(np.int64).min, -1, a["when"] // _DAY_US)
+    sums = group_sums({"account_sid": np.where(accounts < 0, len(labels), accounts),
+                       "fine": a["category"], "day": day, "currency": a["currency"] + 1},
+                      {"billed": a["billable"], "usage": a["usage"], "cost": a["cost"],
+                       "unrated": a["unrated"]})
+    sums["count"] = sums.pop("billed")           # billed rows, as _day_sums counts
+    out = pd.DataFrame({
+        "account_sid": np.array([*labels, None], dtype=object)[sums["account_sid"]],
+        "fine": np.asarray(CATEGORIES, dtype=object)[sums["fine"]], "day": sums["day"],
+        "currency": np.array([None, *a["currencies"]], dtype=object)[sums["currency"]],
+        **{name: sums[name] for name in ("count", "usage", "cost", "unrated")}})
+    return out[out["fine"].isin(_WANTED)].reset_index(drop=True)
+
+
+engine.arrow_twin(_day_table, _day_table_arrow, lambda *, resource: resource == "messages")
+
+
+def _day_sums(a: dict, accounts: np.ndarray, acct_labels) -> pd.DataFrame:
     day = np.where(a["when"] == np.iinfo(np.int64).min, -1, a["when"] // _DAY_US)
     first = int(day.min())
     span = int(day.max()) - first + 1

@@ -37,7 +37,7 @@ from .layout import PERIOD, Partition, arrow_schema, iter_partitions
 from .order import served_order
 
 __all__ = ["PARTITION_SIZE", "read_frame", "read_dask", "select", "account_order",
-           "read_partition", "read_partitions"]
+           "read_arrow", "read_partition", "read_partitions"]
 
 _SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
 _SORTED = {"calls", "messages", "recordings", "incoming_phone_numbers"}
@@ -140,6 +140,20 @@ def read_partitions(parts: Sequence[Partition], start=None, end=None,
     return frame if wanted is None else frame[wanted]
 
 
+def read_arrow(parts: Sequence[Partition], start=None, end=None, columns=None) -> pa.Table:
+    """The rows of :func:`read_partitions` as the Arrow table they are read into (the
+    files' types; ``account_sid`` a dictionary): what an analysis that computes on
+    Arrow reads for a partition of :func:`read_dask`, without the pandas frame."""
+    resource = parts[0].resource
+    wanted = _columns(resource, columns)
+    start, end = to_utc(start), to_utc(end)
+    needed = _needed(resource, wanted, order=False, trim=start is not None or end is not None)
+    table = _concat(resource, parts, [_read_file(p, needed) for p in parts], needed,
+                    dictionary=True)
+    table = _trim(resource, table, start, end)
+    return table if wanted is None else table.select([c for c in wanted if c in table.column_names])
+
+
 #: Default on-disk size of the stored partitions one Dask partition reads (Dask's
 #: ``partition_size`` convention): a store's quiet account-days are tiny files, and
 #: each partition costs a few milliseconds whatever its size.
@@ -167,6 +181,9 @@ def read_dask(root, resource: str, start=None, end=None, *, accounts=None, colum
             return dd.from_pandas(meta, npartitions=1)
         if limit:    # sized for a task: analysis.engine does not batch them (its SIZED)
             meta.attrs["twilio_frames.sized_partitions"] = True
+        # analysis.engine's ARROW: partials that compute on Arrow read the partitions
+        # with read_arrow instead, when the frame is still this one (columns selected)
+        meta.attrs["twilio_frames.arrow_reader"] = (read_partitions, read_arrow)
         return dd.from_map(read_partitions, _batches(parts, limit), start=start, end=end,
                            columns=wanted, meta=meta, enforce_metadata=False)
 
@@ -241,9 +258,10 @@ def _read_table(part: Partition, columns: list[str] | None) -> pa.Table:
 
 
 def _concat(resource: str, parts: Sequence[Partition], tables: list[pa.Table],
-            columns: list[str] | None) -> pa.Table:
+            columns: list[str] | None, *, dictionary: bool = False) -> pa.Table:
     """The files' tables as one, with ``account_sid`` (from the paths) when wanted: a
-    dictionary of the accounts cast to strings, far cheaper than a string per row."""
+    dictionary of the accounts cast to strings (far cheaper than a string per row), or
+    left a dictionary (``dictionary``)."""
     table = tables[0] if len(tables) == 1 else pa.concat_tables(
         tables, promote_options="permissive")
     if PERIOD[resource] == "whole" or not (columns is None or "account_sid" in columns):
@@ -254,17 +272,20 @@ def _concat(resource: str, parts: Sequence[Partition], tables: list[pa.Table],
                                            pa.array(sids, pa.large_string()))
     at = get_resource(resource).column_names.index("account_sid")
     return table.add_column(min(at, table.num_columns), "account_sid",
-                            value.cast(pa.large_string()))
+                            value if dictionary else value.cast(pa.large_string()))
 
 
 def _read_file(part: Partition, columns: list[str] | None) -> pa.Table:
     """One file's columns (those of ``columns`` it has; all if None), its schema
-    checked first."""
+    checked first. Decoded on the calling thread: a store's files are small (one
+    account-day), and Arrow's own thread pool per file cost more than it saved
+    (bench/scale.py: 3x the wall time, 1.5x the CPU of a file's read); callers run
+    files in parallel instead (a thread pool here, Dask's workers)."""
     try:
-        pf = pq.ParquetFile(str(part.path))
+        pf = pq.ParquetFile(str(part.path), pre_buffer=False)
         names = _check_schema(part, pf.schema_arrow)
         read = None if columns is None else [c for c in columns if c in names]
-        return pf.read(columns=read)
+        return pf.read(columns=read, use_threads=False)
     except (OSError, pa.ArrowException) as exc:
         raise StoreError(f"unreadable partition (truncated or corrupt: {exc})",
                          path=part.path) from None
