@@ -95,15 +95,25 @@ def test_retries_429_and_5xx_then_succeeds(scripted):
     assert sleeps == [0.125, 0.25, 0.5, 1.0, 2.0]
 
 
-def test_retry_after_seconds_and_http_date_are_honoured(scripted):
-    later = email.utils.formatdate(time.time() + 30, usegmt=True)
+def test_retry_after_seconds_and_http_date_are_honoured(scripted, monkeypatch):
+    # the client's wall clock is held at `now`: the date is then exactly 30 s ahead
+    # however long the machine takes between here and the 503 (a bound of 25-31 s on
+    # the real clock failed whenever that took over 4 s)
+    import types
+
+    from twilio_frames.fetch import http as http_module
+    now = 1_795_000_000.0
+    clock = types.SimpleNamespace(**{n: getattr(time, n) for n in dir(time)
+                                     if not n.startswith("_")})
+    clock.time = lambda: now
+    monkeypatch.setattr(http_module, "time", clock)
+    later = email.utils.formatdate(now + 30, usegmt=True)
     srv = scripted((429, {"Retry-After": "3"}, b""), (503, {"Retry-After": later}, b""),
                    (200, {}, b"{}"))
     sleeps = []
     transport(sleeps).get(srv.url + "/x")
     # jittered upwards by up to a quarter (random() = 0.5 here): never sooner than asked
-    assert sleeps[0] == 3.0 * 1.125
-    assert 25 * 1.125 <= sleeps[1] <= 31 * 1.125
+    assert sleeps == [3.0 * 1.125, 30.0 * 1.125]
 
 
 def test_final_error_names_attempts_and_last_status(scripted):

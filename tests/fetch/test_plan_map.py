@@ -11,7 +11,6 @@ import json
 import logging
 import random
 import threading
-import time
 
 import pandas as pd
 import pytest
@@ -86,14 +85,22 @@ def test_calibration_counts_the_days_page_one_holds_completely():
 
 class MappedServer(ListServer):
     """The list server of test_plan.py with a Usage Records Daily endpoint whose counts
-    are those of the list (``kind="true"``), or wrong, missing, refused or garbage."""
+    are those of the list (``kind="true"``), or wrong, missing, refused or garbage.
 
-    def __init__(self, *args, kind="true", rnd=None, lag=0.0, **kw):
+    With ``map_first``, a list's second or later page waits until the plan has been
+    given the map (10 s at most), as over HTTP the map usually comes before page 2:
+    the planner uses a map that is there when page 2 comes, and a test of the map's
+    use must not depend on which thread the machine runs first (a sleep before each
+    list page lost that race now and then on a loaded machine)."""
+
+    def __init__(self, *args, kind="true", rnd=None, map_first=False, **kw):
         super().__init__(*args, **kw)
-        self.kind, self.rnd, self.lag = kind, rnd or random.Random(0), lag
+        self.kind, self.rnd, self.map_first = kind, rnd or random.Random(0), map_first
+        self.answered = threading.Event()         # set by _TellingUsage, after set_usage
 
     def fetch(self, url):
-        time.sleep(self.lag)          # a list page takes longer than the map (as over HTTP)
+        if self.map_first and "p=0" not in url:
+            self.answered.wait(10)
         return super().fetch(url)
 
     def daily(self, url):
@@ -115,12 +122,29 @@ class MappedServer(ListServer):
         return _daily({d: str(n) for d, n in per.items()})
 
 
+class _TellingUsage(UsageChain):
+    """The usage chain, telling its server once the plan has been given the map."""
+
+    def __init__(self, plan, server):
+        super().__init__(plan, f"{BASE}/daily", server.daily, daily_counts)
+        self.server = server
+
+    def follow(self, page):
+        try:
+            return super().follow(page)           # calls plan.set_usage
+        finally:
+            self.server.answered.set()
+
+
 def run_mapped(server, start, end, workers=8):
+    def window(p, span):
+        server.planned.append(span)           # in the order the scheduler starts them
+        return WindowChain(p, BASE, server.url(span), span, server.fetch)
+    server.planned = []
     plan = AccountPlan(0, start, end, page_size=server.page_size, max_workers=workers,
-                       window=lambda p, span: WindowChain(p, BASE, server.url(span), span,
-                                                          server.fetch),
+                       window=window,
                        info=lambda p: InfoChain(p, f"{BASE}/account", server.account),
-                       usage=lambda p: UsageChain(p, f"{BASE}/daily", server.daily, daily_counts),
+                       usage=lambda p: _TellingUsage(p, server),
                        field="start_time")
     chains = [ProbeChain(plan, BASE, server.url((start, end)))]
     sids = []
@@ -176,14 +200,15 @@ def test_a_true_map_packs_a_dense_range_in_about_a_page_per_window():
     # 40 days of 30 records, 10 a page: 3 pages a day, one window per day (no page 2 of
     # the whole range, no walking down stretches): 1 probe + 1 map + 40 x 3 pages
     created = _days(lambda d: 48)
-    server = MappedServer(created, created, 10, NOW - pd.Timedelta(days=100), lag=0.03)
+    server = MappedServer(created, created, 10, NOW - pd.Timedelta(days=100), map_first=True)
     start = NOW.normalize() - pd.Timedelta(days=41)
     sids, plan = run_mapped(server, start, NOW, workers=8)
     assert set(sids) == expected(server, start, NOW) and plan.planned_by == "map"
     # (+1: page 2 of the whole range, when a loaded machine lets page 1 beat the map)
     assert len(server.requests) <= 2 + 40 * 3 + 1
     # sparse days are packed: 400 records over 40 days, 100 a page -> about 4 windows
-    server = MappedServer(created[::3], created[::3], 100, NOW - pd.Timedelta(days=100), lag=0.03)
+    server = MappedServer(created[::3], created[::3], 100, NOW - pd.Timedelta(days=100),
+                          map_first=True)
     sids, plan = run_mapped(server, start, NOW, workers=8)
     assert set(sids) == expected(server, start, NOW) and plan.planned_by == "map"
     assert len(server.requests) <= 2 + 6
@@ -191,14 +216,17 @@ def test_a_true_map_packs_a_dense_range_in_about_a_page_per_window():
 
 def test_windows_expected_to_take_most_pages_go_first():
     created = _days(lambda d: 48 if d % 5 else 12)           # every 5th day: 4x (3 pages)
-    server = MappedServer(created, created, 50, NOW - pd.Timedelta(days=100), lag=0.03)
+    server = MappedServer(created, created, 50, NOW - pd.Timedelta(days=100), map_first=True)
     start = NOW.normalize() - pd.Timedelta(days=41)
     sids, plan = run_mapped(server, start, NOW, workers=2)
     assert set(sids) == expected(server, start, NOW)
-    firsts = [u for u in server.requests if "p=0" in u and "ge=" in u and "lt=" in u][1:5]
+    # the order the plan hands the windows to the scheduler, which starts them in that
+    # order (the order their requests reach the server varies with the threads)
+    firsts = server.planned[:4]
     dense = {(NOW.normalize() - pd.Timedelta(days=d)).date().isoformat() for d in (5, 10, 15, 20)}
     assert plan.planned_by == "map"
-    assert {u.split("ge=")[1][:10] for u in firsts} == dense
+    assert {s.date().isoformat() for s, _ in firsts} == dense
+    assert {server.url(span) for span in firsts} <= set(server.requests)
 
 
 # ---------------------------------------------------------------- the Client, over HTTP
@@ -227,30 +255,37 @@ def _rewrite_usage(client, body_for):
     client.transport.get = wrapped
 
 
-def _map_before_page_two(client):
-    """Hold each account's page 2 until that account's usage map has been answered.
+def _map_before_page_two(client, monkeypatch):
+    """Hold each account's page 2 until that account's plan has been given its usage map.
 
     The planner uses a map that is there when page 2 comes and plans from page 1
     otherwise; on a loaded machine the map can lose that race, so the test of the
-    map's use must not depend on it. The wait is bounded: a map that never comes
-    lets page 2 go after 10 s and the assertion on "usage map:" fails instead."""
-    get = client.transport.get
-    answered: dict[str, threading.Event] = {}
+    map's use must not depend on it. Page 2 waits until the usage chain's ``follow``
+    (which hands the map to the plan) has returned: waiting only for the map's HTTP
+    answer still let page 2 overtake the parsing of it. The wait is bounded: a map that
+    never comes lets page 2 go after 10 s and the assertion on "usage map:" fails."""
+    told: dict[str, threading.Event] = {}
     lock = threading.Lock()
 
     def event(url):
         sid = url.split("/Accounts/")[1].split("/")[0]
         with lock:
-            return answered.setdefault(sid, threading.Event())
+            return told.setdefault(sid, threading.Event())
+    follow = UsageChain.follow
+
+    def telling(self, page):
+        try:
+            return follow(self, page)             # calls plan.set_usage
+        finally:
+            event(self.first_url).set()
+    monkeypatch.setattr(UsageChain, "follow", telling)
+    get = client.transport.get
 
     def wrapped(url):
-        if "/Calls." in url and "PageToken=" in url:
+        # page 2 of a list: the XML list's next_page_uri has no extension (/Calls?...)
+        if "/Calls" in url and "PageToken=" in url:
             event(url).wait(10)
-        try:
-            return get(url)
-        finally:
-            if "/Usage/Records/Daily" in url:
-                event(url).set()
+        return get(url)
     client.transport.get = wrapped
 
 
@@ -271,13 +306,14 @@ def _scramble(url, body):
                                       _refuse(500, 20500), lambda url, body: b"<html>oops",
                                       _scramble, lambda url, body: b'{"usage_records": 7}'],
                          ids=["true", "403", "404", "500", "html", "scrambled", "bad-shape"])
-def test_the_client_frame_is_the_truth_whatever_the_usage_map(dense_sim, body_for, caplog):
+def test_the_client_frame_is_the_truth_whatever_the_usage_map(dense_sim, body_for, caplog,
+                                                              monkeypatch):
     caplog.set_level(logging.DEBUG, logger="twilio_frames")
     sids = [a["sid"] for a in dense_sim.dataset.accounts]
     c = _client(dense_sim)
     if body_for is not None:
         _rewrite_usage(c, body_for)
-    _map_before_page_two(c)
+    _map_before_page_two(c, monkeypatch)
     start, end = "2026-11-02", "2026-11-16"
     df = c.calls(start, end, accounts="all")
     pd.testing.assert_frame_equal(df, truth(dense_sim, "calls", start, end, sids=sids))
@@ -294,11 +330,11 @@ def test_filters_or_a_resource_without_a_usage_count_ask_for_no_map(dense_sim, c
     assert "Usage/Records" not in caplog.text
 
 
-def test_an_xml_usage_map_plans_as_the_json_one(dense_sim, caplog):
+def test_an_xml_usage_map_plans_as_the_json_one(dense_sim, caplog, monkeypatch):
     caplog.set_level(logging.DEBUG, logger="twilio_frames")
     start, end = "2026-11-02", "2026-11-16"
     c = _client(dense_sim, format="xml")
-    _map_before_page_two(c)
+    _map_before_page_two(c, monkeypatch)
     df = c.calls(start, end)
     pd.testing.assert_frame_equal(df, truth(dense_sim, "calls", start, end))
     assert "/Usage/Records/Daily.xml?Category=calls" in caplog.text and "usage map:" in caplog.text
@@ -327,7 +363,7 @@ def test_a_mapped_plan_loses_nothing_under_429s_and_keeps_the_cap(dense_sim, fau
 @pytest.mark.parametrize("bounds", ["start", "end"])
 def test_an_open_range_with_a_true_map_costs_what_a_closed_one_does(bounds):
     created = _days(lambda d: 48)                     # 40 days of 30 records, 10 a page
-    server = MappedServer(created, created, 10, NOW - pd.Timedelta(days=100), lag=0.03)
+    server = MappedServer(created, created, 10, NOW - pd.Timedelta(days=100), map_first=True)
     start = NOW.normalize() - pd.Timedelta(days=41) if bounds == "start" else None
     end = NOW if bounds == "end" else None
     sids, plan = run_mapped(server, start, end, workers=8)

@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, strategies as hs
+from hypothesis import given, settings, strategies as hs
 
 import twilio_frames as tf
 from twilio_frames.analysis.statements import round_half_up
@@ -63,6 +63,9 @@ def test_bad_input_is_refused_and_nothing_is_replaced(tmp_path):
         tf.statements(frame("usage_records", []), rounding="bankers")
 
 
+# no deadline, as every other property test here: a loaded machine that stalls one
+# example past Hypothesis's default 200 ms fails it as 'Unreliable test timings'
+@settings(deadline=None)
 @given(hs.integers(-10**15, 10**15), hs.integers(1, 10**6), hs.sampled_from([1, 100, 10**4,
                                                                               10**6]))
 def test_round_half_up_matches_decimal(numerator, denominator, step):
