@@ -291,12 +291,13 @@ def test_trickling_headers_end_at_the_deadline():
 
 def test_waiting_for_a_free_slot_does_not_count_against_the_deadline():
     # max_workers=1: one request in flight per client; two threads share the client,
-    # so one waits ~1.5 s for the slot, then gets its own 1.5 s answer: 3 s > deadline.
+    # so one waits ~3 s for the slot, then gets its own 3 s answer: 6 s > deadline,
+    # while each answer leaves 2 s of slack under it for a stalled machine.
     def script(h):
-        time.sleep(1.5)
+        time.sleep(3.0)
         h.send(page([{"sid": f"CA{h.server.requests:032x}"}]))
     with Hostile(script) as srv:
-        c = srv.client(max_workers=1, deadline=2.5)
+        c = srv.client(max_workers=1, deadline=5.0)
         results = []
         threads = [threading.Thread(target=lambda: results.append(len(c.calls())))
                    for _ in range(2)]
