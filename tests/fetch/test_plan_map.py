@@ -23,7 +23,8 @@ from twilio_frames.fetch.paging import iter_chains
 from twilio_frames.fetch.parse import Page
 from twilio_frames.fetch.plan import AccountPlan, AutoPlan, InfoChain, ProbeChain, WindowChain
 from twilio_frames.fetch.plan_chains import UsageChain
-from twilio_frames.fetch.plan_map import DAY, calibrate, daily_counts, map_windows
+from twilio_frames.fetch.plan_map import (DAY, calibrate, daily_counts, map_windows,
+                                          packed_windows, packing_score)
 
 from test_plan import BASE, NOW, ListServer, expected, kept, truth
 
@@ -69,6 +70,43 @@ def test_map_windows_partition_the_range_at_midnights_whatever_the_counts(
         if s is not None and e is not None and predicted > 0.95 * page_size:
             inside = [d for d in counts if s <= d < e and counts[d]]
             assert len(inside) <= 1 or predicted - ratio * counts[min(inside)] <= 0.95 * page_size
+
+
+@settings(max_examples=200, deadline=None)
+@given(counts=st.dictionaries(midnights, st.integers(0, 5000), max_size=60), start=bounds,
+       end=bounds, page_size=st.sampled_from([10, 1000]), workers=st.integers(1, 32))
+def test_packed_windows_partition_the_range_and_never_score_worse_than_a_page_each(
+        counts, start, end, page_size, workers):
+    if start is not None and end is not None and not start < end:
+        return
+    windows = packed_windows(counts, start, end, page_size=page_size, workers=workers)
+    spans = [span for span, _ in windows]
+    assert spans[0][1] == end and spans[-1][0] == start
+    for (lo, _), (_, hi) in zip(spans, spans[1:]):
+        assert lo == hi and lo == lo.normalize()
+    one_page = map_windows(counts, start, end, page_size=page_size)
+    assert packing_score(windows, page_size, workers) <= packing_score(one_page, page_size,
+                                                                       workers)
+    assert sum(n for _, n in windows) == pytest.approx(sum(n for _, n in one_page))
+
+
+def test_days_just_over_a_page_are_packed_several_to_a_window():
+    # 30 weekdays of 1,100 records: a page each costs 60 requests in 4 rounds on 16
+    # workers; three days a window (3,300 records) cost 40 in 4 rounds, two cost 45.
+    days = {pd.Timestamp("2026-10-01", tz="UTC") + i * DAY: 1100 for i in range(30)}
+    start, end = pd.Timestamp("2026-10-01", tz="UTC"), pd.Timestamp("2026-10-31", tz="UTC")
+    one_page = map_windows(days, start, end, page_size=1000)
+    assert packing_score(one_page, 1000, 16) == (4, 2, 60)
+    packed = packed_windows(days, start, end, page_size=1000, workers=16)
+    rounds, longest, requests = packing_score(packed, 1000, 16)
+    assert rounds <= 4 and requests < 50 and len(packed) >= 8
+    # one worker: only the requests count, so the longest windows win
+    alone = packed_windows(days, start, end, page_size=1000, workers=1)
+    assert packing_score(alone, 1000, 1)[2] < requests
+    # a sparse range stays one page a window (nothing to gain by packing more)
+    sparse = {d: 30 for d in days}
+    assert packed_windows(sparse, start, end, page_size=1000, workers=16) == \
+        map_windows(sparse, start, end, page_size=1000)
 
 
 def test_calibration_counts_the_days_page_one_holds_completely():

@@ -47,7 +47,7 @@ import pandas as pd
 
 from .paging import PageChain
 from .parse import Page
-from .plan_map import calibrate, expected_pages, map_windows
+from .plan_map import calibrate, expected_pages, packed_windows
 from .plan_chains import (DAY, InfoChain, ProbeChain, Span, WindowChain, page_density,
                           page_span, record_time)
 
@@ -226,8 +226,8 @@ class AccountPlan:
         """Every window of the range from the map, calibrated on page 1, the windows
         expected to take the most pages first (ties: newest first)."""
         ratio = calibrate(self.counts, page, self.field)
-        windows = map_windows(self.counts, self.start, self.end, page_size=self.page_size,
-                              ratio=ratio)
+        windows = packed_windows(self.counts, self.start, self.end, page_size=self.page_size,
+                                 workers=self.max_workers, ratio=ratio)
         order = sorted(range(len(windows)), key=lambda i: (
             -expected_pages(windows[i][1], self.page_size), -windows[i][1], i))
         self.pending.extend((windows[i][0], None, windows[i][1]) for i in order)

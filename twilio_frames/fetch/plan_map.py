@@ -30,7 +30,7 @@ import pandas as pd
 from .parse import Page
 from .plan_chains import DAY, Span, record_time
 
-__all__ = ["USAGE_CATEGORY", "FILL", "daily_counts", "calibrate", "map_windows"]
+__all__ = ["USAGE_CATEGORY", "FILL", "daily_counts", "calibrate", "map_windows", "packed_windows"]
 
 #: Per resource, the usage category counting one event per record of its list (calls
 #: only: message usage counts segments, recordings' minutes, neither one per record).
@@ -131,3 +131,42 @@ def _nonempty(span: Span) -> bool:
 def expected_pages(predicted: float, page_size: int) -> int:
     """Pages a window expected to hold ``predicted`` records takes (at least one)."""
     return max(1, math.ceil(predicted / page_size))
+
+
+
+#: The most pages a map's window is packed to (see :func:`packed_windows`).
+MAX_PACK = 8
+
+
+def packing_score(windows: list[tuple[Span, float]], page_size: int,
+                  workers: int) -> tuple[int, int, int]:
+    """(rounds, longest chain, requests) the windows are expected to take on ``workers``.
+
+    The pages of one window are sequential, the windows independent: with the longest
+    chains served first (the plan's order), no schedule beats the larger of the longest
+    chain and the requests shared out over the workers, and that is what is counted."""
+    pages = [expected_pages(n, page_size) for _, n in windows]
+    total, longest = sum(pages), max(pages)
+    return max(longest, -(-total // max(1, workers))), longest, total
+
+
+def packed_windows(counts: dict[pd.Timestamp, int], start: pd.Timestamp | None,
+                   end: pd.Timestamp | None, *, page_size: int, workers: int,
+                   ratio: float = 1.0) -> list[tuple[Span, float]]:
+    """:func:`map_windows` packed to the number of pages with the best expected finish.
+
+    Windows cut at midnights end in a partial page, so days each just over a page take
+    two requests a day packed a page a window, where three such days together take
+    four: fewer requests, but longer chains. Every packing from one page a window up
+    to :data:`MAX_PACK` is scored by :func:`packing_score` (rounds, then the longest
+    chain, then requests); the first best wins."""
+    best, score = None, None
+    for pages in range(1, MAX_PACK + 1):
+        windows = map_windows(counts, start, end, page_size=page_size, ratio=ratio,
+                              fill=pages - 1 + FILL)
+        key = packing_score(windows, page_size, workers)
+        if score is None or key < score:
+            best, score = windows, key
+        if len(windows) == 1:
+            break
+    return best
