@@ -6,13 +6,15 @@ the ``Twilio-Concurrent-Requests`` response header reports the count (reference
 ``sync-and-scale.md`` §1, ``twilio-wire-format.md`` §4.3). The limit itself is not
 documented, so :class:`AdaptiveLimiter` learns it:
 
-* **Slow start.** The cap starts at ``initial`` (6, or ``max_workers`` if smaller) and
+* **Slow start.** The cap starts at ``initial`` (4, or ``max_workers`` if smaller) and
   grows by one per success (doubling per round trip) up to ``max_workers``, so a burst
   of new windows meets at most a few 429s before the first one is seen. An automatic
   plan's first round is page 1 and the usage map (two requests), so its windows go out
-  8 at once, then all 16 (from 4 they went 6, then 12). Starting higher buys little
-  and costs a limit of 4 one 429 per request above it in that burst (from 8: 8.5% of
-  the bench's requests answered 429 against 4.5%, docs/benchmarks.md).
+  6 at once, then 12, then all 16. Starting at 6 (windows 8 at once) was measured side
+  by side: the 54,766-call fetch 8.48x/8.59x twilio-python against 8.38x/7.73x from 4,
+  within the noise, but a server limit of 4 answered 7.8-10.1% of the requests 429
+  against 4.1-6.6% (since usage-map windows are packed several days each, a fetch
+  makes fewer requests, so the burst's 429s weigh more; docs/benchmarks.md).
 * **Multiplicative decrease.** A 429 halves the cap, once per round: 429s of requests
   sent before the last decrease are the same congestion and do not halve it again. The
   cap never goes above one less than the requests this client had in flight when the
@@ -38,7 +40,7 @@ from dataclasses import dataclass
 __all__ = ["AdaptiveLimiter", "Ticket", "INITIAL", "PAUSE_JITTER"]
 
 #: The cap before anything is known (slow start grows it from here).
-INITIAL = 6
+INITIAL = 4
 #: Requests wait a pause's end plus up to this share of the pause, at random.
 PAUSE_JITTER = 0.25
 #: Successes at the ceiling before probing one above it (doubled after a failed probe).
