@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .billing import _CAT, _MSG_BILLED, _MSG_NOT_PENDING
+from .billing import _CAT, _MSG_BILLED, _MSG_NOT_PENDING, currency_codes
 
 __all__ = ["codes_of", "group_sums", "message_arrays", "plain_column"]
 
@@ -89,25 +89,9 @@ def _colon(column: pa.ChunkedArray) -> np.ndarray:
 
 
 def _currency(table: pa.Table) -> tuple[np.ndarray, list[str]]:
-    """As billing._currency: upper-cased codes; unpriced rows take their account's."""
+    """As billing._currency, on the table's dictionary codes."""
     codes, words = codes_of(table.column("price_unit"))
-    if not words:
-        return np.full(table.num_rows, -1, np.int64), []
-    uniq, inverse = np.unique(np.array([str(w).upper() for w in words], dtype=object),
-                              return_inverse=True)
-    new = np.append(inverse, -1)[codes]
-    missing = new < 0
-    if missing.any():
-        present = np.bincount(codes + 1, minlength=len(words) + 1)[1:] > 0
-        used = np.unique(inverse[present])
-        if len(used) == 1:
-            new = np.where(missing, used[0], new)
-        elif len(used) > 1:
-            accounts, _ = codes_of(table.column("account_sid"))
-            acct = pd.Series(np.where(missing, np.nan, new)).groupby(accounts).transform(
-                "first")
-            new = np.where(missing, acct.fillna(-1).to_numpy(), new)
-    return new.astype(np.int64), list(uniq)
+    return currency_codes(codes, words, lambda: codes_of(table.column("account_sid"))[0])
 
 
 def message_arrays(table: pa.Table, *, category: bool = True) -> dict:

@@ -176,11 +176,19 @@ def _currency(frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     unit = frame["price_unit"]
     if not isinstance(unit.dtype, pd.CategoricalDtype):
         unit = unit.astype("category")
-    cats = np.array([str(c).upper() for c in unit.cat.categories], dtype=object)
+    return currency_codes(unit.cat.codes.to_numpy(), list(unit.cat.categories),
+                          lambda: frame["account_sid"].to_numpy())
+
+
+def currency_codes(codes: np.ndarray, words: list, accounts) -> tuple[np.ndarray, list[str]]:
+    """Each row's currency: ``codes`` into ``words`` (-1: no price_unit) mapped onto the
+    upper-cased, sorted currencies; a row without one takes its account's when the
+    rows hold more than one currency, the only one when they hold one. ``accounts()``
+    gives each row's account key (called only when needed)."""
+    cats = np.array([str(c).upper() for c in words], dtype=object)
     if not len(cats):
-        return np.full(len(frame), -1, dtype=np.int64), []
+        return np.full(len(codes), -1, dtype=np.int64), []
     uniq, inverse = np.unique(cats, return_inverse=True)
-    codes = unit.cat.codes.to_numpy()
     new = np.append(inverse, -1)[codes]
     missing = new < 0
     if missing.any():
@@ -189,8 +197,8 @@ def _currency(frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
         if len(used) == 1:
             new = np.where(missing, used[0], new)
         elif len(used) > 1:
-            acct = pd.Series(np.where(missing, np.nan, new)).groupby(
-                frame["account_sid"].to_numpy()).transform("first")
+            acct = pd.Series(np.where(missing, np.nan, new)).groupby(accounts()).transform(
+                "first")
             new = np.where(missing, acct.fillna(-1).to_numpy(), new)
     return new.astype(np.int64), list(uniq)
 
