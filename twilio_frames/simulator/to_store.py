@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import inspect
 import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,7 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from twilio_frames.store.writer import StoreWriter, arrow_schema, periods
+from twilio_frames.store.writer import BackgroundWrites, StoreWriter, arrow_schema, periods
 
 from . import usage
 from .arrow_lists import Pools, calls_columns, messages_columns, recordings_columns
@@ -125,32 +124,18 @@ def _check_options(options: dict) -> None:
                         f"{', '.join(map(repr, bad))}; known: {', '.join(known)}")
 
 
-class _Out:
-    """The writer, counting what it wrote. Tables are written on two threads while the
-    next days are drawn (Parquet encoding and the fsyncs release the GIL); at most
-    ``limit`` wait, and the first error is raised once the writes started are done."""
+class _Out(BackgroundWrites):
+    """The writer, counting what it wrote; tables are written in the background while
+    the next days are drawn (:class:`~twilio_frames.store.writer.BackgroundWrites`)."""
 
-    def __init__(self, writer: StoreWriter, result: WriteResult, limit: int = 8) -> None:
-        self.writer, self.result, self.limit = writer, result, limit
-        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="write_store")
-        self.pending: set = set()
-
-    def __enter__(self) -> _Out:
-        return self
-
-    def __exit__(self, exc_type, *exc) -> None:
-        self.pool.shutdown(wait=True)
-        if exc_type is None:
-            self._collect(self.pending)
+    def __init__(self, writer: StoreWriter, result: WriteResult) -> None:
+        super().__init__(lambda written: self._count(*written), name="write_store")
+        self.writer, self.result = writer, result
 
     def _count(self, resource: str, rows: int, settled: bool) -> None:
         self.result.partitions += 1
         self.result.open += not settled
         self.result.rows[resource] = self.result.rows.get(resource, 0) + rows
-
-    def _collect(self, done) -> None:
-        for future in done:
-            self._count(*future.result())
 
     def records(self, resource, sid, period, records) -> None:
         self._count(resource, len(records),
@@ -159,10 +144,7 @@ class _Out:
     def table(self, resource, sid, period, table: pa.Table) -> None:
         def write():
             return resource, table.num_rows, self.writer.write(resource, sid, period, table)
-        self.pending.add(self.pool.submit(write))
-        if len(self.pending) >= self.limit:
-            done, self.pending = wait(self.pending, return_when=FIRST_COMPLETED)
-            self._collect(done)
+        self.submit(write)
 
 
 def _write_traffic(ds: Dataset, out: _Out) -> None:

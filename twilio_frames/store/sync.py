@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -36,6 +36,7 @@ from ..fetch.units import Unit, fetch_units, split_unit
 from . import ledger, sync_plan
 from .lock import clean_leftovers, store_lock
 from .layout import PERIOD, create_store, write_partition
+from .writer import BackgroundWrites
 from .sync_result import (AccountGoneWarning, SyncResult, finish, is_gone, refuse,
                           warn_gone)
 
@@ -66,7 +67,7 @@ def sync(root, client, start=None, end=None, *, resources: Sequence[str] | None 
         start, end = sync_plan.sync_range(root, names, start, end, now)
         runs = sync_plan.plan(root, names, sids, start, end, refresh, result)
         total = sum(len(periods) for *_, periods in runs)
-        with _progress(client, total, progress) as bar, _Writers(result) as writers:
+        with _progress(client, total, progress) as bar, BackgroundWrites(partial(_written, result)) as writers:
             run = _Run(root, client, now, settle, result, writers, bar)
             # the first day of each run alone says how many rows a day holds; the rest
             # of the run then goes in lists of about one page
@@ -101,7 +102,7 @@ class _Run:
     now: pd.Timestamp
     settle: pd.Timedelta
     result: SyncResult
-    writers: _Writers
+    writers: BackgroundWrites
     bar: object
     sizes: dict = field(default_factory=dict)
     gone: dict = field(default_factory=dict)
@@ -157,35 +158,12 @@ class _Run:
             self.bar.update(len(periods))
 
 
-class _Writers:
-    """Partitions written on two threads while the next pages are fetched (the fsyncs
-    wait on the disk, not the CPU); at most ``limit`` frames wait; the first error is
-    raised here, after the writes already started have finished whole."""
-
-    def __init__(self, result: SyncResult, limit: int = 8) -> None:
-        self.result, self.limit, self.pending = result, limit, set()
-        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="twilio-frames-store")
-
-    def submit(self, fn, *args) -> None:
-        self.pending.add(self.pool.submit(fn, *args))
-        if len(self.pending) >= self.limit:
-            done, self.pending = wait(self.pending, return_when=FIRST_COMPLETED)
-            self._collect(done)
-
-    def _collect(self, done) -> None:
-        for future in done:
-            settled, rows = future.result()
-            self.result.fetched += 1
-            self.result.open += not settled
-            self.result.records += rows
-
-    def __enter__(self) -> _Writers:
-        return self
-
-    def __exit__(self, exc_type, *exc) -> None:
-        self.pool.shutdown(wait=True)
-        if exc_type is None:
-            self._collect(self.pending)
+def _written(result: SyncResult, written: tuple[bool, int]) -> None:
+    """One partition written (:func:`_write`'s answer) counted in ``result``."""
+    settled, rows = written
+    result.fetched += 1
+    result.open += not settled
+    result.records += rows
 
 
 def _accounts(client, result: SyncResult) -> tuple[pd.DataFrame, pd.Timestamp]:

@@ -13,6 +13,8 @@ store already there is refused before anything is written, so nothing is overwri
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
 import pandas as pd
@@ -27,7 +29,7 @@ from . import ledger
 from .layout import MARKER, PERIOD, arrow_schema, create_store, write_partition, write_table
 from .lock import store_lock
 
-__all__ = ["StoreWriter", "PERIOD", "arrow_schema", "periods"]
+__all__ = ["BackgroundWrites", "StoreWriter", "PERIOD", "arrow_schema", "periods"]
 
 #: Lists a client sorts newest first (the others keep the served order).
 _SORTED = ("calls", "messages", "recordings", "incoming_phone_numbers")
@@ -37,6 +39,37 @@ def periods(resource: str, start, end) -> list:
     """The periods (days, months' first days, or ``[None]``) a sync of ``[start, end)``
     covers for ``resource``."""
     return ledger.periods(resource, pd.Timestamp(start), pd.Timestamp(end))
+
+
+class BackgroundWrites:
+    """Partition writes on two threads while the caller makes the next ones (Parquet
+    encoding and the fsyncs release the GIL). At most ``limit`` wait; each write's
+    result goes to ``done`` on the caller's thread; the first error is raised there,
+    and on leaving the block after an error the writes already started finish whole."""
+
+    def __init__(self, done: Callable[[object], None], *, limit: int = 8,
+                 name: str = "twilio-frames-store") -> None:
+        self.done, self.limit, self.pending = done, limit, set()
+        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix=name)
+
+    def submit(self, fn: Callable, *args) -> None:
+        """Run ``fn(*args)`` on a writer thread; wait for one to finish when ``limit`` do."""
+        self.pending.add(self.pool.submit(fn, *args))
+        if len(self.pending) >= self.limit:
+            finished, self.pending = wait(self.pending, return_when=FIRST_COMPLETED)
+            self._collect(finished)
+
+    def _collect(self, finished) -> None:
+        for future in finished:
+            self.done(future.result())
+
+    def __enter__(self) -> BackgroundWrites:
+        return self
+
+    def __exit__(self, exc_type, *exc) -> None:
+        self.pool.shutdown(wait=True)
+        if exc_type is None:
+            self._collect(self.pending)
 
 
 class StoreWriter:
