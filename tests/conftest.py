@@ -20,6 +20,9 @@ same options to compare bytes.
 
 from __future__ import annotations
 
+import os
+import warnings
+
 import pytest
 import requests
 
@@ -71,3 +74,24 @@ def sim_env(sim, monkeypatch):
     monkeypatch.setenv("TWILIO_API_BASE", sim.base_url)
     sim.reset_stats()
     return sim
+
+
+def in_forked_child(check) -> bool:
+    """``check()`` run in a child forked here (what a fork inherits, say a paused
+    collector or idle pools); True when it returned truthy there. The child leaves with
+    ``os._exit``, never through pytest; an exception in it answers False."""
+    read, write = os.pipe()
+    with warnings.catch_warnings():             # 3.12+: fork() of a threaded process warns
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:
+        try:
+            os.write(write, b"1" if check() else b"0")
+        finally:
+            os._exit(0)
+    os.close(write)
+    try:
+        return os.read(read, 1) == b"1"
+    finally:
+        os.close(read)
+        os.waitpid(pid, 0)

@@ -10,6 +10,8 @@ import pytest
 import twilio_frames as tf
 from twilio_frames.fetch import gcpause
 
+from conftest import in_forked_child
+
 
 @pytest.fixture(autouse=True)
 def collection_on():
@@ -84,22 +86,6 @@ def test_a_failed_fetch_restores_collection(sim):
 
 
 def test_a_child_forked_during_a_fetch_collects_again():
-    import os
-    import warnings
-    read, write = os.pipe()
     with gcpause.paused():
-        with warnings.catch_warnings():         # 3.12+: fork() of a threaded process warns
-            warnings.simplefilter("ignore", DeprecationWarning)
-            pid = os.fork()
-        if pid == 0:
-            try:
-                os.write(write, b"1" if gc.isenabled() else b"0")
-            finally:
-                os._exit(0)
-    os.close(write)
-    try:
-        assert os.read(read, 1) == b"1"
-    finally:
-        os.close(read)
-        os.waitpid(pid, 0)
+        assert in_forked_child(gc.isenabled)
     assert gc.isenabled()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import random
 from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
@@ -90,6 +91,19 @@ def kept(server, sids, start, end):
     return {s for s in sids if s in inside}
 
 
+def burst_times(bursts, delay: float, rnd) -> tuple[list, list]:
+    """date_created and start_time of the records of ``bursts`` ((days before NOW,
+    records, spread in days) each); start_time may come up to ``delay`` days after
+    date_created (queued calls, scheduled sends)."""
+    created, started = [], []
+    for back, n, spread in bursts:
+        for _ in range(n):
+            t = (NOW - pd.Timedelta(days=back + rnd.random() * spread)).floor("s")
+            created.append(t)
+            started.append((t + pd.Timedelta(days=rnd.random() * delay)).floor("s"))
+    return created, started
+
+
 bursts = st.lists(st.tuples(st.integers(0, 900),          # days before NOW
                             st.integers(1, 400),          # records
                             st.floats(0.01, 30)),         # spread in days
@@ -102,15 +116,8 @@ bursts = st.lists(st.tuples(st.integers(0, 900),          # days before NOW
        known=st.booleans(), seed=st.integers(0, 2**16))
 def test_planned_windows_cover_every_record_whatever_the_spread(bursts, page_size, workers, delay,
                                                                 bounds, known, seed):
-    import random
     rnd = random.Random(seed)
-    created, started = [], []
-    for back, n, spread in bursts:
-        for _ in range(n):
-            t = (NOW - pd.Timedelta(days=back + rnd.random() * spread)).floor("s")
-            created.append(t)
-            # start_time may come long after date_created (queued calls, scheduled sends)
-            started.append((t + pd.Timedelta(days=rnd.random() * delay)).floor("s"))
+    created, started = burst_times(bursts, delay, rnd)
     oldest = min(created)
     server = ListServer(created, started, page_size,
                         (oldest - pd.Timedelta(days=rnd.random() * 50)).floor("s"))

@@ -26,7 +26,7 @@ from twilio_frames.fetch.plan_chains import UsageChain
 from twilio_frames.fetch.plan_map import (DAY, calibrate, daily_counts, map_windows,
                                           packed_windows, packing_score)
 
-from test_plan import BASE, NOW, ListServer, expected, kept, truth
+from test_plan import BASE, NOW, ListServer, burst_times, expected, kept, truth
 
 
 # ---------------------------------------------------------------- the map itself
@@ -208,12 +208,7 @@ bursts = st.lists(st.tuples(st.integers(0, 300), st.integers(1, 400), st.floats(
        seed=st.integers(0, 2**16))
 def test_any_usage_map_gives_every_record_once(bursts, page_size, workers, kind, delay, bounds, seed):
     rnd = random.Random(seed)
-    created, started = [], []
-    for back, n, spread in bursts:
-        for _ in range(n):
-            t = (NOW - pd.Timedelta(days=back + rnd.random() * spread)).floor("s")
-            created.append(t)
-            started.append((t + pd.Timedelta(days=rnd.random() * delay)).floor("s"))
+    created, started = burst_times(bursts, delay, rnd)
     oldest = min(created)
     server = MappedServer(created, started, page_size, (oldest - pd.Timedelta(days=3)).floor("s"),
                           kind=kind, rnd=rnd)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import warnings
 
 import pytest
 
@@ -11,6 +10,8 @@ import twilio_frames as tf
 from twilio_frames.fetch import pools
 from twilio_frames.fetch.paging import PageChain, iter_chains
 from twilio_frames.fetch.parse import Page
+
+from conftest import in_forked_child
 
 
 def test_a_pool_given_back_is_borrowed_again_and_never_by_two_at_once():
@@ -70,24 +71,11 @@ def test_an_error_cancels_the_pages_not_started_and_waits_for_the_running_ones()
 
 
 def test_a_forked_child_does_not_borrow_its_parents_idle_pool():
-    import os
     parent = pools.borrow(2)
     parent.submit(lambda: None).result()        # its threads exist in this process only
     pools.give_back(parent, 2)
-    read, write = os.pipe()
-    with warnings.catch_warnings():             # 3.12+: fork() of a threaded process warns
-        warnings.simplefilter("ignore", DeprecationWarning)
-        pid = os.fork()
-    if pid == 0:                                # the child: a fresh pool that runs work
-        try:
-            pool = pools.borrow(2)
-            ok = pool is not parent and pool.submit(lambda: 42).result(timeout=5) == 42
-            os.write(write, b"1" if ok else b"0")
-        finally:
-            os._exit(0)
-    os.close(write)
-    try:
-        assert os.read(read, 1) == b"1"
-    finally:
-        os.close(read)
-        os.waitpid(pid, 0)
+
+    def child_runs_work_on_a_fresh_pool():
+        pool = pools.borrow(2)
+        return pool is not parent and pool.submit(lambda: 42).result(timeout=5) == 42
+    assert in_forked_child(child_runs_work_on_a_fresh_pool)
