@@ -75,7 +75,7 @@ class FrameBuilder:
             self.nested |= self.fields.nested
         except _RowError as err:
             url = self.urls.get(int(keys[err.bad.position]))
-            raise err.parse_error(self.resource, self.fields.values.get("sid"), url) from None
+            raise err.parse_error(self.resource, self.fields.sids(), url) from None
         keep = self._keep(frame, keys >> 32)
         if not keep.all():
             frame, keys = frame[keep], keys[keep]
@@ -183,7 +183,7 @@ def kept_sids(resource: str, records: Sequence[dict[str, Any]],
     """The sids of the ``records`` that :class:`FrameBuilder` keeps for a list trimmed
     to ``span`` (``start <= date field < end``; None keeps every record), decided by
     the same conversion and comparison. Paging counts a ``limit`` with it."""
-    sids = [r.get("sid") for r in records]
+    sids = records.field("sid") if hasattr(records, "field") else [r.get("sid") for r in records]
     res = get_resource(resource)
     if span is None or span == (None, None) or res.date_field is None:
         return sids

@@ -50,29 +50,63 @@ class Fields:
 
     def __init__(self, res) -> None:
         self.res, self.n = res, 0
-        self.values: dict[str, list] = {}
+        self._values: dict[str, list] = {}
+        self._pages: list | None = None    # Arrow pages (ArrowRecords), while only those came
         self._extra: set[str] = set()
         self._nested: set[str] = set()     # extra fields holding an object somewhere
 
     def add(self, records: Sequence[dict[str, Any]]) -> None:
-        if not records:
+        if not len(records):
             return
-        out, extra, nested = field_values(self.res, records)
+        if hasattr(records, "columns"):    # an Arrow page (fetch/parse_arrow.py)
+            if not self.n or self._pages is not None:
+                self._pages = [*(self._pages or ()), records]
+                self.n += len(records)
+                return
+            out = {name: records.field(name) for name in self.res.column_names}
+            self._add_lists(out, [], set(), len(records))
+            return
+        self._to_lists()
+        self._add_lists(*field_values(self.res, records), len(records))
+
+    def _to_lists(self) -> None:
+        """Arrow pages so far as lists: a page of dicts came after them (a body Arrow
+        left to the general parser), and the batch goes the general way."""
+        if self._pages is not None:
+            self._values = {name: [v for p in self._pages for v in p.field(name)]
+                            for name in self.res.column_names}
+            self._pages = None
+
+    def _add_lists(self, out: dict[str, list], extra: list[str], nested: set[str], m: int) -> None:
         if not self.n:
-            self.values = out
+            self._values = out
         else:
-            m = len(records)
             for name, values in out.items():
-                have = self.values.get(name)
+                have = self._values.get(name)
                 if have is None:
-                    self.values[name] = [None] * self.n + values
+                    self._values[name] = [None] * self.n + values
                 else:
                     have.extend(values)
-            for name in self.values.keys() - out.keys():
-                self.values[name].extend([None] * m)
+            for name in self._values.keys() - out.keys():
+                self._values[name].extend([None] * m)
         self._extra.update(extra)
         self._nested.update(nested)
-        self.n += len(records)
+        self.n += m
+
+    @property
+    def values(self) -> dict[str, list | pa.Array]:
+        """Field -> values: lists, or Arrow arrays when every page came as Arrow columns
+        (the converters of :mod:`~twilio_frames.fetch.columns` take either)."""
+        if self._pages is not None:
+            merged = (self._pages[0] if len(self._pages) == 1
+                      else _concat_pages(self._pages))
+            self._pages, self._values = None, dict(merged.columns)
+        return self._values
+
+    def sids(self) -> list | None:
+        """The batch's sids by row, for an error message."""
+        sids = self.values.get("sid")
+        return sids.to_pylist() if isinstance(sids, pa.Array) else sids
 
     @property
     def extra(self) -> list[str]:
@@ -83,6 +117,10 @@ class Fields:
     def nested(self) -> set[str]:
         """Extra fields left out: one of their values is an object."""
         return set(self._nested)
+
+
+def _concat_pages(pages: list):
+    return type(pages[0]).concat(pages)
 
 
 def field_values(res, records: Sequence[dict[str, Any]],

@@ -353,7 +353,7 @@ class Client:
             raise self.transport.redact.scrub(exc)
 
     def _fetch_page(self, resource: str, url: str):
-        return fetch_page(self._get, url, format=self.format, resource=resource)
+        return fetch_page(self._get, url, format=self.format, resource=resource, columns=True)
 
     def _get(self, url: str) -> bytes:
         return self.transport.get(url).body

@@ -59,9 +59,14 @@ _INTEGER = r"^-?[0-9]{1,15}$"
 _PRICE = r"^[+-]?(?:[0-9]{1,9}(?:\.[0-9]{0,6}0*)?|\.[0-9]{1,6}0*)$"
 
 
-def string_array(values: list) -> pa.Array | None:
+def string_array(values: list | pa.Array) -> pa.Array | None:
     """``values`` (str or None) as an Arrow ``large_string`` array with ``""`` made null;
-    None when some value is not a string (ints, booleans, objects)."""
+    None when some value is not a string (ints, booleans, objects). An Arrow array of
+    strings, integers (their decimal text, as the general path writes a JSON integer)
+    or nulls (a page read by Arrow, :mod:`~twilio_frames.fetch.parse_arrow`) is taken
+    as it is."""
+    if isinstance(values, pa.Array):
+        return _arrow_strings(values)
     try:
         arr = pa.array(values, type=pa.large_string())
     except (pa.ArrowTypeError, pa.ArrowInvalid):
@@ -69,6 +74,18 @@ def string_array(values: list) -> pa.Array | None:
     except UnicodeEncodeError:        # a lone surrogate ("\ud83d" in JSON): U+FFFD
         return string_array(replace_surrogates(values))
     if "" in values:                  # a C-level scan: 2x cheaper than pc.equal + pc.any
+        arr = pc.if_else(pc.equal(arr, ""), _NULL_STR, arr)
+    return arr
+
+
+def _arrow_strings(arr: pa.Array) -> pa.Array | None:
+    kind = arr.type
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)
+            or pa.types.is_integer(kind) or pa.types.is_null(kind)):
+        return None
+    if kind != pa.large_string():
+        arr = arr.cast(pa.large_string())
+    if len(arr) and pc.any(pc.equal(arr, "")).as_py():
         arr = pc.if_else(pc.equal(arr, ""), _NULL_STR, arr)
     return arr
 

@@ -158,6 +158,8 @@ def _quote(value: Any, *, bare: bool = False, width: int = 60) -> str:
 
 def _values(records: Sequence[dict], name: str) -> list:
     """One field's values (a flattened ``capabilities_*`` one from its object)."""
+    if hasattr(records, "field"):                 # Arrow columns (no nested objects)
+        return records.field(name)
     outer, _, inner = name.partition("_")
     if outer in batch.NESTED_FLATTENED and inner in batch.NESTED_FLATTENED[outer]:
         return [(r.get(outer) or {}).get(inner) for r in records]

@@ -28,7 +28,7 @@ import pandas as pd
 from . import pools
 from ..errors import ConfigurationError, ParseError
 from .dates import parse_duration, to_utc
-from .parse import Page, parse_page
+from .parse import Page, parse_page, parse_page_columns
 from .progress import ProgressGuard
 from ..resources import get_resource
 
@@ -185,12 +185,14 @@ class PageChain:
         return self.count >= self.limit
 
 
-def fetch_page(get: Callable[[str], bytes], url: str, *, format: str, resource: str) -> Page:
+def fetch_page(get: Callable[[str], bytes], url: str, *, format: str, resource: str,
+               columns: bool = False) -> Page:
     """GET ``url`` and parse it; a :class:`ParseError` names the URL, and so does the
-    page (``page.url``)."""
+    page (``page.url``). ``columns``: records as Arrow columns where the body allows
+    (:func:`~twilio_frames.fetch.parse.parse_page_columns`), for a frame builder."""
     body = get(url)
     try:
-        page = parse_page(body, format, resource)
+        page = (parse_page_columns if columns else parse_page)(body, format, resource)
     except ParseError as exc:
         raise ParseError(str(exc), url=url) from None
     page.url = url

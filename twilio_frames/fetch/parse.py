@@ -25,6 +25,7 @@ import orjson
 
 from ..errors import ConfigurationError, ParseError
 from ..resources import get_resource
+from .parse_arrow import read_columns
 from .xmlsafe import fields, load_twilio_xml, snake_case, snippet
 
 __all__ = ["Page", "parse_page", "WIRE_TYPES", "snake_case"]
@@ -155,15 +156,33 @@ def _parse_json_page(body: bytes | str, resource: str) -> Page:
         raise ParseError(f"JSON page has no {key!r} list (keys: {sorted(data)[:12]})")
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         raise ParseError(f"JSON page {key!r} is not a list of objects")
-    meta = {k: data.get(k) for k in META_KEYS}
+    extra = {k: v for k, v in data.items() if k != key and k not in META_KEYS}
+    return Page(records, **_envelope({k: data.get(k) for k in META_KEYS}), extra=extra)
+
+
+def _envelope(meta: dict[str, Any]) -> dict[str, Any]:
+    """The paging keys checked: counts are integers, URIs strings ("" is None)."""
     for k in _INT_META:
         meta[k] = _as_int(meta[k], k)
     for k in ("next_page_uri", "previous_page_uri", "first_page_uri", "last_page_uri", "uri"):
         if meta[k] is not None and not isinstance(meta[k], str):
             raise ParseError(f"envelope {k} is a {type(meta[k]).__name__}, not a string")
         meta[k] = meta[k] or None
-    extra = {k: v for k, v in data.items() if k != key and k not in META_KEYS}
-    return Page(records, **meta, extra=extra)
+    return meta
+
+
+def parse_page_columns(body: bytes | str, format: str, resource: str) -> Page:
+    """:func:`parse_page`, with the records of a JSON page of calls, messages or
+    recordings as :class:`~twilio_frames.fetch.parse_arrow.ArrowRecords` when Arrow's
+    reader can take the body exactly (:mod:`~twilio_frames.fetch.parse_arrow`); the
+    frame built from them is the one the dicts give. For the fetching layer, which
+    builds frames: :func:`parse_page` stays the public, dict-record parser."""
+    if format == "json":
+        read = read_columns(body, resource)
+        if read is not None:
+            records, meta = read
+            return Page(records, **_envelope(meta))
+    return parse_page(body, format, resource)
 
 
 def _as_int(value: Any, name: str) -> int | None:

@@ -126,7 +126,11 @@ def _build_small(resource: str, done: list[_Done]) -> Iterator[UnitFrame]:
     paid once), then split, trim, categorise and sort each unit exactly as
     :class:`FrameBuilder` does. A value error, or a field the table does not know,
     falls back to one unit at a time (which names the page's URL)."""
-    records = [r for d in done for r in d.page.records]
+    pages = [d.page.records for d in done]
+    if all(hasattr(p, "columns") for p in pages):      # Arrow columns: joined, not rows
+        records = type(pages[0]).concat(pages)
+    else:
+        records = [r for p in pages for r in p]
     try:
         whole = partial_frame(resource, records)
     except ParseError:
@@ -221,7 +225,7 @@ def _fetcher(client, paths: dict[str, str], dates: dict) -> Callable[[str], Page
         if url in dates:                      # first pages only: bounded
             dates[url] = _http_date(response.headers.get("Date") or response.headers.get("date"))
         return fetch_page(lambda _: response.body, url, format=client.format,
-                          resource=resource)
+                          resource=resource, columns=True)
     return fetch
 
 
