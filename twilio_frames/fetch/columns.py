@@ -85,9 +85,27 @@ def _arrow_strings(arr: pa.Array) -> pa.Array | None:
         return None
     if kind != pa.large_string():
         arr = arr.cast(pa.large_string())
-    if len(arr) and pc.any(pc.equal(arr, "")).as_py():
+    if _may_hold_empty(arr) and pc.any(pc.equal(arr, "")).as_py():
         arr = pc.if_else(pc.equal(arr, ""), _NULL_STR, arr)
     return arr
+
+
+def _may_hold_empty(arr: pa.Array) -> bool:
+    """False when no value of a ``large_string`` array is empty, read off its offsets
+    and validity in numpy (two Arrow compute calls cost ~30 us a column: 27 columns a
+    batch); True when one may be (then checked exactly)."""
+    n = len(arr)
+    if not n:
+        return False
+    validity, offsets = arr.buffers()[:2]
+    offs = np.frombuffer(offsets, np.int64, n + 1, arr.offset * 8)
+    empty = offs[1:] == offs[:-1]
+    if not empty.any():
+        return False
+    if validity is None:
+        return True
+    valid = np.unpackbits(np.frombuffer(validity, np.uint8), bitorder="little")
+    return bool((empty & valid[arr.offset:arr.offset + n].astype(bool)).any())
 
 
 def replace_surrogates(values: list) -> list:

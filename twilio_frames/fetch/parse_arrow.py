@@ -155,7 +155,7 @@ def _parse_options(resource: str) -> pj.ParseOptions:
     from .parse import WIRE_TYPES             # parse imports this module
     res = get_resource(resource)
     wire = WIRE_TYPES.get(resource, {})
-    fields = [pa.field(name, pa.int64() if wire.get(name) == "int" else pa.string())
+    fields = [pa.field(name, pa.int64() if wire.get(name) == "int" else pa.large_string())
               for name in _columns(resource)]
     for name in res.dropped:
         if name == "subresource_uris":
