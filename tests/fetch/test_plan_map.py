@@ -120,6 +120,8 @@ def _margin_pages(windows, page_size):
 @given(counts=st.dictionaries(midnights, st.integers(0, 5000), max_size=60), start=bounds,
        end=bounds, page_size=st.sampled_from([10, 1000]), most=st.integers(1, 8),
        ratio=st.floats(0.25, 10))
+@example(counts={pd.Timestamp("2026-09-02", tz="UTC"): 10}, end=None, page_size=10, most=1,
+         start=pd.Timestamp("2026-09-02 05:30", tz="UTC"), ratio=1.0)     # starts mid-day
 def test_fewest_pages_partitions_the_range_and_never_needs_more_pages_than_greedy_filling(
         counts, start, end, page_size, most, ratio):
     if start is not None and end is not None and not start < end:
