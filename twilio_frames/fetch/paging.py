@@ -25,7 +25,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pandas as pd
 
-from . import pools
+from . import pools, prefetch
 from ..errors import ConfigurationError, ParseError
 from .dates import parse_duration, to_utc
 from .parse import Page, parse_page, parse_page_columns
@@ -190,7 +190,12 @@ def fetch_page(get: Callable[[str], bytes], url: str, *, format: str, resource: 
     """GET ``url`` and parse it; a :class:`ParseError` names the URL, and so does the
     page (``page.url``). ``columns``: records as Arrow columns where the body allows
     (:func:`~twilio_frames.fetch.parse.parse_page_columns`), for a frame builder."""
+    early = prefetch.take_hook()
     body = get(url)
+    if early is not None and format == "json":
+        hint = prefetch.next_uri_hint(body)
+        if hint:
+            early(hint)
     try:
         page = (parse_page_columns if columns else parse_page)(body, format, resource)
     except ParseError as exc:
@@ -271,6 +276,7 @@ class _Scheduler:
         self.running = self.waiting = 0
         self.open = len(chains)        # chains whose last page has not been handed over
         self.stopped = False
+        self.early: dict[int, tuple[str, Any]] = {}   # chain -> (URL, future) asked early
         self._submit()
 
     def _submit(self) -> None:
@@ -279,7 +285,7 @@ class _Scheduler:
         taken = self._take()
         try:
             for index, url in taken:
-                future = self.pool.submit(self.chains[index].fetch or self.fetch, url)
+                future = self.pool.submit(self._fetch_one, index, url)
                 self.futures.add(future)
                 future.add_done_callback(partial(self._done, index))
         finally:
@@ -319,6 +325,49 @@ class _Scheduler:
             self.chains.append(chain)
             self.open += 1
 
+    def _fetch_one(self, index: int, url: str) -> Page:
+        """One page on a worker; a lone plain list may ask for its next page early
+        (:mod:`~twilio_frames.fetch.prefetch`)."""
+        chain = self.chains[index]
+        if self.source is None and type(chain) is PageChain and chain.limit is None:
+            prefetch.hook(partial(self._early, index))
+        try:
+            return (chain.fetch or self.fetch)(url)
+        finally:
+            prefetch.hook(None)
+
+    def _early(self, index: int, hint: str) -> None:
+        """Page ``index``'s body names ``hint`` next: start it now if a worker is free
+        and no other page waits for one (its answer is used only if the parsed page
+        names the same URL)."""
+        chain = self.chains[index]
+        try:
+            url = _next_url(chain.base_url, hint)
+        except ParseError:
+            return
+        with self._lock:
+            if (self.stopped or index in self.early or url in chain._seen
+                    or self.running >= self.max_workers or self.continuing or self.unstarted
+                    or self.running + self.waiting >= self.backlog):
+                return
+            self.running += 1
+            self.submitting += 1
+        try:
+            future = self.pool.submit(chain.fetch or self.fetch, url)
+            self.futures.add(future)
+            with self._lock:
+                self.early[index] = (url, future)
+        finally:
+            with self._lock:
+                self.submitting -= 1
+
+    def _unused(self, future) -> None:
+        """An early page the chain did not go on to: its worker is free again."""
+        self.futures.discard(future)
+        with self._lock:
+            self.running -= 1
+        self._submit()
+
     def _done(self, index: int, future) -> None:
         self.futures.discard(future)
         if future.cancelled():         # by stop(): the consumer has gone
@@ -333,17 +382,27 @@ class _Scheduler:
                 self.stopped = True
             self.out.put((None, exc))
             return
+        adopted = dropped = None
         with self._lock:
             self.running -= 1
             self.waiting += 1
-            if url is not None and self.chains[index].eager:
+            early = self.early.pop(index, None)
+            if early is not None and url == early[0]:
+                adopted = early[1]        # the next page is on its way already
+            elif url is not None and self.chains[index].eager:
                 self.continuing.appendleft((index, url))
             elif url is not None:
                 self.continuing.append((index, url))
+            if early is not None and adopted is None:
+                dropped = early[1]
         # the page before its successor is submitted: a chain's pages reach the consumer
         # in order, its last one last (submitting first let a quick next page overtake
         # it, and the consumer stopped at that "last" page with this one still queued)
         self.out.put((index, page, url is None))
+        if adopted is not None:
+            adopted.add_done_callback(partial(self._done, index))
+        if dropped is not None:
+            dropped.add_done_callback(self._unused)
         self._submit()
 
     def results(self) -> Iterator[tuple[int, Page]]:
