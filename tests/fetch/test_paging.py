@@ -13,8 +13,9 @@ import pandas as pd
 import pytest
 
 import twilio_frames as tf
-from twilio_frames.fetch.paging import (PageChain, date_filters, iter_chains, iter_pages, list_url,
+from twilio_frames.fetch.paging import (PageChain, date_filters, iter_pages, list_url,
                                   split_windows, to_utc)
+from twilio_frames.fetch.scheduler import iter_chains
 from twilio_frames.fetch.parse import parse_page
 
 BASE = "http://127.0.0.1:1"
@@ -147,7 +148,7 @@ def test_chains_share_one_pool_page_by_page_and_keep_each_chain_in_order():
 def test_a_chain_s_pages_reach_the_consumer_in_order_when_the_handover_is_slow(monkeypatch):
     # page 0's handover is slowed; its successor, fetched at once, must not overtake it
     # (the consumer stops at a chain's last page: overtaken pages would be lost)
-    from twilio_frames.fetch import paging
+    from twilio_frames.fetch import scheduler
 
     bodies = chain_bodies([2])
 
@@ -156,7 +157,7 @@ def test_a_chain_s_pages_reach_the_consumer_in_order_when_the_handover_is_slow(m
             if item[0] is not None and item[1].page == 0:
                 time.sleep(0.3)
             super().put(item, *args, **kwargs)
-    monkeypatch.setattr(paging, "queue", types.SimpleNamespace(SimpleQueue=SlowQueue))
+    monkeypatch.setattr(scheduler, "queue", types.SimpleNamespace(SimpleQueue=SlowQueue))
     got = list(iter_chains(lambda url: parse_page(bodies[url], "json", "calls"),
                            chains_for([2]), max_workers=2))
     assert [p.page for _, p in got] == [0, 1]

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 import twilio_frames as tf
 from twilio_frames.fetch.assemble import sort_frame
-from twilio_frames.fetch.paging import PageChain, iter_chains
+from twilio_frames.fetch.paging import PageChain
+from twilio_frames.fetch.scheduler import iter_chains
 from twilio_frames.fetch.parse import Page
 from twilio_frames.fetch.plan import AccountPlan, AutoPlan, InfoChain, ProbeChain, WindowChain
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import twilio_frames as tf
 from twilio_frames.errors import APIError, NotFoundError
-from twilio_frames.fetch.paging import iter_chains
+from twilio_frames.fetch.scheduler import iter_chains
 from twilio_frames.fetch.parse import Page
 from twilio_frames.fetch.plan import AccountPlan, AutoPlan, InfoChain, ProbeChain, WindowChain
 from twilio_frames.fetch.plan_chains import UsageChain

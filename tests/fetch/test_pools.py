@@ -8,7 +8,8 @@ import pytest
 
 import twilio_frames as tf
 from twilio_frames.fetch import pools
-from twilio_frames.fetch.paging import PageChain, iter_chains
+from twilio_frames.fetch.paging import PageChain
+from twilio_frames.fetch.scheduler import iter_chains
 from twilio_frames.fetch.parse import Page
 
 from conftest import in_forked_child

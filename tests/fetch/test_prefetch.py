@@ -16,7 +16,8 @@ import pytest
 import twilio_frames as tf
 from twilio_frames.errors import NotFoundError
 from twilio_frames.fetch import paging
-from twilio_frames.fetch.paging import PageChain, fetch_page, iter_chains
+from twilio_frames.fetch.paging import PageChain, fetch_page
+from twilio_frames.fetch.scheduler import iter_chains
 from twilio_frames.fetch.prefetch import next_uri_hint
 
 BASE = "http://127.0.0.1:1"

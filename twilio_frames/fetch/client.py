@@ -33,7 +33,8 @@ from .http import RetryPolicy, Transport
 from .plan_build import plan_chains
 from .plan_chains import parse_account, record_time
 from .plan_map import USAGE_CATEGORY
-from .paging import (PageChain, date_filters, fetch_page, iter_chains, iter_pages, list_url,
+from .scheduler import iter_chains
+from .paging import (PageChain, date_filters, fetch_page, iter_pages, list_url,
                      split_windows, to_utc)
 from ..resources import USAGE_SUBRESOURCES, get_resource
 

@@ -31,7 +31,7 @@ Coverage never depends on the estimates: the newest window is open above (or end
 ``end``) and the oldest open below (or starts at ``start``), so the windows partition
 the range whatever the density, and records seen twice (page 1 and a window) are
 dropped by sid when the frame is built. A window is a chain of its own; the chains of
-every account share the scheduler's pool (:func:`twilio_frames.fetch.paging.iter_chains`).
+every account share the scheduler's pool (:func:`twilio_frames.fetch.scheduler.iter_chains`).
 """
 
 from __future__ import annotations
@@ -398,7 +398,7 @@ _FAR_PAST = pd.Timestamp("2000-01-01", tz="UTC")
 
 
 class AutoPlan:
-    """The plans of several accounts as one :class:`~twilio_frames.fetch.paging.ChainSource`."""
+    """The plans of several accounts as one :class:`~twilio_frames.fetch.scheduler.ChainSource`."""
 
     def __init__(self, plans: list[AccountPlan]) -> None:
         self.plans = plans

@@ -1,6 +1,6 @@
 """Worker threads kept warm between fetches.
 
-A fetch's scheduler (:func:`twilio_frames.fetch.paging.iter_chains`) used to start a
+A fetch's scheduler (:func:`twilio_frames.fetch.scheduler.iter_chains`) used to start a
 pool of threads and join them at the end: on a fetch of two pages (about 20 ms on
 loopback) the two thread starts and joins took about 1 ms, each start waiting for the
 GIL while the consumer converted records. :func:`borrow` hands out an idle pool of that

@@ -4,7 +4,7 @@ This is the store's one seam into fetching. :func:`fetch_units` takes a list of
 :class:`Unit` (a resource, an account and a half-open UTC interval) and yields, as each
 unit's last page arrives, the frame ``Client.<resource>(start, end, accounts=[sid])``
 would give for it: the same query, trimming, order and dtypes. Every unit's pages go
-through the client's page scheduler (:func:`~twilio_frames.fetch.paging.iter_chains`:
+through the client's page scheduler (:func:`~twilio_frames.fetch.scheduler.iter_chains`:
 one pool, the client's cap on requests in flight), so a sync of a thousand days keeps
 every worker busy.
 
@@ -28,7 +28,8 @@ from ..resources import get_resource
 from .assemble import FrameBuilder, _bound_us, _inside, sort_frame
 from .frames import combine_frames, partial_frame
 from .parse import Page
-from .paging import PageChain, date_filters, fetch_page, iter_chains, list_url
+from .paging import PageChain, date_filters, fetch_page, list_url
+from .scheduler import iter_chains
 
 __all__ = ["Unit", "UnitFrame", "fetch_units", "split_unit", "REFUSED_CODES"]
 
