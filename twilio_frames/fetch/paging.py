@@ -133,6 +133,9 @@ class PageChain:
     fetch: Callable[[str], Page] | None = None
     #: The next page of an eager chain goes before the first pages of new chains.
     eager = False
+    #: The scheduler may ask for the next page while this one is parsed (its follow()
+    #: goes on to the page's next_page_uri but for a limit: fetch/prefetch.py).
+    early_next = True
 
     def __init__(self, base_url: str, first_url: str, *, limit: int | None = None,
                  counted: Callable[[list[dict[str, Any]]], Iterable[Any]] | None = None,

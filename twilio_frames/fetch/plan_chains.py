@@ -78,6 +78,7 @@ class ProbeChain(PageChain):
     out before the plan's windows: a list of two pages ends in two rounds)."""
 
     eager = True
+    early_next = False                       # its second page may end it (see follow)
 
     def __init__(self, plan: AccountPlan, base_url: str, first_url: str) -> None:
         super().__init__(base_url, first_url)
@@ -127,6 +128,7 @@ class InfoChain(PageChain):
     """``GET /Accounts/{sid}``: the account's creation date bounds its history."""
 
     list_index = None
+    early_next = False
 
     def __init__(self, plan: AccountPlan, url: str, fetch: Callable[[str], Page]) -> None:
         super().__init__(url, url)
@@ -144,6 +146,7 @@ class UsageChain(PageChain):
     retries, an unreadable body) gives the plan no map instead of failing the fetch."""
 
     list_index = None
+    early_next = False
 
     def __init__(self, plan: AccountPlan, url: str, fetch: Callable[[str], Page],
                  counts: Callable[[Page], Any]) -> None:

@@ -134,10 +134,10 @@ class _Scheduler:
             self.open += 1
 
     def _fetch_one(self, index: int, url: str) -> Page:
-        """One page on a worker; a lone plain list may ask for its next page early
-        (:mod:`~twilio_frames.fetch.prefetch`)."""
+        """One page on a worker; a chain that allows it may ask for its next page
+        early (:mod:`~twilio_frames.fetch.prefetch`)."""
         chain = self.chains[index]
-        if self.source is None and type(chain) is PageChain and chain.limit is None:
+        if chain.early_next and chain.limit is None:
             prefetch.hook(partial(self._early, index))
         try:
             return (chain.fetch or self.fetch)(url)
@@ -145,9 +145,9 @@ class _Scheduler:
             prefetch.hook(None)
 
     def _early(self, index: int, hint: str) -> None:
-        """Page ``index``'s body names ``hint`` next: start it now if a worker is free
-        and no other page waits for one (its answer is used only if the parsed page
-        names the same URL)."""
+        """Page ``index``'s body names ``hint`` next: start it now if a worker is free,
+        no other page waits for one and no plan has chains still to give (its answer is
+        used only if the parsed page names the same URL)."""
         chain = self.chains[index]
         try:
             url = _next_url(chain.base_url, hint)
@@ -155,6 +155,7 @@ class _Scheduler:
             return
         with self._lock:
             if (self.stopped or index in self.early or url in chain._seen
+                    or (self.source is not None and not self.source.exhausted)
                     or self.running >= self.max_workers or self.continuing or self.unstarted
                     or self.running + self.waiting >= self.backlog):
                 return
