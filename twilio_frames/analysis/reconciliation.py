@@ -140,7 +140,8 @@ def _day_table_arrow(table, *, resource: str) -> pd.DataFrame:
     return out[out["fine"].isin(_WANTED)].reset_index(drop=True)
 
 
-engine.arrow_twin(_day_table, _day_table_arrow, lambda *, resource: resource == "messages")
+engine.arrow_twin(_day_table, _day_table_arrow, lambda *, resource: resource == "messages",
+                  read={"numbers": ("to", "from"), "fallbacks": {"date_created": "date_sent"}})
 
 
 def _day_sums(a: dict, accounts: np.ndarray, acct_labels) -> pd.DataFrame:
