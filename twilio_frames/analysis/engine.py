@@ -96,7 +96,8 @@ def partials(frame, fn: Callable, *, columns: Sequence[str], needed: Sequence[st
 
 #: ``attrs`` key of a Dask frame's meta holding ``(pandas_reader, arrow_reader)``:
 #: its partitions are ``pandas_reader(items, **kwargs)`` of ``dd.from_map`` and
-#: ``arrow_reader`` reads the same rows as an Arrow table (``Store.dask`` sets it).
+#: ``arrow_reader`` reads the same rows as an Arrow table (``Store.dask`` sets it), taking
+#: the ``read`` keywords of :func:`arrow_twin` too.
 ARROW = "twilio_frames.arrow_reader"
 #: partial -> (its twin computing on an Arrow table, whether the twin takes options,
 #: the keywords its reads add to the Arrow reader's).
