@@ -136,3 +136,76 @@ def test_a_changed_store_frame_is_computed_as_pandas(store, twin_runs):
                              by="account_sid")
     pd.testing.assert_frame_equal(got, want)
     assert parts["count"].sum() == len(lazy.partitions[:1].compute())
+
+
+def _rewrite(path, change) -> None:
+    """Rewrite one stored file with ``change(table)`` (its schema metadata kept)."""
+    import pyarrow.parquet as pq
+    table = pq.read_table(path)
+    pq.write_table(change(table).replace_schema_metadata(table.schema.metadata), path,
+                   compression="snappy")
+
+
+def _set(table: pa.Table, name: str, rows: dict) -> pa.Table:
+    values = table.column(name).to_pylist()
+    for i, v in rows.items():
+        values[i] = v
+    return table.set_column(table.column_names.index(name), name,
+                            pa.array(values, table.schema.field(name).type))
+
+
+@pytest.fixture
+def left_out(monkeypatch):
+    """What the twins' reads left out, one entry per task."""
+    seen = []
+    real = engine._run_arrow
+
+    def run(twin, reader, items, kwargs, options):
+        table = reader(items.items, **kwargs)
+        seen.append(arrow_arrays.left_out_of(table))
+        return twin(table, **options)
+    monkeypatch.setattr(engine, "_run_arrow", run)
+    return seen
+
+
+def test_the_twins_read_addresses_and_date_created_only_where_they_can_matter(
+        tmp_path, left_out):
+    tf.simulator.write_store(tmp_path / "s", seed=6, now="2026-11-01T00:00:00Z", days=4,
+                             subaccounts=1, messages_per_day=200)
+    store = tf.Store(tmp_path / "s")
+    usage = store.frame("usage_records")
+
+    def both(size=None):
+        lazy = store.dask("messages", partition_size=size)
+        with dask.config.set(scheduler="sync"):
+            got = (tf.cost_by_period(messages=lazy, freq="D", by="account_sid"),
+                   tf.reconcile(usage, messages=lazy))
+        frame = store.frame("messages")
+        want = (tf.cost_by_period(messages=frame, freq="D", by="account_sid"),
+                tf.reconcile(usage, messages=frame))
+        for g, w in zip(got, want):
+            pd.testing.assert_frame_equal(g, w)
+        return got
+
+    before = both()
+    assert left_out and all(s == {"numbers": ["to", "from"], "fallbacks": ["date_created"]}
+                            for s in left_out[len(left_out) // 2:])        # reconcile's
+    assert all(s["fallbacks"] == ["date_created"] for s in left_out[:len(left_out) // 2])
+    # one file: a WhatsApp address, a Messenger sender, a message without date_sent
+    part = sorted((store.path / "messages").glob("account_sid=*/day=*/data.parquet"))[2]
+    frame = pd.read_parquet(part)
+    sms = frame.index[(frame["status"] == "delivered") & (frame["num_media"] == 0)
+                      & (frame["direction"] != "inbound")].tolist()[:3]
+    _rewrite(part, lambda t: _set(_set(_set(t, "to", {sms[0]: "whatsapp:+14155550100"}),
+                                       "from", {sms[1]: "messenger:1234"}),
+                                  "date_sent", {sms[2]: None}))
+    left_out.clear()
+    after = both()
+    assert any(s == {"numbers": [], "fallbacks": []} for s in left_out)
+    assert any(s["numbers"] for s in left_out)        # the other accounts' tasks still do
+    rows = ["list_count", "list_price_micros"]
+    assert not after[1][rows].equals(before[1][rows])  # two SMS became 'other'
+    assert (after[1]["status"] == "mismatch").sum() > 0
+    left_out.clear()
+    both("40KiB")                                     # smaller tasks: each decides alone
+    assert {"numbers": [], "fallbacks": []} in left_out and any(s["numbers"] for s in left_out)

@@ -11,14 +11,17 @@ categories and its ``account_sid``) come out of the dictionary, not out of hashi
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..errors import StoreError
 from .billing import _CAT, _MSG_BILLED, _MSG_NOT_PENDING, currency_codes
 
-__all__ = ["codes_of", "group_sums", "message_arrays", "plain_column"]
+__all__ = ["codes_of", "group_sums", "left_out_of", "message_arrays", "plain_column"]
 
 _NAT = np.iinfo(np.int64).min
 
@@ -74,7 +77,27 @@ def _micros(column: pa.ChunkedArray) -> np.ndarray:
 def _when(table: pa.Table, first: str, fallback: str) -> np.ndarray:
     when = _micros(table.column(first))
     missing = when == _NAT
-    return np.where(missing, _micros(table.column(fallback)), when) if missing.any() else when
+    if not missing.any():
+        return when
+    if fallback in left_out_of(table)["fallbacks"]:
+        raise StoreError(f"{first} has missing values the files' Parquet statistics did "
+                         f"not show ({fallback} was left out of the read): rewrite the "
+                         "partition")
+    return np.where(missing, _micros(table.column(fallback)), when)
+
+
+#: The schema metadata key of ``store.read.read_arrow`` naming the columns it left out.
+_LEFT_OUT = b"twilio_frames.left_out"
+
+
+def left_out_of(table: pa.Table) -> dict[str, list[str]]:
+    """What the store's Arrow reader left out of ``table`` (its ``numbers`` and
+    ``fallbacks`` options): the ``numbers`` columns, proven to hold only values starting
+    with '+' or none, and the ``fallbacks``, whose primaries were proven complete."""
+    raw = (table.schema.metadata or {}).get(_LEFT_OUT)
+    found = json.loads(raw) if raw else {}
+    return {"numbers": list(found.get("numbers", [])),
+            "fallbacks": list(found.get("fallbacks", []))}
 
 
 def _not_number(column: pa.ChunkedArray) -> np.ndarray:
@@ -104,11 +127,12 @@ def message_arrays(table: pa.Table, *, category: bool = True) -> dict:
     if category:
         cat = np.where(mms, np.where(inbound, _CAT["mms-inbound"], _CAT["mms-outbound"]),
                        np.where(inbound, _CAT["sms-inbound"], _CAT["sms-outbound"]))
-        to, frm = table.column("to"), table.column("from")
-        channel = _not_number(to) | _not_number(frm)
-        if channel.any():
-            colon = _colon(to) | _colon(frm)
-            cat = np.where(channel & colon, _CAT["other"], cat)
+        if not {"to", "from"} <= set(left_out_of(table)["numbers"]):
+            to, frm = table.column("to"), table.column("from")
+            channel = _not_number(to) | _not_number(frm)
+            if channel.any():        # else every address is a number: none is 'other'
+                colon = _colon(to) | _colon(frm)
+                cat = np.where(channel & colon, _CAT["other"], cat)
         cat[_in(status, ["failed"])] = _CAT["failed-message-processing-fee"]
     usage = np.where(billed, np.where(mms, 1, _ints(table.column("num_segments"))), 0)
     price = table.column("price_micros")

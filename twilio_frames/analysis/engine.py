@@ -96,17 +96,22 @@ def partials(frame, fn: Callable, *, columns: Sequence[str], needed: Sequence[st
 
 #: ``attrs`` key of a Dask frame's meta holding ``(pandas_reader, arrow_reader)``:
 #: its partitions are ``pandas_reader(items, **kwargs)`` of ``dd.from_map`` and
-#: ``arrow_reader`` reads the same rows as an Arrow table (``Store.dask`` sets it).
+#: ``arrow_reader`` reads the same rows as an Arrow table (``Store.dask`` sets it), taking
+#: the ``read`` keywords of :func:`arrow_twin` too.
 ARROW = "twilio_frames.arrow_reader"
-#: partial -> (its twin computing on an Arrow table, whether the twin takes options).
-_ARROW: dict[Callable, tuple[Callable, Callable[..., bool]]] = {}
+#: partial -> (its twin computing on an Arrow table, whether the twin takes options,
+#: the keywords its reads add to the Arrow reader's).
+_ARROW: dict[Callable, tuple[Callable, Callable[..., bool], dict]] = {}
 
 
-def arrow_twin(fn: Callable, twin: Callable, accepts: Callable[..., bool]) -> None:
+def arrow_twin(fn: Callable, twin: Callable, accepts: Callable[..., bool], *,
+               read: dict | None = None) -> None:
     """Register ``twin(table, **options)``: the partial ``fn`` computed on the Arrow
     table of a partition (same result), used where ``accepts(**options)`` is true and
-    the frame's partitions can be read as Arrow (:data:`ARROW`)."""
-    _ARROW[fn] = (twin, accepts)
+    the frame's partitions can be read as Arrow (:data:`ARROW`). ``read``: keywords
+    for the Arrow reader (``store.read.read_arrow``'s ``numbers`` and ``fallbacks``:
+    columns the twin reads only in part, left out where the files prove them moot)."""
+    _ARROW[fn] = (twin, accepts, dict(read or {}))
 
 
 def _arrow_source(frame, fn: Callable, options: dict):
@@ -126,7 +131,7 @@ def _arrow_source(frame, fn: Callable, options: dict):
             or operand("args") or len(operand("iterables")) != 1
             or not (read is None or set(wanted) <= set(read))):
         return None
-    kwargs = dict(operand("kwargs") or {}, columns=list(frame.columns))
+    kwargs = dict(operand("kwargs") or {}, columns=list(frame.columns), **_ARROW[fn][2])
     return hook[1], list(operand("iterables")[0]), kwargs
 
 

@@ -140,7 +140,8 @@ def _day_table_arrow(table, *, resource: str) -> pd.DataFrame:
     return out[out["fine"].isin(_WANTED)].reset_index(drop=True)
 
 
-engine.arrow_twin(_day_table, _day_table_arrow, lambda *, resource: resource == "messages")
+engine.arrow_twin(_day_table, _day_table_arrow, lambda *, resource: resource == "messages",
+                  read={"numbers": ("to", "from"), "fallbacks": {"date_created": "date_sent"}})
 
 
 def _day_sums(a: dict, accounts: np.ndarray, acct_labels) -> pd.DataFrame:
@@ -188,15 +189,34 @@ def _rollup(by_day: pd.DataFrame) -> pd.DataFrame:
 def _prepare_usage(usage: pd.DataFrame) -> pd.DataFrame:
     require_columns(usage, _USAGE_COLUMNS, "usage_records")
     rec = engine.to_pandas(usage, _USAGE_COLUMNS).loc[:, list(_USAGE_COLUMNS)].copy()
-    rec["category"] = rec["category"].astype("str").str.lower()
+    rec["category"] = _per_value(rec["category"], "lower")
     rec = rec[rec["category"].isin(list(RECONCILED_CATEGORIES))].reset_index(drop=True)
     _check_twice(rec)                   # each record compared twice: counts double
-    rec["currency"] = rec["price_unit"].astype("str").str.upper()
+    rec["currency"] = _per_value(rec["price_unit"], "upper")
     rec["first"] = _days(rec["start_date"])
     rec["last"] = _days(rec["end_date"])
     if (rec["last"] < rec["first"]).any():
         raise ConfigurationError("usage record with end_date before start_date")
     return rec
+
+
+def _per_value(column: pd.Series, method: str) -> pd.Series:
+    """``column.astype("str").str.<method>()``, computed once per distinct value (a usage
+    frame holds a few dozen categories and currencies in hundreds of thousands of rows)."""
+    codes, values = pd.factorize(column, use_na_sentinel=True)
+    table = pd.Series([*np.asarray(values, dtype=object), np.nan], dtype=object,
+                      name=column.name).astype("str")
+    out = getattr(table.str, method)().take(np.where(codes < 0, len(values), codes))
+    out.index = column.index
+    return out
+
+
+def _tolerances(currency: pd.Series) -> np.ndarray:
+    """One minor unit in micros per row (:func:`tolerance_micros`; 0 where missing),
+    looked up once per currency."""
+    codes, values = pd.factorize(currency, use_na_sentinel=True)
+    per = [tolerance_micros(c) if isinstance(c, str) else 0 for c in values]
+    return np.array([*per, 0], dtype=np.int64)[np.where(codes < 0, len(values), codes)]
 
 
 def _explode(rec: pd.DataFrame) -> pd.DataFrame:
@@ -237,7 +257,7 @@ def _uncovered(rec: pd.DataFrame, daily: pd.DataFrame) -> pd.DataFrame:
 
 
 def _status(out: pd.DataFrame) -> pd.DataFrame:
-    tol = out["currency"].map(lambda c: tolerance_micros(c) if isinstance(c, str) else 0)
+    tol = _tolerances(out["currency"])
     diff = (out["list_price_micros"] - out["record_price_micros"]).astype("Int64")
     period_end = out["end_date"] + pd.Timedelta(days=1)
     open_ = (out["as_of"].isna() | (out["as_of"] < period_end)).to_numpy(bool)

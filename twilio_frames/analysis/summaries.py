@@ -253,7 +253,8 @@ def _aggregate(a: dict, by_codes: list, by: list[str], n: int, freq, tz) -> pd.D
     return table
 
 
-engine.arrow_twin(_aggregate_fast, _aggregate_arrow, _arrow_by)
+engine.arrow_twin(_aggregate_fast, _aggregate_arrow, _arrow_by,
+                  read={"fallbacks": {"date_created": "date_sent"}})
 
 
 def _finish_periods(out: pd.DataFrame, tz: str) -> pd.DataFrame:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -31,7 +31,7 @@ from ..fetch.assemble import sort_frame
 from ..fetch.frames import to_frame
 from ..fetch.paging import to_utc
 from ..resources import get_resource
-from . import ledger
+from . import ledger, statistics
 from .coverage import stored_days
 from .layout import PERIOD, Partition, arrow_schema, iter_partitions
 from .order import served_order
@@ -140,18 +140,40 @@ def read_partitions(parts: Sequence[Partition], start=None, end=None,
     return frame if wanted is None else frame[wanted]
 
 
-def read_arrow(parts: Sequence[Partition], start=None, end=None, columns=None) -> pa.Table:
+def read_arrow(parts: Sequence[Partition], start=None, end=None, columns=None, *,
+               numbers: Sequence[str] = (), fallbacks: Mapping[str, str] | None = None
+               ) -> pa.Table:
     """The rows of :func:`read_partitions` as the Arrow table they are read into (the
     files' types; ``account_sid`` a dictionary): what an analysis that computes on
-    Arrow reads for a partition of :func:`read_dask`, without the pandas frame."""
+    Arrow reads for a partition of :func:`read_dask`, without the pandas frame.
+
+    A partial that reads some columns only in part may have them left undecoded where
+    the files' Parquet statistics prove they cannot matter (:mod:`.statistics`), for
+    all of ``parts`` alike: ``numbers``, all together, when each holds only values
+    starting with '+' or missing (a partial that only asks which rows are not phone
+    numbers); each ``fallbacks`` column (``{fallback: primary}``) when no ``primary``
+    is missing. What was left out is named in the schema metadata
+    (:data:`.statistics.LEFT_OUT`); the columns trimming needs are always read.
+    """
     resource = parts[0].resource
     wanted = _columns(resource, columns)
     start, end = to_utc(start), to_utc(end)
-    needed = _needed(resource, wanted, order=False, trim=start is not None or end is not None)
-    table = _concat(resource, parts, [_read_file(p, needed) for p in parts], needed,
-                    dictionary=True)
+    trim = start is not None or end is not None
+    needed = _needed(resource, wanted, order=False, trim=trim)
+    files = [_open_file(p) for p in parts]
+    skipped = {"numbers": [], "fallbacks": []}
+    if needed is not None and (numbers or fallbacks):
+        keep = _needed(resource, [], order=False, trim=trim) or []
+        skipped = statistics.left_out([pf.metadata for pf, _ in files], wanted,
+                                      numbers=numbers, fallbacks=fallbacks, keep=keep)
+        gone = {*skipped["numbers"], *skipped["fallbacks"]}
+        needed = [c for c in needed if c not in gone]
+    tables = [_read_open(p, pf, names, needed) for p, (pf, names) in zip(parts, files)]
+    table = _concat(resource, parts, tables, needed, dictionary=True)
     table = _trim(resource, table, start, end)
-    return table if wanted is None else table.select([c for c in wanted if c in table.column_names])
+    if wanted is not None:
+        table = table.select([c for c in wanted if c in table.column_names])
+    return statistics.mark(table, skipped)
 
 
 #: Default on-disk size of the stored partitions one Dask partition reads (Dask's
@@ -281,14 +303,30 @@ def _read_file(part: Partition, columns: list[str] | None) -> pa.Table:
     account-day), and Arrow's own thread pool per file cost more than it saved
     (bench/scale.py: 3x the wall time, 1.5x the CPU of a file's read); callers run
     files in parallel instead (a thread pool here, Dask's workers)."""
+    pf, names = _open_file(part)
+    return _read_open(part, pf, names, columns)
+
+
+def _open_file(part: Partition) -> tuple[pq.ParquetFile, set[str]]:
+    """The file opened (its footer read) and its column names, its schema checked."""
     try:
         pf = pq.ParquetFile(str(part.path), pre_buffer=False)
-        names = _check_schema(part, pf.schema_arrow)
+        return pf, _check_schema(part, pf.schema_arrow)
+    except (OSError, pa.ArrowException) as exc:
+        raise _unreadable(part, exc) from None
+
+
+def _read_open(part: Partition, pf: pq.ParquetFile, names: set[str],
+               columns: list[str] | None) -> pa.Table:
+    try:
         read = None if columns is None else [c for c in columns if c in names]
         return pf.read(columns=read, use_threads=False)
     except (OSError, pa.ArrowException) as exc:
-        raise StoreError(f"unreadable partition (truncated or corrupt: {exc})",
-                         path=part.path) from None
+        raise _unreadable(part, exc) from None
+
+
+def _unreadable(part: Partition, exc: Exception) -> StoreError:
+    return StoreError(f"unreadable partition (truncated or corrupt: {exc})", path=part.path)
 
 
 #: Per resource, file schemas already found good: most files of a store share one, so
