@@ -33,6 +33,7 @@ from urllib.parse import parse_qsl
 
 import numpy as np
 
+from .fragments import RecordFragments
 from . import closing, render
 from .faults import Decision, FaultInjector, Faults
 from .query import (BadRequest, active_filters, check_retention, page_envelope, parse_bool,
@@ -99,12 +100,14 @@ class SimulatorApp:
     """WSGI callable serving ``dataset`` (a contract ``Dataset``) as the Twilio 2010 API.
 
     ``cache_bytes`` bounds an LRU cache of rendered 200 bodies (the data never changes, so
-    a repeated request is answered from it); 0 turns it off.
+    a repeated request is answered from it); 0 turns it off. ``record_bytes`` bounds the
+    JSON of list records kept once rendered (:mod:`.fragments`); 0 turns it off.
     """
 
     def __init__(self, dataset, *, faults: Faults | None = None,
-                 cache_bytes: int = 64 * 2**20) -> None:
+                 cache_bytes: int = 64 * 2**20, record_bytes: int = 256 * 2**20) -> None:
         self.dataset = dataset
+        self._fragments = RecordFragments(record_bytes)
         self.injector = FaultInjector(faults)
         self.errors: list[str] = []          # tracebacks of unexpected errors (never secrets)
         self._cache: OrderedDict = OrderedDict()
@@ -268,7 +271,12 @@ class SimulatorApp:
             chosen = slice(min(paging.offset, total), stop)
         else:
             chosen = rows[paging.offset:stop]
-        records = table.records(chosen) if stop > paging.offset else []
+        if stop <= paging.offset:
+            records = []
+        elif request.fmt == "json" and project is None and self._fragments.limit:
+            records = table.records_as(chosen, self._fragments)   # JSON rendered once a record
+        else:
+            records = table.records(chosen)
         if project is not None:
             records = [project(r) for r in records]
         return self._page(request, resource, records, paging, total, filters, path)

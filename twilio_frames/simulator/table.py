@@ -44,3 +44,11 @@ class Table:
     def records(self, rows: slice | np.ndarray) -> list[dict]:
         """JSON-equivalent records for ``rows`` (positions within this table)."""
         return self._ds._records(self.resource, self._rows(rows))
+
+    def records_as(self, rows: slice | np.ndarray, fragments) -> list:
+        """:meth:`records`, each record's JSON kept once rendered (a
+        :class:`~twilio_frames.simulator.fragments.RecordFragments`): fragments and dicts
+        that encode to the same bytes."""
+        return fragments.records(self.resource, self._rows(rows),
+                                 lambda idx: self._ds._records(self.resource, idx))
+
