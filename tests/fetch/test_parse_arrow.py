@@ -250,3 +250,18 @@ def test_arrow_strings_take_integers_as_their_text_and_empty_as_missing():
     assert string_array(pa.array(["", "a", None])).to_pylist() == [None, "a", None]
     assert string_array(pa.array([None, None], pa.null())).to_pylist() == [None, None]
     assert string_array(pa.array([1.5])) is None
+
+
+def test_a_batch_read_between_pages_takes_more_pages_of_either_kind():
+    from twilio_frames.fetch.batch import Fields
+    arrow = parse_page_columns(_body([_call(1), _call(2)]), "json", "calls").records
+    dicts = parse_page(_body([_call(3, duration=7)]), "json", "calls").records
+    fields = Fields(get_resource("calls"))
+    fields.add(arrow)
+    assert fields.values["sid"].to_pylist() == [_call(1)["sid"], _call(2)["sid"]]
+    fields.add(arrow)                                   # still columns
+    assert len(fields.values["sid"]) == 4
+    fields.add(dicts)                                   # now lists, nothing lost
+    assert fields.values["sid"] == [_call(i)["sid"] for i in (1, 2, 1, 2, 3)]
+    assert fields.values["duration"][-1] == 7 and fields.n == 5
+

@@ -52,6 +52,7 @@ class Fields:
         self.res, self.n = res, 0
         self._values: dict[str, list] = {}
         self._pages: list | None = None    # Arrow pages (ArrowRecords), while only those came
+        self._merged: dict | None = None   # their columns joined, once asked for
         self._extra: set[str] = set()
         self._nested: set[str] = set()     # extra fields holding an object somewhere
 
@@ -61,6 +62,7 @@ class Fields:
         if hasattr(records, "columns"):    # an Arrow page (fetch/parse_arrow.py)
             if not self.n or self._pages is not None:
                 self._pages = [*(self._pages or ()), records]
+                self._merged = None
                 self.n += len(records)
                 return
             out = {name: records.field(name) for name in self.res.column_names}
@@ -75,7 +77,7 @@ class Fields:
         if self._pages is not None:
             self._values = {name: [v for p in self._pages for v in p.field(name)]
                             for name in self.res.column_names}
-            self._pages = None
+            self._pages = self._merged = None
 
     def _add_lists(self, out: dict[str, list], extra: list[str], nested: set[str], m: int) -> None:
         if not self.n:
@@ -97,11 +99,13 @@ class Fields:
     def values(self) -> dict[str, list | pa.Array]:
         """Field -> values: lists, or Arrow arrays when every page came as Arrow columns
         (the converters of :mod:`~twilio_frames.fetch.columns` take either)."""
-        if self._pages is not None:
+        if self._pages is None:
+            return self._values
+        if self._merged is None:
             merged = (self._pages[0] if len(self._pages) == 1
                       else _concat_pages(self._pages))
-            self._pages, self._values = None, dict(merged.columns)
-        return self._values
+            self._merged = dict(merged.columns)
+        return self._merged
 
     def sids(self) -> list | None:
         """The batch's sids by row, for an error message."""
