@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 from . import columns
 from .batch import Fields
 from .dedupe import first_of_each
+from .parse_arrow import values_of
 from .frames import _build_fields, _convert, _RowError, _sid, _values, combine_frames
 from .trim import give_back
 from ..resources import get_resource
@@ -183,7 +184,7 @@ def kept_sids(resource: str, records: Sequence[dict[str, Any]],
     """The sids of the ``records`` that :class:`FrameBuilder` keeps for a list trimmed
     to ``span`` (``start <= date field < end``; None keeps every record), decided by
     the same conversion and comparison. Paging counts a ``limit`` with it."""
-    sids = records.field("sid") if hasattr(records, "field") else [r.get("sid") for r in records]
+    sids = values_of(records, "sid")
     res = get_resource(resource)
     if span is None or span == (None, None) or res.date_field is None:
         return sids

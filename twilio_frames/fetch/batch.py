@@ -29,6 +29,7 @@ import pyarrow as pa
 
 from . import columns
 from ..errors import ParseError
+from .parse_arrow import ArrowRecords
 from ..money import PRICE_OUT_OF_RANGE, price_to_micros
 from ..resources import DTYPES
 
@@ -59,7 +60,7 @@ class Fields:
     def add(self, records: Sequence[dict[str, Any]]) -> None:
         if not len(records):
             return
-        if hasattr(records, "columns"):    # an Arrow page (fetch/parse_arrow.py)
+        if isinstance(records, ArrowRecords):    # an Arrow page (fetch/parse_arrow.py)
             if not self.n or self._pages is not None:
                 self._pages = [*(self._pages or ()), records]
                 self._merged = None
@@ -103,7 +104,7 @@ class Fields:
             return self._values
         if self._merged is None:
             merged = (self._pages[0] if len(self._pages) == 1
-                      else _concat_pages(self._pages))
+                      else ArrowRecords.concat(self._pages))
             self._merged = dict(merged.columns)
         return self._merged
 
@@ -121,10 +122,6 @@ class Fields:
     def nested(self) -> set[str]:
         """Extra fields left out: one of their values is an object."""
         return set(self._nested)
-
-
-def _concat_pages(pages: list):
-    return type(pages[0]).concat(pages)
 
 
 def field_values(res, records: Sequence[dict[str, Any]],

@@ -36,6 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import batch, columns
+from .parse_arrow import values_of
 from ..errors import ParseError
 from ..resources import DTYPES, RESOURCES, Column, get_resource
 
@@ -158,12 +159,10 @@ def _quote(value: Any, *, bare: bool = False, width: int = 60) -> str:
 
 def _values(records: Sequence[dict], name: str) -> list:
     """One field's values (a flattened ``capabilities_*`` one from its object)."""
-    if hasattr(records, "field"):                 # Arrow columns (no nested objects)
-        return records.field(name)
     outer, _, inner = name.partition("_")
     if outer in batch.NESTED_FLATTENED and inner in batch.NESTED_FLATTENED[outer]:
         return [(r.get(outer) or {}).get(inner) for r in records]
-    return [r.get(name) for r in records]
+    return values_of(records, name)       # Arrow columns have no nested objects
 
 
 def _convert(col: Column, values: list, *, fast: bool = True):

@@ -145,6 +145,10 @@ class PageChain:
         self.count, self._seen, self._keys = 0, {first_url}, set()
         self._progress = ProgressGuard()
 
+    def has_seen(self, url: str) -> bool:
+        """``url`` is a page this chain already asked for (following it would loop)."""
+        return url in self._seen
+
     def follow(self, page: Page) -> str | None:
         """Apply the limit to ``page``; return the next page's URL or None."""
         if self.limit is not None and self._reached_limit(page):

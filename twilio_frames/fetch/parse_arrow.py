@@ -40,7 +40,7 @@ import pyarrow.json as pj
 
 from ..resources import get_resource
 
-__all__ = ["ARROW_RESOURCES", "ArrowRecords", "read_columns"]
+__all__ = ["ARROW_RESOURCES", "ArrowRecords", "read_columns", "values_of"]
 
 #: Resources whose pages are read by Arrow: the large ones, whose fields are all
 #: strings or wire integers (no booleans, no flattened objects).
@@ -105,6 +105,14 @@ class ArrowRecords(Sequence):
         names = list(parts[0].columns)
         return cls({k: pa.concat_arrays([p.columns[k] for p in parts]) for k in names},
                    sum(len(p) for p in parts))
+
+
+def values_of(records: Sequence, name: str) -> list:
+    """One field's values of a page's records, Arrow columns or dicts alike (None where
+    a record lacks it)."""
+    if isinstance(records, ArrowRecords):
+        return records.field(name)
+    return [r.get(name) for r in records]
 
 
 def read_columns(body: Any, resource: str) -> tuple[ArrowRecords, dict[str, Any]] | None:

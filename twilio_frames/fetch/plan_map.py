@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .parse import Page
+from .parse_arrow import values_of
 from .plan_chains import DAY, Span, record_time
 
 __all__ = ["USAGE_CATEGORY", "FILL", "daily_counts", "calibrate", "map_windows", "packed_windows",
@@ -73,9 +74,7 @@ def daily_counts(page: Page) -> dict[pd.Timestamp, int] | None:
 def _days(records: list[dict[str, Any]], field: str) -> Counter:
     """Records per UTC midnight of ``field`` (RFC 2822; each distinct day parsed once)."""
     by_prefix: Counter = Counter()
-    values = (records.field(field) if hasattr(records, "field")     # Arrow columns
-              else (rec.get(field) for rec in records))
-    for value in values:
+    for value in values_of(records, field):
         if isinstance(value, str):
             by_prefix[value[:16] if value.endswith("+0000") else value] += 1
     out: Counter = Counter()

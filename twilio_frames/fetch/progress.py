@@ -16,6 +16,7 @@ from operator import itemgetter
 from typing import Any
 
 from ..errors import ParseError
+from .parse_arrow import ArrowRecords
 
 __all__ = ["STALL_PAGES", "ProgressGuard", "record_key"]
 
@@ -37,9 +38,9 @@ def _sid_keys(records: list) -> list[int] | None:
     ``sid`` (every page Twilio sends but usage records'), read at C speed: one Python
     call per record was 0.4 ms of a 1,000-call page, on the way to its next page.
     None otherwise (the caller then keys record by record)."""
-    field = getattr(records, "field", None)       # records read as Arrow columns
     try:
-        sids = field("sid") if field is not None else list(map(itemgetter("sid"), records))
+        sids = (records.field("sid") if isinstance(records, ArrowRecords)
+                else list(map(itemgetter("sid"), records)))
     except (KeyError, TypeError, IndexError):
         return None
     if not sids or "" in sids or set(map(type, sids)) != {str}:

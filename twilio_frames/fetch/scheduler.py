@@ -154,7 +154,7 @@ class _Scheduler:
         except ParseError:
             return
         with self._lock:
-            if (self.stopped or index in self.early or url in chain._seen
+            if (self.stopped or index in self.early or chain.has_seen(url)
                     or (self.source is not None and not self.source.exhausted)
                     or self.running >= self.max_workers or self.continuing or self.unstarted
                     or self.running + self.waiting >= self.backlog):

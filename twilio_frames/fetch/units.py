@@ -28,6 +28,7 @@ from ..resources import get_resource
 from .assemble import FrameBuilder, _bound_us, _inside, sort_frame
 from .frames import combine_frames, partial_frame
 from .parse import Page
+from .parse_arrow import ArrowRecords
 from .paging import PageChain, date_filters, fetch_page, list_url
 from .scheduler import iter_chains
 
@@ -128,8 +129,8 @@ def _build_small(resource: str, done: list[_Done]) -> Iterator[UnitFrame]:
     :class:`FrameBuilder` does. A value error, or a field the table does not know,
     falls back to one unit at a time (which names the page's URL)."""
     pages = [d.page.records for d in done]
-    if all(hasattr(p, "columns") for p in pages):      # Arrow columns: joined, not rows
-        records = type(pages[0]).concat(pages)
+    if all(isinstance(p, ArrowRecords) for p in pages):      # columns joined, not rows
+        records = ArrowRecords.concat(pages)
     else:
         records = [r for p in pages for r in p]
     try:
