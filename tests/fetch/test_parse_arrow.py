@@ -265,3 +265,19 @@ def test_a_batch_read_between_pages_takes_more_pages_of_either_kind():
     assert fields.values["sid"] == [_call(i)["sid"] for i in (1, 2, 1, 2, 3)]
     assert fields.values["duration"][-1] == 7 and fields.n == 5
 
+
+
+def test_page_columns_are_allocated_by_malloc_not_arrows_default_pool():
+    """The columns of a page live in the system pool (fetch/parse_arrow.py POOL: Arrow's
+    default mimalloc pool zeroed huge pages on first touch, 41% of a first fetch's CPU)."""
+    body = _body([_call(i, status="x" * 200) for i in range(500)])
+    system, default = pa.system_memory_pool(), pa.default_memory_pool()
+    assert system.backend_name == "system"
+    s0, d0 = system.bytes_allocated(), default.bytes_allocated()
+    records, _ = read_columns(body, "calls")
+    grown = system.bytes_allocated() - s0
+    assert grown >= 500 * 200                 # the status strings at least
+    assert default.bytes_allocated() - d0 < grown // 10
+    assert records.field("status")[0] == "x" * 200
+    del records
+    assert system.bytes_allocated() - s0 < grown // 10       # freed with the page

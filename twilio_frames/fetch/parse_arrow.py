@@ -124,7 +124,7 @@ def read_columns(body: Any, resource: str) -> tuple[ArrowRecords, dict[str, Any]
     key = get_resource(resource).json_key
     try:
         table = pj.read_json(io.BytesIO(body), read_options=_read_options(len(body)),
-                             parse_options=_parse_options(resource))
+                             parse_options=_parse_options(resource), memory_pool=POOL)
     except (pa.ArrowException, ValueError, UnicodeDecodeError):
         return None
     if table.num_rows != 1:
@@ -144,6 +144,18 @@ def read_columns(body: Any, resource: str) -> tuple[ArrowRecords, dict[str, Any]
     meta = {k: (table.column(k)[0].as_py() if k in table.column_names else None)
             for k in (*_URI_META, *_INT_META)}
     return ArrowRecords(columns, len(records)), meta
+
+
+#: Where the pages' columns are allocated: the C library's ``malloc``, not Arrow's default
+#: pool. Profiled with ``perf record`` on a process's first 54,766-call fetch (the
+#: ``adaptive`` bench row), mimalloc, the default in the Linux wheels, spent 41% of the
+#: fetch's CPU zeroing the transparent huge pages it asks for on first touch
+#: (``clear_page_erms`` under ``mi_page_free_list_extend``); with ``malloc`` the fetch's
+#: system time fell from 0.63-0.83 s to 0.21-0.31 s, its peak RSS from about 440 to 290
+#: MB, and the 1,000,000-call ``accounts="all"`` peak from 2.17x to 1.94x the frame
+#: (docs/benchmarks.md). ``malloc_trim`` (fetch/trim.py) hands its freed memory back.
+#: It exists in every build, unlike jemalloc (which measured the same).
+POOL = pa.system_memory_pool()
 
 
 def _read_options(size: int) -> pj.ReadOptions:
