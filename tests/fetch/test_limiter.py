@@ -164,3 +164,66 @@ def test_a_server_that_always_says_429_ends_with_a_clear_error(faulty_sim):
     c.retry.max_total = 10
     with pytest.raises(tf.RateLimitError, match="would pass the 10s retry budget"):
         c.calls("2026-11-01", "2026-11-08")
+
+
+def _queue_up(lim, priorities):
+    """A thread per priority, each queued at ``lim`` (cap full) before the next starts;
+    returns the threads and the order they got their slots in."""
+    from twilio_frames.fetch.limiter import set_priority
+    order, threads = [], []
+
+    def wait(k, p):
+        set_priority(p)
+        ticket = lim.acquire()
+        order.append(k)
+        lim.release(ticket, ok=True)
+    for k, p in enumerate(priorities):
+        t = threading.Thread(target=wait, args=(k, p))
+        t.start()
+        threads.append(t)
+        for _ in range(1000):                     # queued before the next one comes
+            with lim._cond:
+                if len(lim._queue) == k + 1:
+                    break
+            threading.Event().wait(0.005)
+    return threads, order
+
+
+def test_waiting_requests_get_slots_longest_rest_first_then_in_arrival_order():
+    lim, _ = limiter(max_in_flight=1)
+    held = lim.acquire()                          # the only slot
+    threads, order = _queue_up(lim, [1, 3, 2, 3, 0])
+    lim.release(held)
+    for t in threads:
+        t.join(5)
+    assert order == [1, 3, 2, 0, 4]
+
+
+def test_a_waiter_interrupted_in_line_does_not_block_the_ones_behind_it(monkeypatch):
+    lim, _ = limiter(max_in_flight=1)
+    held = lim.acquire()
+    real_wait, failed = lim._cond.wait, []
+
+    def wait(timeout=None):
+        if threading.current_thread().name == "doomed" and not failed:
+            failed.append(1)
+            raise KeyboardInterrupt
+        return real_wait(timeout)
+    monkeypatch.setattr(lim._cond, "wait", wait)
+    errors = []
+
+    def doomed():
+        from twilio_frames.fetch.limiter import set_priority
+        set_priority(5)
+        try:
+            lim.acquire()
+        except KeyboardInterrupt:
+            errors.append("interrupted")
+    t = threading.Thread(target=doomed, name="doomed")
+    t.start()
+    t.join(5)
+    assert errors == ["interrupted"] and lim._queue == []
+    threads, order = _queue_up(lim, [1])
+    lim.release(held)
+    threads[0].join(5)
+    assert order == [0] and lim.in_flight == 0

@@ -145,6 +145,38 @@ def test_chains_share_one_pool_page_by_page_and_keep_each_chain_in_order():
         assert [p.page for i, p in got if i == c] == list(range(n))
 
 
+class Leveled(PageChain):
+    """A chain that knows how many pages it holds (as a usage map's window does)."""
+
+    def __init__(self, first_url, pages):
+        super().__init__(BASE, first_url)
+        self.pages, self.fetched = pages, 0
+
+    def level(self):
+        return max(1, self.pages - self.fetched)
+
+    def follow(self, page):
+        self.fetched += 1
+        return super().follow(page)
+
+
+def test_the_page_of_the_longest_expected_rest_goes_first():
+    lengths = [3, 1, 1]
+    bodies = chain_bodies(lengths)
+    asked = []
+
+    def fetch(url):
+        asked.append(url)
+        return parse_page(bodies[url], "json", "calls")
+    chains = [Leveled(f"{BASE}/c{c}p0", n) for c, n in enumerate(lengths)]
+    got = list(iter_chains(fetch, chains, max_workers=1))
+    # chain 0's rest (two pages) is the critical path: its page 1 goes before the one-page
+    # chains; at equal rests a new chain goes first, as for chains that know nothing
+    assert asked == [f"{BASE}/c0p0", f"{BASE}/c0p1", f"{BASE}/c1p0", f"{BASE}/c2p0",
+                     f"{BASE}/c0p2"]
+    assert [p.page for i, p in got if i == 0] == [0, 1, 2]
+
+
 def test_a_chain_s_pages_reach_the_consumer_in_order_when_the_handover_is_slow(monkeypatch):
     # page 0's handover is slowed; its successor, fetched at once, must not overtake it
     # (the consumer stops at a chain's last page: overtaken pages would be lost)

@@ -126,3 +126,37 @@ def test_a_list_fetched_with_early_pages_gives_the_frame_and_requests_of_one_wit
     finally:
         paging.prefetch.next_uri_hint = original
     pd.testing.assert_frame_equal(frame, plain)
+
+
+def test_the_next_page_goes_out_early_while_a_plan_still_has_chains_to_give():
+    # a plan (the source) not yet exhausted: it gives its next chain once page 1 came.
+    # Page 1 is still asked for while page 0 is parsed (the limiter orders the requests)
+    bodies = {BASE + "/p0": _page(0, "/p1"), BASE + "/p1": _page(1, None),
+              BASE + "/q0": _page(5, None)}
+    started = threading.Event()
+    _, get, asked = _serve(bodies)
+
+    def watch(url):
+        if url.endswith("/p1"):
+            started.set()
+        return get(url)
+
+    def fetch(url):
+        page = fetch_page(watch, url, format="json", resource="calls", columns=True)
+        if url == BASE + "/p0":
+            assert started.wait(5), "page 1 waited for page 0's parse"
+        return page
+
+    class Source:
+        exhausted = False
+
+        def take(self, n):
+            if not started.is_set() or self.exhausted:
+                return []
+            self.exhausted = True
+            return [PageChain(BASE, BASE + "/q0")]
+
+    chains = [PageChain(BASE, BASE + "/p0")]
+    pages = list(iter_chains(fetch, chains, max_workers=4, source=Source()))
+    assert sorted((i, p.page) for i, p in pages) == [(0, 0), (0, 1), (1, 5)]
+    assert sorted(asked) == sorted(bodies)                  # each once

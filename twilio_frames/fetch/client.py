@@ -33,7 +33,7 @@ from .http import RetryPolicy, Transport
 from .plan_build import plan_chains
 from .plan_chains import parse_account, record_time
 from .plan_map import USAGE_CATEGORY
-from .scheduler import iter_chains
+from .scheduler import iter_chains, parsing_threads
 from .paging import (PageChain, date_filters, fetch_page, iter_pages, list_url,
                      split_windows, to_utc)
 from ..resources import USAGE_SUBRESOURCES, get_resource
@@ -322,6 +322,7 @@ class Client:
         with open_bar(resource, self.progress) as bar, self._redacting():
             with gcpause.paused():            # records make no cycles (fetch/gcpause.py)
                 for index, page in iter_chains(fetch, chains, max_workers=self.max_workers,
+                                               threads=parsing_threads(self.max_workers),
                                                source=source):
                     chain = chains[index]
                     if getattr(chain, "skipped", False):

@@ -27,17 +27,25 @@ documented, so :class:`AdaptiveLimiter` learns it:
   refused one: requests about to start wait until the pause ends plus a jitter of up
   to a quarter of it, so the pool does not come back as a herd.
 
+* **Longest rest first.** Requests waiting for a slot get it in the order of their
+  priority (:func:`set_priority`, set by the scheduler on the worker's thread: the pages
+  the request's chain is expected still to take), then in the order they came: the
+  scheduler's critical-path order would otherwise be lost at the limiter, where up to
+  ``max_workers`` threads wait for a cap that slow start keeps lower.
+
 ``sleep``, ``clock`` and ``random`` come from the :class:`~twilio_frames.fetch.http.RetryPolicy`
 (tests replace them). Thread-safe.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import math
 import threading
 from dataclasses import dataclass
 
-__all__ = ["AdaptiveLimiter", "Ticket", "INITIAL", "PAUSE_JITTER"]
+__all__ = ["AdaptiveLimiter", "Ticket", "INITIAL", "PAUSE_JITTER", "set_priority"]
 
 #: The cap before anything is known (slow start grows it from here).
 INITIAL = 4
@@ -45,6 +53,19 @@ INITIAL = 4
 PAUSE_JITTER = 0.25
 #: Successes at the ceiling before probing one above it (doubled after a failed probe).
 PROBE_AFTER = 32
+
+
+_local = threading.local()
+
+
+def set_priority(level: int) -> None:
+    """This thread's requests wait for a slot with ``level`` (higher goes first; 0, the
+    default, last)."""
+    _local.priority = level
+
+
+def _priority() -> int:
+    return getattr(_local, "priority", 0)
 
 
 @dataclass(frozen=True)
@@ -74,6 +95,8 @@ class AdaptiveLimiter:
         self.paused = 0.0               # seconds requests spent in shared pauses
         self.peak = 0                   # most requests in flight at once
         self._cond = threading.Condition()
+        self._queue: list[tuple[int, int]] = []      # (-priority, arrival) waiting for a slot
+        self._arrivals = itertools.count()
 
     def acquire(self, *, paused: bool = False) -> Ticket:
         """Wait out a shared pause (jittered; not when ``paused``: the request has just
@@ -86,8 +109,19 @@ class AdaptiveLimiter:
                 self.paused += wait
             self.policy.sleep(wait)
         with self._cond:
-            while self.in_flight >= max(1, math.floor(self.cap)):
-                self._cond.wait()
+            me = (-_priority(), next(self._arrivals))
+            heapq.heappush(self._queue, me)
+            try:
+                while self.in_flight >= max(1, math.floor(self.cap)) or self._queue[0] != me:
+                    self._cond.wait()
+            except BaseException:            # interrupted: out of the line, not blocking it
+                self._queue.remove(me)
+                heapq.heapify(self._queue)
+                self._cond.notify_all()
+                raise
+            heapq.heappop(self._queue)
+            if self._queue:
+                self._cond.notify_all()          # the next in line may fit too
             self.in_flight += 1
             self.peak = max(self.peak, self.in_flight)
             return Ticket(self.epoch, self.in_flight)

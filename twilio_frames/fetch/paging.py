@@ -137,6 +137,12 @@ class PageChain:
     #: goes on to the page's next_page_uri but for a limit: fetch/prefetch.py).
     early_next = True
 
+    def level(self) -> int:
+        """Pages this chain is expected still to take, its next one included (1 when
+        nothing is known). The scheduler sends the page of the longest expected rest
+        first (fetch/scheduler.py)."""
+        return 1
+
     def __init__(self, base_url: str, first_url: str, *, limit: int | None = None,
                  counted: Callable[[list[dict[str, Any]]], Iterable[Any]] | None = None,
                  ) -> None:

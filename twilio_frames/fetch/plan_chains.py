@@ -9,6 +9,7 @@ first two pages; :class:`WindowChain` is one window (its first page feeds the pl
 from __future__ import annotations
 
 import email.utils
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -108,6 +109,18 @@ class WindowChain(PageChain):
         self._fetch, self.skipped, self.stretch = fetch, False, None
         #: Records a usage map expected in the window (None: planned without a map).
         self.predicted: float | None = None
+        self.fetched = 0                      # pages followed so far
+
+    @property
+    def early_next(self) -> bool:     # noqa: D102 - see PageChain.early_next
+        # a first page planned without a map is often split (observe): no early next
+        return not self.first or self.predicted is not None
+
+    def level(self) -> int:
+        """The map's expected pages of the window less those fetched (at least 1)."""
+        if self.predicted is None:
+            return 1
+        return max(1, math.ceil(self.predicted / self.plan.page_size) - self.fetched)
 
     def fetch(self, url: str) -> Page:        # noqa: D102 - see PageChain.fetch
         if self.first and self.plan.moot:
@@ -117,6 +130,7 @@ class WindowChain(PageChain):
 
     def follow(self, page: Page) -> str | None:
         url = super().follow(page)
+        self.fetched += 1
         if self.first:
             self.first = False
             if self.plan.observe(self, page, url is not None):

@@ -30,7 +30,7 @@ from .frames import combine_frames, partial_frame
 from .parse import Page
 from .parse_arrow import ArrowRecords
 from .paging import PageChain, date_filters, fetch_page, list_url
-from .scheduler import iter_chains
+from .scheduler import iter_chains, parsing_threads
 
 __all__ = ["Unit", "UnitFrame", "fetch_units", "split_unit", "REFUSED_CODES"]
 
@@ -88,7 +88,8 @@ def _fetch_wave(client, units, on_page) -> Iterator[UnitFrame]:
     small: dict[str, list[_Done]] = {}
     pages = [0] * len(units)
     chains = [PageChain(client.base_url, url) for url, _, _ in specs]
-    for index, page in iter_chains(fetch, chains, max_workers=client.max_workers):
+    for index, page in iter_chains(fetch, chains, max_workers=client.max_workers,
+                                   threads=parsing_threads(client.max_workers)):
         unit, (url, span, sort) = units[index], specs[index]
         pages[index] += 1
         if on_page is not None:
