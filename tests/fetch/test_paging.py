@@ -129,14 +129,19 @@ def chains_for(lengths, limit=None):
     return [PageChain(BASE, f"{BASE}/c{c}p0", limit=limit) for c in range(len(lengths))]
 
 
-def test_chains_share_one_pool_page_by_page_and_keep_each_chain_in_order():
-    lengths = [3, 1, 2]
-    bodies = chain_bodies(lengths)
+def parsing(bodies):
+    """fetch(url) -> the parsed page of ``bodies``, and the URLs asked for, in order."""
     asked = []
 
     def fetch(url):
         asked.append(url)
         return parse_page(bodies[url], "json", "calls")
+    return fetch, asked
+
+
+def test_chains_share_one_pool_page_by_page_and_keep_each_chain_in_order():
+    lengths = [3, 1, 2]
+    fetch, asked = parsing(chain_bodies(lengths))
     got = list(iter_chains(fetch, chains_for(lengths), max_workers=1))
     # one worker: every chain's first page, then the next pages as they became known
     assert asked == [f"{BASE}/c0p0", f"{BASE}/c1p0", f"{BASE}/c2p0", f"{BASE}/c0p1",
@@ -162,12 +167,7 @@ class Leveled(PageChain):
 
 def test_the_page_of_the_longest_expected_rest_goes_first():
     lengths = [3, 1, 1]
-    bodies = chain_bodies(lengths)
-    asked = []
-
-    def fetch(url):
-        asked.append(url)
-        return parse_page(bodies[url], "json", "calls")
+    fetch, asked = parsing(chain_bodies(lengths))
     chains = [Leveled(f"{BASE}/c{c}p0", n) for c, n in enumerate(lengths)]
     got = list(iter_chains(fetch, chains, max_workers=1))
     # chain 0's rest (two pages) is the critical path: its page 1 goes before the one-page

@@ -30,8 +30,8 @@ documented, so :class:`AdaptiveLimiter` learns it:
 * **Longest rest first.** Requests waiting for a slot get it in the order of their
   priority (:func:`set_priority`, set by the scheduler on the worker's thread: the pages
   the request's chain is expected still to take), then in the order they came: the
-  scheduler's critical-path order would otherwise be lost at the limiter, where up to
-  ``max_workers`` threads wait for a cap that slow start keeps lower.
+  scheduler's critical-path order would otherwise be lost at the limiter, where more
+  threads than ``max_workers`` wait for a cap that slow start keeps lower.
 
 ``sleep``, ``clock`` and ``random`` come from the :class:`~twilio_frames.fetch.http.RetryPolicy`
 (tests replace them). Thread-safe.

@@ -137,12 +137,6 @@ class PageChain:
     #: goes on to the page's next_page_uri but for a limit: fetch/prefetch.py).
     early_next = True
 
-    def level(self) -> int:
-        """Pages this chain is expected still to take, its next one included (1 when
-        nothing is known). The scheduler sends the page of the longest expected rest
-        first (fetch/scheduler.py)."""
-        return 1
-
     def __init__(self, base_url: str, first_url: str, *, limit: int | None = None,
                  counted: Callable[[list[dict[str, Any]]], Iterable[Any]] | None = None,
                  ) -> None:
@@ -154,6 +148,12 @@ class PageChain:
     def has_seen(self, url: str) -> bool:
         """``url`` is a page this chain already asked for (following it would loop)."""
         return url in self._seen
+
+    def level(self) -> int:
+        """Pages this chain is expected still to take, its next one included (1 when
+        nothing is known). The scheduler sends the page of the longest expected rest
+        first (fetch/scheduler.py)."""
+        return 1
 
     def follow(self, page: Page) -> str | None:
         """Apply the limit to ``page``; return the next page's URL or None."""

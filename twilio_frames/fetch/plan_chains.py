@@ -24,13 +24,18 @@ if TYPE_CHECKING:
     from .plan import AccountPlan
 
 __all__ = ["ProbeChain", "WindowChain", "InfoChain", "UsageChain", "parse_account", "record_time",
-           "page_span", "page_density", "DAY", "Span"]
+           "page_span", "page_density", "expected_pages", "DAY", "Span"]
 
 DAY = pd.Timedelta(days=1)
 #: The shortest page span used for a density (a page of records from one second
 #: would otherwise give an infinite density).
 MIN_SPAN_DAYS = 1 / 24
 Span = tuple[pd.Timestamp | None, pd.Timestamp | None]
+
+def expected_pages(predicted: float, page_size: int) -> int:
+    """Pages a window expected to hold ``predicted`` records takes (at least one)."""
+    return max(1, math.ceil(predicted / page_size))
+
 
 def parse_account(body: bytes, format: str) -> Page:
     """An Accounts instance body (``GET /Accounts/{sid}``) as a one-record page."""
@@ -120,7 +125,7 @@ class WindowChain(PageChain):
         """The map's expected pages of the window less those fetched (at least 1)."""
         if self.predicted is None:
             return 1
-        return max(1, math.ceil(self.predicted / self.plan.page_size) - self.fetched)
+        return max(1, expected_pages(self.predicted, self.plan.page_size) - self.fetched)
 
     def fetch(self, url: str) -> Page:        # noqa: D102 - see PageChain.fetch
         if self.first and self.plan.moot:

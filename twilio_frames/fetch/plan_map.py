@@ -20,7 +20,6 @@ plan as it was without one.
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from typing import Any
@@ -30,7 +29,7 @@ import pandas as pd
 
 from .parse import Page
 from .parse_arrow import values_of
-from .plan_chains import DAY, Span, record_time
+from .plan_chains import DAY, Span, expected_pages, record_time
 
 __all__ = ["USAGE_CATEGORY", "FILL", "daily_counts", "calibrate", "map_windows", "packed_windows",
            "fewest_pages"]
@@ -128,11 +127,6 @@ def map_windows(counts: dict[pd.Timestamp, int], start: pd.Timestamp | None,
 def _nonempty(span: Span) -> bool:
     s, e = span
     return s is None or e is None or s < e
-
-
-def expected_pages(predicted: float, page_size: int) -> int:
-    """Pages a window expected to hold ``predicted`` records takes (at least one)."""
-    return max(1, math.ceil(predicted / page_size))
 
 
 

@@ -10,8 +10,9 @@ read off the body's end in microseconds, before the records are parsed.
 :func:`next_uri_hint` reads it; the scheduler of :mod:`~twilio_frames.fetch.paging`
 starts that page on a free thread (a chain with no limit whose ``early_next`` allows
 it: a list or a plan's window, not a planning request), where it waits for a request
-slot in its chain's order (:mod:`~twilio_frames.fetch.limiter`), and uses the answer only if the parsed page names the same URL (:meth:`~twilio_frames.fetch.paging.PageChain.follow` still
-decides, with its checks of repeated URIs and stalled chains); otherwise the early
+slot in its chain's order (:mod:`~twilio_frames.fetch.limiter`), and uses the answer
+only if the parsed page names the same URL
+(:meth:`~twilio_frames.fetch.paging.PageChain.follow` still decides, with its checks of repeated URIs and stalled chains); otherwise the early
 answer is dropped. The hint is a hint: a body whose envelope the pattern does not find,
 or finds inside a record, costs at most one request that is not used.
 

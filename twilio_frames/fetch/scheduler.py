@@ -29,7 +29,7 @@ __all__ = ["iter_chains", "ChainSource", "parsing_threads"]
 def iter_chains(fetch: Callable[[str], Page], chains: Sequence[PageChain], *,
                 max_workers: int, threads: int | None = None, backlog: int | None = None,
                 source: ChainSource | None = None) -> Iterator[tuple[int, Page]]:
-    """Fetch the pages of every chain on one pool of ``max_workers`` threads.
+    """Fetch the pages of every chain on one pool of ``threads`` threads.
 
     Yields ``(chain index, page)`` as pages arrive; the pages of one chain arrive in
     order. Pages, not whole chains, are the unit of work: a free worker takes the first
@@ -175,12 +175,10 @@ class _Scheduler:
         chain = self.chains[index]
         if chain.early_next and chain.limit is None:
             prefetch.hook(partial(self._early, index))
-        limiter.set_priority(chain.level())
         try:
-            return (chain.fetch or self.fetch)(url)
+            return _at_priority(chain.fetch or self.fetch, url, chain.level())
         finally:
             prefetch.hook(None)
-            limiter.set_priority(0)
 
     def _early(self, index: int, hint: str) -> None:
         """Page ``index``'s body names ``hint`` next: start it now if a thread is free
